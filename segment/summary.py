@@ -1,0 +1,114 @@
+"""A first look at a survey: size, weights, answer quality by domain, composition.
+
+Library functions return data; :mod:`segment.cli` prints them. Cells describing fewer than
+``min_cell`` respondents (unweighted) are suppressed, never shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook
+
+__all__ = ["MIN_CELL_SIZE", "SurveySummary", "kish_design_effect", "summarise_survey"]
+
+#: Smallest number of respondents a reported cell may describe.
+MIN_CELL_SIZE = 30
+
+
+def kish_design_effect(weights: np.ndarray) -> float:
+    """Kish's design effect due to unequal weighting, ``n * sum(w^2) / sum(w)^2``.
+
+    Kish, L. (1965). *Survey Sampling*. Wiley, section 11.7.
+    """
+    w = np.asarray(weights, dtype=float)
+    return float(len(w) * np.sum(w**2) / np.sum(w) ** 2)
+
+
+@dataclass(frozen=True)
+class SurveySummary:
+    """What :func:`summarise_survey` found.
+
+    Attributes
+    ----------
+    n : int
+        Respondents.
+    design_effect : float
+        Kish design effect of the weights (1.0 without weights).
+    effective_n : float
+        ``n / design_effect``.
+    domains : DataFrame
+        One row per domain: items, mean don't-know share, mean missing share (weighted).
+    composition : DataFrame
+        Weighted share of each demographic category, with the unweighted count; shares of
+        cells under ``min_cell`` respondents are NaN and ``suppressed`` is True.
+    """
+
+    title: str
+    synthetic: bool
+    n: int
+    weighted: bool
+    design_effect: float
+    effective_n: float
+    domains: pd.DataFrame
+    composition: pd.DataFrame
+    min_cell: int
+
+
+def summarise_survey(frame: pd.DataFrame, codebook: Codebook, min_cell: int = MIN_CELL_SIZE) -> SurveySummary:
+    """Summarise a validated survey (``frame`` as returned by :func:`segment.read_survey`)."""
+    n = len(frame)
+    w = frame[codebook.weight].to_numpy(dtype=float) if codebook.weight else np.ones(n)
+    wsum = w.sum()
+    rows = []
+    for domain, items in codebook.by_domain().items():
+        cats = [it for it in items if it.is_categorical]
+        if domain == "demographics" or not cats:
+            continue
+        dk, miss = [], []
+        for it in cats:
+            v = frame[it.column].to_numpy(dtype=float)
+            is_dk = np.isin(v, it.dont_know_codes)
+            is_miss = np.isnan(v) | np.isin(v, it.refused_codes) | np.isin(v, it.missing)
+            dk.append((w * is_dk).sum() / wsum)
+            miss.append((w * is_miss).sum() / wsum)
+        rows.append({"domain": domain, "items": len(cats), "dont_know": float(np.mean(dk)), "missing": float(np.mean(miss))})
+    domains = pd.DataFrame(rows, columns=["domain", "items", "dont_know", "missing"])
+    comp = []
+    for it in codebook.demographic_items:
+        v = frame[it.column].to_numpy(dtype=float)
+        if it.bands:
+            labels = it.band_labels(v)
+            cats = [(b[2], labels == b[2]) for b in it.bands]
+        elif it.is_categorical:
+            cats = [(lv.label(), v == lv.code) for lv in it.levels]
+        else:
+            continue
+        for label, mask in cats:
+            count = int(mask.sum())
+            suppressed = count < min_cell
+            comp.append(
+                {
+                    "variable": it.column,
+                    "category": label,
+                    "n": None if suppressed else count,
+                    "share": np.nan if suppressed else float((w * mask).sum() / wsum),
+                    "suppressed": suppressed,
+                }
+            )
+    composition = pd.DataFrame(comp, columns=["variable", "category", "n", "share", "suppressed"])
+    deff = kish_design_effect(w)
+    return SurveySummary(
+        title=codebook.title or "survey",
+        synthetic=codebook.synthetic,
+        n=n,
+        weighted=codebook.weight is not None,
+        design_effect=deff,
+        effective_n=n / deff,
+        domains=domains,
+        composition=composition,
+        min_cell=min_cell,
+    )
