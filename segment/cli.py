@@ -51,7 +51,12 @@ def cli() -> None:
 # ----------------------------------------------------------------------------- run
 @cli.command()
 @click.argument("data", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--codebook", "codebook_path", type=click.Path(dir_okay=False, path_type=Path), help="Codebook YAML of DATA (default: drafted from the file).")
+@click.option(
+    "--codebook",
+    "codebook_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Codebook YAML of DATA (default: drafted from the file).",
+)
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
 def run(data: Path | None, codebook_path: Path | None, encoding: str, quiet: bool) -> None:
@@ -107,7 +112,13 @@ def codebook() -> None:
 
 @codebook.command("infer")
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Codebook YAML to write.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Codebook YAML to write.",
+)
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 def codebook_infer(data: Path, output: Path, encoding: str, force: bool) -> None:
@@ -119,23 +130,41 @@ def codebook_infer(data: Path, output: Path, encoding: str, force: bool) -> None
     cb = infer_codebook(frame, meta, title=data.name)
     cb.save(output)
     roles = f"id column: {cb.id or 'none found'}; weight column: {cb.weight or 'none found'}"
-    err.print(f"Wrote {output}: {len(cb)} items ({roles}). Review domains, types and special codes.")
+    err.print(
+        f"Wrote {output}: {len(cb)} items ({roles}). Review domains, types and special codes."
+    )
 
 
 @codebook.command("check")
-@click.argument("codebook_path", metavar="CODEBOOK", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "codebook_path", metavar="CODEBOOK", type=click.Path(dir_okay=False, path_type=Path)
+)
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def codebook_check(codebook_path: Path, data: Path, encoding: str, fmt: str) -> None:
     """List every violation of CODEBOOK in DATA. Exit 0 when clean, 2 otherwise."""
     cb = Codebook.load(codebook_path)
     frame, _ = read_table(data, encoding=encoding)
     problems = cb.check_data(frame, file=str(data))
     if fmt == "json":
-        click.echo(json.dumps({"file": str(data), "codebook": str(codebook_path), "rows": len(frame), "problems": [p.to_dict() for p in problems]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "file": str(data),
+                    "codebook": str(codebook_path),
+                    "rows": len(frame),
+                    "problems": [p.to_dict() for p in problems],
+                },
+                indent=2,
+            )
+        )
     elif problems:
-        click.echo(f"{data}: {len(problems)} problem{'s' if len(problems) != 1 else ''} against {codebook_path}")
+        click.echo(
+            f"{data}: {len(problems)} problem{'s' if len(problems) != 1 else ''} against {codebook_path}"
+        )
         for p in problems:
             click.echo(f"  - {p}")
     else:
@@ -172,32 +201,76 @@ def _parse_shares(text: str | None) -> dict[str, float] | None:
         try:
             shares[key.strip()] = float(value)
         except ValueError:
-            raise click.BadParameter(f"expected SEGMENT=SHARE pairs, got {part!r}", param_hint="--shares") from None
+            raise click.BadParameter(
+                f"expected SEGMENT=SHARE pairs, got {part!r}", param_hint="--shares"
+            ) from None
         if not sep:
-            raise click.BadParameter(f"expected SEGMENT=SHARE pairs, got {part!r}", param_hint="--shares")
+            raise click.BadParameter(
+                f"expected SEGMENT=SHARE pairs, got {part!r}", param_hint="--shares"
+            )
     return shares
 
 
 @cli.command()
-@click.option("--typology", "typology_path", default="kz2020", show_default=True, help="Typology YAML, or the name of a bundled one.")
-@click.option("--n", "n", type=click.IntRange(min=1), default=1500, show_default=True, help="Respondents.")
+@click.option(
+    "--typology",
+    "typology_path",
+    default="kz2020",
+    show_default=True,
+    help="Typology YAML, or the name of a bundled one.",
+)
+@click.option(
+    "--n", "n", type=click.IntRange(min=1), default=1500, show_default=True, help="Respondents."
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option("--shares", help="Segment shares replacing the typology's, e.g. angry_liberals=0.2,realists=0.1,...")
-@click.option("--spread", type=click.FloatRange(min=0, min_open=True), default=None, help="Latent answer spread (default 0.2; larger = more overlap).")
+@click.option(
+    "--shares",
+    help="Segment shares replacing the typology's, e.g. angry_liberals=0.2,realists=0.1,...",
+)
+@click.option(
+    "--spread",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Latent answer spread (default 0.2; larger = more overlap).",
+)
 @click.option("--stem", help="File name stem (default: <typology>_synthetic).")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write into.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write into.",
+)
 @click.option("--force", is_flag=True, help="Replace existing files.")
-def synth(typology_path: str, n: int, seed: int, shares: str | None, spread: float | None, stem: str | None, out_dir: Path, force: bool) -> None:
+def synth(
+    typology_path: str,
+    n: int,
+    seed: int,
+    shares: str | None,
+    spread: float | None,
+    stem: str | None,
+    out_dir: Path,
+    force: bool,
+) -> None:
     """Generate a SYNTHETIC survey (data, codebook, truth) from a typology."""
     from .synth import DEFAULT_SPREAD, generate_survey, write_survey
 
     t = Typology.load(typology_path)
     stem = stem or f"{t.name}_synthetic"
-    targets = [out_dir / f"{stem}.csv", out_dir / f"{stem}_codebook.yaml", out_dir / f"{stem}_truth.csv"]
+    targets = [
+        out_dir / f"{stem}.csv",
+        out_dir / f"{stem}_codebook.yaml",
+        out_dir / f"{stem}_truth.csv",
+    ]
     _refuse_existing(targets, force)
-    survey = generate_survey(t, n, seed=seed, shares=_parse_shares(shares), spread=spread or DEFAULT_SPREAD)
+    survey = generate_survey(
+        t, n, seed=seed, shares=_parse_shares(shares), spread=spread or DEFAULT_SPREAD
+    )
     paths = write_survey(survey, out_dir, stem)
-    err.print(f"Wrote SYNTHETIC survey: {paths['data']} ({n:,} respondents), {paths['codebook'].name}, {paths['truth'].name} (true segments; for tests only).")
+    err.print(
+        f"Wrote SYNTHETIC survey: {paths['data']} ({n:,} respondents), {paths['codebook'].name}, {paths['truth'].name} (true segments; for tests only)."
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -267,7 +267,9 @@ class Codebook:
             col = raw["column"]
             if col in seen:
                 problems.append(
-                    Problem(file, f"items[{i}].column", f"duplicate of items[{seen[col]}]", value=col)
+                    Problem(
+                        file, f"items[{i}].column", f"duplicate of items[{seen[col]}]", value=col
+                    )
                 )
             seen.setdefault(col, i)
         for key in ("id", "weight"):
@@ -341,10 +343,14 @@ class Codebook:
             problems.append(Problem(file, col, "column name appears more than once in the header"))
         for role, col in (("id", self.id), ("weight", self.weight)):
             if col is not None and col not in present:
-                problems.append(Problem(file, col, f"{role} column named in the codebook is missing"))
+                problems.append(
+                    Problem(file, col, f"{role} column named in the codebook is missing")
+                )
         for it in self.items:
             if it.column not in present:
-                problems.append(Problem(file, it.column, "item column named in the codebook is missing"))
+                problems.append(
+                    Problem(file, it.column, "item column named in the codebook is missing")
+                )
         if self.id is not None and self.id in present:
             problems.extend(_check_ids(frame[self.id], file, self.id))
         if self.weight is not None and self.weight in present:
@@ -416,14 +422,21 @@ def _levels(
         labels, name = _text(raw)
         if name is not None and not _SLUG.match(name):
             problems.append(
-                Problem(file, f"{where}.{code}.name", "expected a lower_snake_case slug", value=name)
+                Problem(
+                    file, f"{where}.{code}.name", "expected a lower_snake_case slug", value=name
+                )
             )
         if "en" not in labels:
             problems.append(Problem(file, f"{where}.{code}", "label has no English ('en') text"))
         for lang in labels:
             if lang not in languages:
                 problems.append(
-                    Problem(file, f"{where}.{code}", f"language not listed in `languages` {list(languages)}", value=lang)
+                    Problem(
+                        file,
+                        f"{where}.{code}",
+                        f"language not listed in `languages` {list(languages)}",
+                        value=lang,
+                    )
                 )
         out.append(Level(code=int(code), labels=labels, name=name))
     return tuple(out), problems
@@ -443,7 +456,9 @@ def _build_item(
         if scale_name not in scales:
             known = ", ".join(sorted(scales)) or "none defined"
             problems.append(
-                Problem(file, f"{where}.scale", f"no such scale (defined: {known})", value=scale_name)
+                Problem(
+                    file, f"{where}.scale", f"no such scale (defined: {known})", value=scale_name
+                )
             )
             return None, problems
         fields.update(scales[scale_name])
@@ -460,7 +475,12 @@ def _build_item(
     all_codes = [lv.code for lv in (*levels, *dk, *ref)] + [c for c in fields.get("missing", [])]
     for code in _duplicates(all_codes):
         problems.append(
-            Problem(file, where, "code used twice (levels, dont_know, refused and missing must not overlap)", value=code)
+            Problem(
+                file,
+                where,
+                "code used twice (levels, dont_know, refused and missing must not overlap)",
+                value=code,
+            )
         )
     names = [lv.name for lv in (*levels, *dk, *ref) if lv.name is not None]
     for name in _duplicates(names):
@@ -471,7 +491,11 @@ def _build_item(
     bands = tuple((float(a), float(b), str(c)) for a, b, c in fields.get("bands", []))
     for a, b, label in bands:
         if a > b:
-            problems.append(Problem(file, f"{where}.bands", f"band {label!r}: lower bound above upper", value=[a, b]))
+            problems.append(
+                Problem(
+                    file, f"{where}.bands", f"band {label!r}: lower bound above upper", value=[a, b]
+                )
+            )
     for label in _duplicates([b[2] for b in bands]):
         problems.append(Problem(file, f"{where}.bands", "band label used twice", value=label))
     question, _ = _text(raw["question"]) if "question" in raw else ({}, None)
@@ -537,7 +561,9 @@ def _item_to_yaml(it: Item, scales: Mapping[str, Mapping[str, Any]]) -> dict[str
     if it.scale is not None:
         out["scale"] = it.scale
         scale_fields = _item_yaml_fields(
-            _build_item({"column": "_", "domain": "other", "scale": it.scale}, scales, ("en",), "", "")[0]
+            _build_item(
+                {"column": "_", "domain": "other", "scale": it.scale}, scales, ("en",), "", ""
+            )[0]
             or it
         )
         fields = {k: v for k, v in fields.items() if scale_fields.get(k) != v}
@@ -587,7 +613,11 @@ def _check_ids(series: pd.Series, file: str, col: str) -> list[Problem]:
     problems = []
     blank = _blank(series)
     for r in np.flatnonzero(blank):
-        problems.append(Problem(file, col, "respondent id is blank; every row needs a unique id", row=int(r) + 1))
+        problems.append(
+            Problem(
+                file, col, "respondent id is blank; every row needs a unique id", row=int(r) + 1
+            )
+        )
     key = series.astype("string").str.strip()
     dup = key.duplicated(keep="first").to_numpy() & ~blank
     first_row = {}
@@ -596,7 +626,13 @@ def _check_ids(series: pd.Series, file: str, col: str) -> list[Problem]:
     for r in np.flatnonzero(dup):
         v = key.iloc[r]
         problems.append(
-            Problem(file, col, f"duplicate respondent id (first seen in row {first_row[v]})", row=int(r) + 1, value=v)
+            Problem(
+                file,
+                col,
+                f"duplicate respondent id (first seen in row {first_row[v]})",
+                row=int(r) + 1,
+                value=v,
+            )
         )
     return problems
 
@@ -605,14 +641,32 @@ def _check_weights(series: pd.Series, file: str, col: str) -> list[Problem]:
     values, bad = _as_float(series)
     problems = []
     for r in np.flatnonzero(bad):
-        problems.append(Problem(file, col, "weight is not a number; expected a positive number", row=int(r) + 1, value=series.iloc[r]))
+        problems.append(
+            Problem(
+                file,
+                col,
+                "weight is not a number; expected a positive number",
+                row=int(r) + 1,
+                value=series.iloc[r],
+            )
+        )
     missing = np.isnan(values) & ~bad
     for r in np.flatnonzero(missing):
-        problems.append(Problem(file, col, "weight is blank; expected a positive number", row=int(r) + 1))
+        problems.append(
+            Problem(file, col, "weight is blank; expected a positive number", row=int(r) + 1)
+        )
     with np.errstate(invalid="ignore"):
         nonpos = ~np.isnan(values) & ((values <= 0) | ~np.isfinite(values))
     for r in np.flatnonzero(nonpos):
-        problems.append(Problem(file, col, "expected a positive, finite weight", row=int(r) + 1, value=_num(values[r]) if np.isfinite(values[r]) else values[r]))
+        problems.append(
+            Problem(
+                file,
+                col,
+                "expected a positive, finite weight",
+                row=int(r) + 1,
+                value=_num(values[r]) if np.isfinite(values[r]) else values[r],
+            )
+        )
     return problems
 
 
@@ -639,10 +693,26 @@ def _check_item(series: pd.Series, it: Item, file: str) -> list[Problem]:
     if it.is_categorical:
         expected = _describe_codes(it)
         for r in np.flatnonzero(bad):
-            problems.append(Problem(file, it.column, f"not a number; expected {expected}", row=int(r) + 1, value=series.iloc[r]))
+            problems.append(
+                Problem(
+                    file,
+                    it.column,
+                    f"not a number; expected {expected}",
+                    row=int(r) + 1,
+                    value=series.iloc[r],
+                )
+            )
         ok = np.isnan(values) | np.isin(values, it.valid_codes)
         for r in np.flatnonzero(~ok):
-            problems.append(Problem(file, it.column, f"code not in the codebook; expected {expected}", row=int(r) + 1, value=_num(values[r])))
+            problems.append(
+                Problem(
+                    file,
+                    it.column,
+                    f"code not in the codebook; expected {expected}",
+                    row=int(r) + 1,
+                    value=_num(values[r]),
+                )
+            )
     elif it.type == "numeric":
         lo = -np.inf if it.min is None else it.min
         hi = np.inf if it.max is None else it.max
@@ -651,9 +721,25 @@ def _check_item(series: pd.Series, it: Item, file: str) -> list[Problem]:
             expected += f", a missing code {[_num(c) for c in it.missing]},"
         expected += " or blank"
         for r in np.flatnonzero(bad):
-            problems.append(Problem(file, it.column, f"not a number; expected {expected}", row=int(r) + 1, value=series.iloc[r]))
+            problems.append(
+                Problem(
+                    file,
+                    it.column,
+                    f"not a number; expected {expected}",
+                    row=int(r) + 1,
+                    value=series.iloc[r],
+                )
+            )
         with np.errstate(invalid="ignore"):
             out = ~np.isnan(values) & ((values < lo) | (values > hi)) & ~np.isin(values, it.missing)
         for r in np.flatnonzero(out):
-            problems.append(Problem(file, it.column, f"out of range; expected {expected}", row=int(r) + 1, value=_num(values[r])))
+            problems.append(
+                Problem(
+                    file,
+                    it.column,
+                    f"out of range; expected {expected}",
+                    row=int(r) + 1,
+                    value=_num(values[r]),
+                )
+            )
     return problems

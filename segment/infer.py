@@ -19,9 +19,31 @@ from .io import FileMeta
 
 __all__ = ["infer_codebook"]
 
-_ID_NAMES = {"id", "resp_id", "respid", "respondent", "respondent_id", "caseid", "case_id", "serial", "interview_id"}
-_WEIGHT_NAMES = {"weight", "weights", "wt", "wgt", "w", "pweight", "design_weight", "final_weight", "wt_final"}
-_DK = re.compile(r"don'?t know|\bdk\b|not sure|hard to say|затрудня|не знаю|білмеймін|қиналамын", re.I)
+_ID_NAMES = {
+    "id",
+    "resp_id",
+    "respid",
+    "respondent",
+    "respondent_id",
+    "caseid",
+    "case_id",
+    "serial",
+    "interview_id",
+}
+_WEIGHT_NAMES = {
+    "weight",
+    "weights",
+    "wt",
+    "wgt",
+    "w",
+    "pweight",
+    "design_weight",
+    "final_weight",
+    "wt_final",
+}
+_DK = re.compile(
+    r"don'?t know|\bdk\b|not sure|hard to say|затрудня|не знаю|білмеймін|қиналамын", re.I
+)
 _REFUSED = re.compile(r"refus|no answer|отказ|нет ответа|бас тарт", re.I)
 _ORDINAL_WORDS = re.compile(
     r"agree|important|trust|satisf|good|bad|likely|often|never|always|much|very|not at all|"
@@ -29,7 +51,10 @@ _ORDINAL_WORDS = re.compile(
     re.I,
 )
 _DOMAIN_WORDS = [
-    ("demographics", r"age|sex|gender|region|oblast|educ|income|ethnic|nation|lang|employ|occup|settle|urban|rural|relig|marri|news|child|house"),
+    (
+        "demographics",
+        r"age|sex|gender|region|oblast|educ|income|ethnic|nation|lang|employ|occup|settle|urban|rural|relig|marri|news|child|house",
+    ),
     ("trust", r"trust|confid|довер"),
     ("civic_rights", r"speech|assembl|associat|rights?\b|freedom"),
     ("democracy", r"democra|media|ngo|part(y|ies)|election"),
@@ -68,7 +93,9 @@ def _is_weight(series: pd.Series) -> bool:
     return bool(not bad.any() and np.all(np.isfinite(values)) and np.all(values > 0))
 
 
-def infer_codebook(frame: pd.DataFrame, meta: FileMeta | None = None, title: str | None = None) -> Codebook:
+def infer_codebook(
+    frame: pd.DataFrame, meta: FileMeta | None = None, title: str | None = None
+) -> Codebook:
     """Draft a codebook for ``frame``.
 
     Parameters
@@ -166,5 +193,7 @@ def _infer_item(col: str, series: pd.Series, meta: FileMeta) -> dict[str, Any]:
         item["missing"] = missing
     unlabelled = [c for c in observed.tolist() if labels and c not in labels]
     if unlabelled:
-        item["note"] = f"codes seen in the data without a value label: {[_num(c) for c in unlabelled]}"
+        item["note"] = (
+            f"codes seen in the data without a value label: {[_num(c) for c in unlabelled]}"
+        )
     return item

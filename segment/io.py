@@ -61,7 +61,10 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        raise DataError(f"data file {name}", [Problem(name, "", "file is empty; expected a header row and data rows")])
+        raise DataError(
+            f"data file {name}",
+            [Problem(name, "", "file is empty; expected a header row and data rows")],
+        )
     sep = _sniff_delimiter(text[:65536])
     header = next(csv.reader(io.StringIO(text.splitlines()[0]), delimiter=sep))
     problems = []
@@ -79,13 +82,19 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
             io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""]
         )
     except pd.errors.ParserError as exc:
-        raise DataError(f"data file {name}", [Problem(name, "", f"cannot be parsed as delimited text: {exc}")]) from None
+        raise DataError(
+            f"data file {name}", [Problem(name, "", f"cannot be parsed as delimited text: {exc}")]
+        ) from None
     if frame.empty:
-        raise DataError(f"data file {name}", [Problem(name, "", "file has a header but no data rows")])
+        raise DataError(
+            f"data file {name}", [Problem(name, "", "file has a header but no data rows")]
+        )
     return frame
 
 
-def read_table(path: str | os.PathLike, *, encoding: str = "utf-8") -> tuple[pd.DataFrame, FileMeta]:
+def read_table(
+    path: str | os.PathLike, *, encoding: str = "utf-8"
+) -> tuple[pd.DataFrame, FileMeta]:
     """Read a respondent file as it is, with whatever labels the format carries.
 
     CSV cells are returned as strings (blank cells as missing) so that a validator can report
@@ -104,7 +113,13 @@ def read_table(path: str | os.PathLike, *, encoding: str = "utf-8") -> tuple[pd.
     if suffix not in SUPPORTED:
         raise DataError(
             f"data file {name}",
-            [Problem(name, "", f"unsupported file type {suffix!r}; expected one of {', '.join(SUPPORTED)}")],
+            [
+                Problem(
+                    name,
+                    "",
+                    f"unsupported file type {suffix!r}; expected one of {', '.join(SUPPORTED)}",
+                )
+            ],
         )
     if suffix in (".csv", ".tsv", ".txt"):
         return _read_csv(path, encoding), FileMeta(file_format="csv")
@@ -112,7 +127,9 @@ def read_table(path: str | os.PathLike, *, encoding: str = "utf-8") -> tuple[pd.
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several unrelated types
-            raise DataError(f"data file {name}", [Problem(name, "", f"cannot be read as Parquet: {exc}")]) from None
+            raise DataError(
+                f"data file {name}", [Problem(name, "", f"cannot be read as Parquet: {exc}")]
+            ) from None
         return frame, FileMeta(file_format="parquet")
     import pyreadstat
 
@@ -120,7 +137,9 @@ def read_table(path: str | os.PathLike, *, encoding: str = "utf-8") -> tuple[pd.
     try:
         frame, meta = reader(str(path), user_missing=True)
     except Exception as exc:  # pyreadstat raises its own ReadstatError and others
-        raise DataError(f"data file {name}", [Problem(name, "", f"cannot be read as {suffix}: {exc}")]) from None
+        raise DataError(
+            f"data file {name}", [Problem(name, "", f"cannot be read as {suffix}: {exc}")]
+        ) from None
     user_missing: dict[str, list[float]] = {}
     for col, ranges in (getattr(meta, "missing_ranges", None) or {}).items():
         codes = []

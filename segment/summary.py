@@ -58,7 +58,9 @@ class SurveySummary:
     min_cell: int
 
 
-def summarise_survey(frame: pd.DataFrame, codebook: Codebook, min_cell: int = MIN_CELL_SIZE) -> SurveySummary:
+def summarise_survey(
+    frame: pd.DataFrame, codebook: Codebook, min_cell: int = MIN_CELL_SIZE
+) -> SurveySummary:
     """Summarise a validated survey (``frame`` as returned by :func:`segment.read_survey`)."""
     n = len(frame)
     w = frame[codebook.weight].to_numpy(dtype=float) if codebook.weight else np.ones(n)
@@ -75,7 +77,14 @@ def summarise_survey(frame: pd.DataFrame, codebook: Codebook, min_cell: int = MI
             is_miss = np.isnan(v) | np.isin(v, it.refused_codes) | np.isin(v, it.missing)
             dk.append((w * is_dk).sum() / wsum)
             miss.append((w * is_miss).sum() / wsum)
-        rows.append({"domain": domain, "items": len(cats), "dont_know": float(np.mean(dk)), "missing": float(np.mean(miss))})
+        rows.append(
+            {
+                "domain": domain,
+                "items": len(cats),
+                "dont_know": float(np.mean(dk)),
+                "missing": float(np.mean(miss)),
+            }
+        )
     domains = pd.DataFrame(rows, columns=["domain", "items", "dont_know", "missing"])
     comp = []
     for it in codebook.demographic_items:

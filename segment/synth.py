@@ -76,21 +76,34 @@ class Population:
         for var, spec in (doc.get("variables") or {}).items():
             where = f"variables.{var}"
             if var not in instrument or instrument[var].domain != "demographics":
-                problems.append(Problem(file, where, "not a demographic item of the instrument", value=var))
+                problems.append(
+                    Problem(file, where, "not a demographic item of the instrument", value=var)
+                )
                 continue
             item = instrument[var]
             if isinstance(spec, dict) and "given" in spec:
                 parent = spec["given"]
                 if parent not in variables:
-                    problems.append(Problem(file, f"{where}.given", "must name a variable listed before this one", value=parent))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"{where}.given",
+                            "must name a variable listed before this one",
+                            value=parent,
+                        )
+                    )
                     continue
                 table = {}
                 for pcat, dist in (spec.get("table") or {}).items():
-                    table[str(pcat)] = _distribution(dist, item, file, f"{where}.table.{pcat}", problems)
+                    table[str(pcat)] = _distribution(
+                        dist, item, file, f"{where}.table.{pcat}", problems
+                    )
                 parent_cats = _categories(instrument[parent])
                 for pcat in parent_cats:
                     if pcat not in table:
-                        problems.append(Problem(file, f"{where}.table", f"no row for {parent} = {pcat!r}"))
+                        problems.append(
+                            Problem(file, f"{where}.table", f"no row for {parent} = {pcat!r}")
+                        )
                 variables[var] = ("given", parent, table)
             else:
                 variables[var] = _distribution(spec, item, file, where, problems)
@@ -98,20 +111,44 @@ class Population:
         if over:
             var = over.get("variable")
             if var not in variables:
-                problems.append(Problem(file, "oversample.variable", "must be one of the variables", value=var))
+                problems.append(
+                    Problem(file, "oversample.variable", "must be one of the variables", value=var)
+                )
             else:
                 for cat, factor in (over.get("factors") or {}).items():
                     if cat not in _categories(instrument[var]):
-                        problems.append(Problem(file, "oversample.factors", f"not a category of {var}", value=cat))
+                        problems.append(
+                            Problem(
+                                file, "oversample.factors", f"not a category of {var}", value=cat
+                            )
+                        )
                     if not (isinstance(factor, (int, float)) and factor > 0):
-                        problems.append(Problem(file, f"oversample.factors.{cat}", "expected a positive number", value=factor))
+                        problems.append(
+                            Problem(
+                                file,
+                                f"oversample.factors.{cat}",
+                                "expected a positive number",
+                                value=factor,
+                            )
+                        )
         nonresp = {k: float(v) for k, v in (doc.get("nonresponse") or {}).items()}
         for key, value in nonresp.items():
             if not 0 <= value < 1:
-                problems.append(Problem(file, f"nonresponse.{key}", "expected a probability in [0, 1)", value=value))
+                problems.append(
+                    Problem(
+                        file, f"nonresponse.{key}", "expected a probability in [0, 1)", value=value
+                    )
+                )
         for item in instrument.demographic_items:
             if item.column not in variables:
-                problems.append(Problem(file, "variables", "demographic item of the instrument has no distribution", value=item.column))
+                problems.append(
+                    Problem(
+                        file,
+                        "variables",
+                        "demographic item of the instrument has no distribution",
+                        value=item.column,
+                    )
+                )
         if problems:
             raise PopulationError(f"population {file}", problems)
         return cls(variables, over, nonresp, file)
@@ -123,7 +160,9 @@ def _categories(item: Item) -> list[str]:
     return [lv.name or str(lv.code) for lv in item.levels]
 
 
-def _distribution(spec: Any, item: Item, file: str, where: str, problems: list[Problem]) -> dict[str, float]:
+def _distribution(
+    spec: Any, item: Item, file: str, where: str, problems: list[Problem]
+) -> dict[str, float]:
     cats = _categories(item)
     if not isinstance(spec, dict):
         problems.append(Problem(file, where, "expected a mapping of category to share"))
@@ -131,9 +170,18 @@ def _distribution(spec: Any, item: Item, file: str, where: str, problems: list[P
     dist = {}
     for cat, share in spec.items():
         if str(cat) not in cats:
-            problems.append(Problem(file, where, f"not a category of {item.column} (known: {', '.join(cats)})", value=cat))
+            problems.append(
+                Problem(
+                    file,
+                    where,
+                    f"not a category of {item.column} (known: {', '.join(cats)})",
+                    value=cat,
+                )
+            )
         elif not (isinstance(share, (int, float)) and share >= 0):
-            problems.append(Problem(file, f"{where}.{cat}", "expected a non-negative share", value=share))
+            problems.append(
+                Problem(file, f"{where}.{cat}", "expected a non-negative share", value=share)
+            )
         else:
             dist[str(cat)] = float(share)
     total = sum(dist.values())
@@ -218,7 +266,9 @@ def _solve_centre(target: float, positions: np.ndarray, spread: float) -> float:
     return (lo + hi) / 2
 
 
-def substantive_distribution(position: float, polarised: bool, positions: np.ndarray, spread: float) -> np.ndarray:
+def substantive_distribution(
+    position: float, polarised: bool, positions: np.ndarray, spread: float
+) -> np.ndarray:
     """Answer distribution over substantive answers sorted by their 0..1 position."""
     if polarised:
         halves = [_latent_probs(c, positions, spread * 0.6) for c in POLAR_CENTRES]
@@ -226,7 +276,9 @@ def substantive_distribution(position: float, polarised: bool, positions: np.nda
     return _latent_probs(_solve_centre(position, positions, spread), positions, spread)
 
 
-def item_answer_probs(typology: Typology, item: Item, spread: float) -> tuple[np.ndarray, np.ndarray]:
+def item_answer_probs(
+    typology: Typology, item: Item, spread: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Codes and (segments x codes) probabilities of one attitude item's model categories."""
     positions_by_code = item.position(item.substantive_codes)
     order = np.argsort(positions_by_code)
@@ -302,7 +354,9 @@ def _calibrate(odds: np.ndarray, base: np.ndarray, weights: np.ndarray) -> np.nd
     return probs
 
 
-def _demographic_tables(typology: Typology, population: Population, shares: np.ndarray) -> dict[str, tuple[str | None, np.ndarray]]:
+def _demographic_tables(
+    typology: Typology, population: Population, shares: np.ndarray
+) -> dict[str, tuple[str | None, np.ndarray]]:
     """For each variable: its parent (or None) and P(category | segment[, parent category])."""
     tables: dict[str, tuple[str | None, np.ndarray]] = {}
     inst = typology.instrument
@@ -313,7 +367,9 @@ def _demographic_tables(typology: Typology, population: Population, shares: np.n
             _, parent, table = spec
             grand, parent_probs = tables[parent]
             if grand is not None:
-                raise SegmentError(f"population variable {var!r}: its parent {parent!r} must not depend on another variable")
+                raise SegmentError(
+                    f"population variable {var!r}: its parent {parent!r} must not depend on another variable"
+                )
             rows = []
             for g, pcat in enumerate(_categories(inst[parent])):
                 base = np.array([table[pcat].get(c, 0.0) for c in cats])
@@ -384,7 +440,7 @@ def generate_survey(
 
     over = population.oversample
     factors_max = max([1.0, *over.get("factors", {}).values()]) if over else 1.0
-    pool = int(math.ceil(n * 2 * factors_max))
+    pool = math.ceil(n * 2 * factors_max)
     z = _draw(rng, np.tile(pop_shares, (pool, 1)))
     tables = _demographic_tables(typology, population, pop_shares)
     demo_idx: dict[str, np.ndarray] = {}
@@ -420,7 +476,9 @@ def generate_survey(
         u = rng.random(n)
         if len(item.refused):
             values[u < nonresp.get("refused", 0.0)] = item.refused[0].code
-        values[(u >= nonresp.get("refused", 0.0)) & (u < nonresp.get("refused", 0.0) + p_blank)] = np.nan
+        values[(u >= nonresp.get("refused", 0.0)) & (u < nonresp.get("refused", 0.0) + p_blank)] = (
+            np.nan
+        )
         columns[item.column] = values
     for item in inst.demographic_items:
         idx = demo_idx[item.column]
@@ -429,7 +487,9 @@ def generate_survey(
         else:
             values = np.array([lv.code for lv in item.levels], dtype=float)[idx]
             if len(item.refused):
-                values[rng.random(n) < nonresp.get("demographic_refused", 0.0)] = item.refused[0].code
+                values[rng.random(n) < nonresp.get("demographic_refused", 0.0)] = item.refused[
+                    0
+                ].code
         columns[item.column] = values
     data = pd.DataFrame(columns)
     for col in data.columns:
@@ -444,7 +504,9 @@ def generate_survey(
     )
     sample_shares = _sample_shares(pop_shares, tables, over, inst)
     codebook = _synthetic_codebook(typology, n, seed, shares, spread)
-    return SyntheticSurvey(data, codebook, truth, seg_ids, pop_shares, sample_shares, item_categories, item_probs)
+    return SyntheticSurvey(
+        data, codebook, truth, seg_ids, pop_shares, sample_shares, item_categories, item_probs
+    )
 
 
 def _segment_shares(typology: Typology, shares: Mapping[str, float] | None) -> np.ndarray:
@@ -455,15 +517,27 @@ def _segment_shares(typology: Typology, shares: Mapping[str, float] | None) -> n
     else:
         unknown = sorted(set(shares) - {s.id for s in typology.segments})
         if unknown:
-            raise TypologyError("segment shares", [Problem("--shares", "", f"no such segment in typology {typology.name!r}", value=u) for u in unknown])
+            raise TypologyError(
+                "segment shares",
+                [
+                    Problem(
+                        "--shares", "", f"no such segment in typology {typology.name!r}", value=u
+                    )
+                    for u in unknown
+                ],
+            )
         raw = [float(shares.get(s.id, 0.0)) for s in typology.segments]
         if any(x < 0 for x in raw) or sum(raw) <= 0:
-            raise SegmentError(f"segment shares must be non-negative and not all zero, got {dict(shares)}")
+            raise SegmentError(
+                f"segment shares must be non-negative and not all zero, got {dict(shares)}"
+            )
     arr = np.asarray(raw, dtype=float)
     return arr / arr.sum()
 
 
-def _sample_shares(pop_shares: np.ndarray, tables: Mapping[str, Any], over: Mapping[str, Any], inst: Codebook) -> np.ndarray:
+def _sample_shares(
+    pop_shares: np.ndarray, tables: Mapping[str, Any], over: Mapping[str, Any], inst: Codebook
+) -> np.ndarray:
     """Expected segment shares in the sample: population shares times E[selection factor | z]."""
     if not over:
         return pop_shares
@@ -480,7 +554,9 @@ def _sample_shares(pop_shares: np.ndarray, tables: Mapping[str, Any], over: Mapp
     return _normalise(pop_shares * mean_f)
 
 
-def _synthetic_codebook(typology: Typology, n: int, seed: int, shares: Mapping[str, float] | None, spread: float) -> Codebook:
+def _synthetic_codebook(
+    typology: Typology, n: int, seed: int, shares: Mapping[str, float] | None, spread: float
+) -> Codebook:
     doc = typology.instrument.to_dict()
     command = f"segment synth --typology {typology.name} --n {n} --seed {seed}"
     if shares is not None:

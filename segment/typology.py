@@ -130,7 +130,9 @@ class Typology:
         return cls.from_dict(doc, base_dir=p.parent, file=str(p))
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any], base_dir: Path = Path("."), file: str = "<typology>") -> Typology:
+    def from_dict(
+        cls, doc: Mapping[str, Any], base_dir: Path = Path("."), file: str = "<typology>"
+    ) -> Typology:
         problems = schema_problems(dict(doc), "typology.schema.json", file)
         if problems:
             raise TypologyError(f"typology {file}", problems)
@@ -140,10 +142,19 @@ class Typology:
         except CodebookError as exc:
             raise TypologyError(
                 f"typology {file}",
-                [Problem(file, "instrument", f"instrument codebook is invalid: {p}") for p in exc.problems],
+                [
+                    Problem(file, "instrument", f"instrument codebook is invalid: {p}")
+                    for p in exc.problems
+                ],
             ) from None
         levels = {
-            name: LevelSpec(name, spec["position"], spec.get("dont_know"), bool(spec.get("polarised", False)), spec.get("description"))
+            name: LevelSpec(
+                name,
+                spec["position"],
+                spec.get("dont_know"),
+                bool(spec.get("polarised", False)),
+                spec.get("description"),
+            )
             for name, spec in doc["levels"].items()
         }
         segments = []
@@ -154,8 +165,14 @@ class Typology:
                     where = f"segments[{s_idx}]({raw['id']}).bullets.{domain}[{b_idx}]"
                     claims = tuple(_claim(c) for c in rb["claims"])
                     problems += _check_claims(claims, domain, instrument, levels, file, where)
-                    bullets.append(Bullet(domain, rb["text"], claims, bool(rb.get("summary", False))))
-            segments.append(Segment(raw["id"], raw["name"], tuple(bullets), raw.get("share"), raw.get("tagline")))
+                    bullets.append(
+                        Bullet(domain, rb["text"], claims, bool(rb.get("summary", False)))
+                    )
+            segments.append(
+                Segment(
+                    raw["id"], raw["name"], tuple(bullets), raw.get("share"), raw.get("tagline")
+                )
+            )
         problems += _check_segments(doc["segments"], file)
         if problems:
             raise TypologyError(f"typology {file}", problems)
@@ -201,14 +218,19 @@ class Typology:
                     continue
                 key = (0 if bullet.summary else 1, -len(claim.items), order)
                 for item in claim.items:
-                    exp = ExpectedLevel(item, self.levels[claim.level], claim.also_unsure, bullet.text)
+                    exp = ExpectedLevel(
+                        item, self.levels[claim.level], claim.also_unsure, bullet.text
+                    )
                     if item not in ranked or key > ranked[item][0]:
                         ranked[item] = (key, exp)
         return {item: exp for item, (_, exp) in ranked.items()}
 
     def expected_table(self) -> pd.DataFrame:
         """Segments x items table of expected level names (NaN where a segment is silent)."""
-        rows = {s.id: {i: e.level.name for i, e in self.expected_levels(s.id).items()} for s in self.segments}
+        rows = {
+            s.id: {i: e.level.name for i, e in self.expected_levels(s.id).items()}
+            for s in self.segments
+        }
         cols = [it.column for it in self.instrument.attitude_items]
         return pd.DataFrame.from_dict(rows, orient="index").reindex(columns=cols)
 
@@ -238,20 +260,43 @@ def _check_claims(
         at = f"{where}.claims[{c_idx}]"
         if claim.is_demographic:
             if claim.variable not in instrument:
-                problems.append(Problem(file, at, "no such variable in the instrument", value=claim.variable))
+                problems.append(
+                    Problem(file, at, "no such variable in the instrument", value=claim.variable)
+                )
                 continue
             var = instrument[claim.variable]
             if var.domain != "demographics":
-                problems.append(Problem(file, at, f"variable is in domain {var.domain!r}, expected 'demographics'", value=claim.variable))
+                problems.append(
+                    Problem(
+                        file,
+                        at,
+                        f"variable is in domain {var.domain!r}, expected 'demographics'",
+                        value=claim.variable,
+                    )
+                )
             known = [lv.name for lv in var.levels if lv.name] + [b[2] for b in var.bands]
             for cat in claim.categories:
                 if cat not in known:
-                    problems.append(Problem(file, at, f"not a category of {claim.variable!r} (known: {', '.join(known)})", value=cat))
+                    problems.append(
+                        Problem(
+                            file,
+                            at,
+                            f"not a category of {claim.variable!r} (known: {', '.join(known)})",
+                            value=cat,
+                        )
+                    )
             if claim.strength != "average" and not claim.categories:
                 problems.append(Problem(file, at, f"strength {claim.strength!r} needs categories"))
             continue
         if claim.level not in levels:
-            problems.append(Problem(file, at, f"level not in the vocabulary ({', '.join(levels)})", value=claim.level))
+            problems.append(
+                Problem(
+                    file,
+                    at,
+                    f"level not in the vocabulary ({', '.join(levels)})",
+                    value=claim.level,
+                )
+            )
         for item in claim.items:
             if item not in instrument:
                 problems.append(Problem(file, at, "no such item in the instrument", value=item))
@@ -268,9 +313,15 @@ def _check_segments(raw_segments: list[Mapping[str, Any]], file: str) -> list[Pr
         seen: set[str] = set()
         for i, s in enumerate(raw_segments):
             if s[key] in seen:
-                problems.append(Problem(file, f"segments[{i}].{key}", "used by two segments", value=s[key]))
+                problems.append(
+                    Problem(file, f"segments[{i}].{key}", "used by two segments", value=s[key])
+                )
             seen.add(s[key])
     shares = [s.get("share") for s in raw_segments]
     if all(x is not None for x in shares) and not math.isclose(sum(shares), 1.0, abs_tol=0.01):
-        problems.append(Problem(file, "segments[*].share", "shares must add up to 1", value=round(sum(shares), 4)))
+        problems.append(
+            Problem(
+                file, "segments[*].share", "shares must add up to 1", value=round(sum(shares), 4)
+            )
+        )
     return problems
