@@ -1,0 +1,64 @@
+"""`segment run`: the README's main command, on the bundled survey and on user files."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from segment.cli import main
+
+
+def run(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    captured = capsys.readouterr()
+    return info.value.code, captured.out, captured.err
+
+
+def test_run_without_arguments_validates_and_summarises_the_bundled_survey(capsys):
+    code, out, _ = run(["run"], capsys)
+    assert code == 0
+    assert "SYNTHETIC DATA" in out
+    assert "1,500 respondents" in out
+    assert re.search(r"design effect 1\.\d\d \(Kish\)", out)
+    for domain in ("civic_rights", "democracy", "trust", "civic_sector", "governance", "external", "optimism"):
+        assert domain in out
+
+
+def test_run_suppresses_small_cells_and_never_prints_ids(capsys, bundled_survey):
+    import pandas as pd
+
+    code, out, _ = run(["run"], capsys)
+    assert code == 0
+    assert "suppressed" in out  # e.g. small ethnic groups
+    ids = pd.read_csv(bundled_survey[0], usecols=["resp_id"])["resp_id"].astype(str)
+    assert not any(i in out for i in ids)
+    composition = out[out.index("Composition") :]
+    counts = [int(c.replace(",", "")) for c in re.findall(r"│\s+([\d,]+) │\s+[\d.]+% │", composition)]
+    assert counts and min(counts) >= 30
+
+
+def test_run_quiet_prints_nothing(capsys):
+    code, out, err = run(["run", "--quiet"], capsys)
+    assert (code, out, err) == (0, "", "")
+
+
+def test_run_on_a_file_that_violates_its_codebook_exits_2_listing_problems(tmp_path, capsys, bundled_survey):
+    data, codebook, _ = bundled_survey
+    lines = data.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[5].split(",")
+    row[header.index("trust_army")] = "7"
+    lines[5] = ",".join(row)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run(["run", str(bad), "--codebook", str(codebook)], capsys)
+    assert code == 2
+    assert "trust_army, row 5: value 7: code not in the codebook; expected one of 1-4; 8 (don't know); 9 (refused) or blank" in err
+
+
+def test_run_drafts_a_codebook_when_none_is_given(capsys, shared_data):
+    code, out, _ = run(["run", str(shared_data / "lca" / "gss82.csv")], capsys)
+    assert code == 0
+    assert "1,202 respondents" in out
