@@ -248,15 +248,27 @@ class Codebook:
     def from_dict(cls, doc: Mapping[str, Any], file: str = "<codebook>") -> Codebook:
         """Build a codebook from its YAML mapping, validating structure and consistency."""
         problems = schema_problems(dict(doc), "codebook.schema.json", file)
-        if problems:
+        # Structural problems inside one item or one scale do not stop the consistency checks
+        # of the others, so that one error lists everything; anything else does.
+        broken_items = {_index_in(p.where, "items") for p in problems} - {None}
+        broken_scales = {_key_in(p.where, "scales") for p in problems} - {None}
+        if any(
+            _index_in(p.where, "items") is None and _key_in(p.where, "scales") is None
+            for p in problems
+        ):
             raise CodebookError(f"codebook {file}", problems)
-        problems = []
         languages = tuple(doc.get("languages", ["en"]))
         if "en" not in languages:
             problems.append(Problem(file, "languages", "must include 'en'", value=list(languages)))
-        scales = {name: dict(sc) for name, sc in (doc.get("scales") or {}).items()}
+        scales = {
+            name: dict(sc)
+            for name, sc in (doc.get("scales") or {}).items()
+            if name not in broken_scales
+        }
         items = []
         for i, raw in enumerate(doc["items"]):
+            if i in broken_items or raw.get("scale") in broken_scales:
+                continue
             where = f"items[{i}]({raw['column']})"
             item, found = _build_item(raw, scales, languages, file, where)
             problems.extend(found)
@@ -264,7 +276,9 @@ class Codebook:
                 items.append(item)
         seen: dict[str, int] = {}
         for i, raw in enumerate(doc["items"]):
-            col = raw["column"]
+            col = raw.get("column")
+            if not isinstance(col, str):
+                continue
             if col in seen:
                 problems.append(
                     Problem(
@@ -338,16 +352,17 @@ class Codebook:
         know, refused or missing codes) or blank; numeric answers lie in ``[min, max]``.
         """
         problems: list[Problem] = []
-        present = set(frame.columns)
-        for col in _duplicates(list(frame.columns)):
+        duplicated = _duplicates(list(frame.columns))
+        for col in duplicated:
             problems.append(Problem(file, col, "column name appears more than once in the header"))
+        present = set(frame.columns) - set(duplicated)
         for role, col in (("id", self.id), ("weight", self.weight)):
-            if col is not None and col not in present:
+            if col is not None and col not in set(frame.columns):
                 problems.append(
                     Problem(file, col, f"{role} column named in the codebook is missing")
                 )
         for it in self.items:
-            if it.column not in present:
+            if it.column not in set(frame.columns):
                 problems.append(
                     Problem(file, it.column, "item column named in the codebook is missing")
                 )
@@ -405,6 +420,18 @@ class Codebook:
 
 
 # ---------------------------------------------------------------------- helpers
+def _index_in(where: str, key: str) -> int | None:
+    """``3`` for a location like ``items[3](q1).scale`` when ``key`` is ``items``."""
+    m = re.match(rf"^{key}\[(\d+)\]", where)
+    return int(m.group(1)) if m else None
+
+
+def _key_in(where: str, key: str) -> str | None:
+    """``agree5`` for a location like ``scales.agree5.levels`` when ``key`` is ``scales``."""
+    m = re.match(rf"^{key}\.([A-Za-z0-9_]+)", where)
+    return m.group(1) if m else None
+
+
 def _text(value: Any) -> tuple[dict[str, str], str | None]:
     if isinstance(value, str):
         return {"en": value}, None
@@ -546,7 +573,31 @@ def _item_yaml_fields(it: Item) -> dict[str, Any]:
 
 
 def _num(x: float) -> int | float:
-    return int(x) if float(x).is_integer() else x
+    """A plain Python number for messages and YAML (never ``np.float64(...)``)."""
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def _unchecked_item(fields: Mapping[str, Any]) -> Item:
+    """An item built from scale fields alone, without validation (for comparing fields)."""
+    langs = ("en", "ru", "kk", "name")
+
+    def lv(key: str) -> tuple[Level, ...]:
+        return _levels(fields.get(key), "", "", langs)[0]
+
+    return Item(
+        column="_",
+        domain="other",
+        type=fields.get("type", "ordinal"),
+        measures=fields.get("measures"),
+        higher_means_more=bool(fields.get("higher_means_more", True)),
+        levels=lv("levels"),
+        dont_know=lv("dont_know"),
+        refused=lv("refused"),
+        missing=tuple(float(c) for c in fields.get("missing", [])),
+        min=fields.get("min"),
+        max=fields.get("max"),
+        bands=tuple((float(a), float(b), str(c)) for a, b, c in fields.get("bands", [])),
+    )
 
 
 def _item_to_yaml(it: Item, scales: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -560,12 +611,7 @@ def _item_to_yaml(it: Item, scales: Mapping[str, Mapping[str, Any]]) -> dict[str
     fields = _item_yaml_fields(it)
     if it.scale is not None:
         out["scale"] = it.scale
-        scale_fields = _item_yaml_fields(
-            _build_item(
-                {"column": "_", "domain": "other", "scale": it.scale}, scales, ("en",), "", ""
-            )[0]
-            or it
-        )
+        scale_fields = _item_yaml_fields(_unchecked_item(scales.get(it.scale, {})))
         fields = {k: v for k, v in fields.items() if scale_fields.get(k) != v}
     out.update(fields)
     if it.note is not None:

@@ -50,25 +50,26 @@ _ORDINAL_WORDS = re.compile(
     r"better|worse|approve|support|oppose|strong|weak|fair|poor|excellent|согла|доверя|важн",
     re.I,
 )
-_DOMAIN_WORDS = [
+_DOMAIN_WORDS = [  # checked in this order; a keyword must start a word
+    ("external", r"russia|china|west|usa|foreign|threat"),
+    ("trust", r"trust|confid|довер"),
+    ("governance", r"gov|leader|strongman|expert"),
+    ("civic_rights", r"speech|assembl|associat|rights?$|freedom"),
+    ("democracy", r"democra|dem$|media|ngo|part(y|ies)|election"),
+    ("optimism", r"econom|future|optimis|soviet|nostalg"),
     (
         "demographics",
-        r"age|sex|gender|region|oblast|educ|income|ethnic|nation|lang|employ|occup|settle|urban|rural|relig|marri|news|child|house",
+        r"age$|sex$|gender|region|oblast|educ|income|ethnic|nation|lang|employ|occup|settle|urban|rural|religion|marri|news|child|house",
     ),
-    ("trust", r"trust|confid|довер"),
-    ("civic_rights", r"speech|assembl|associat|rights?\b|freedom"),
-    ("democracy", r"democra|media|ngo|part(y|ies)|election"),
-    ("governance", r"leader|govern|strongman|expert"),
-    ("external", r"russia|china|west|usa|foreign|threat"),
-    ("optimism", r"econom|future|optimis|soviet|nostalg"),
 ]
 MAX_CATEGORIES = 15
 
 
 def _guess_domain(column: str, label: str | None) -> str:
-    text = f"{column} {label or ''}".lower()
+    """Domain whose keywords start a word of the column name or label (``age``, not ``engaged``)."""
+    words = re.split(r"[^0-9a-zа-яёәғқңөұүһі]+", f"{column} {label or ''}".lower())
     for domain, pattern in _DOMAIN_WORDS:
-        if re.search(pattern, text):
+        if any(re.match(f"(?:{pattern})", w) for w in words if w):
             return domain
     return "other"
 

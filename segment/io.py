@@ -67,16 +67,10 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
         )
     sep = _sniff_delimiter(text[:65536])
     header = next(csv.reader(io.StringIO(text.splitlines()[0]), delimiter=sep))
-    problems = []
-    seen: set[str] = set()
-    for col in header:
-        if col in seen:
-            problems.append(Problem(name, col, "column name appears more than once in the header"))
-        seen.add(col)
     if any(not c.strip() for c in header):
-        problems.append(Problem(name, "header", "a column has an empty name"))
-    if problems:
-        raise DataError(f"data file {name}", problems)
+        raise DataError(
+            f"data file {name}", [Problem(name, "header", "a column has an empty name")]
+        )
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""]
@@ -85,6 +79,9 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
         raise DataError(
             f"data file {name}", [Problem(name, "", f"cannot be parsed as delimited text: {exc}")]
         ) from None
+    # pandas renames repeated header names ("q1.1"); keep the names as written so that the
+    # codebook check reports the repetition together with every other problem.
+    frame.columns = header
     if frame.empty:
         raise DataError(
             f"data file {name}", [Problem(name, "", "file has a header but no data rows")]
@@ -145,8 +142,13 @@ def read_table(
         codes = []
         for rng in ranges:
             lo, hi = rng.get("lo"), rng.get("hi")
-            if isinstance(lo, (int, float)) and lo == hi:
+            if not (isinstance(lo, (int, float)) and isinstance(hi, (int, float))):
+                continue
+            if lo == hi:
                 codes.append(float(lo))
+            elif float(lo).is_integer() and float(hi).is_integer() and 0 < hi - lo <= 1000:
+                # a declared range such as "97 THRU 99": every integer code in it is missing
+                codes.extend(float(c) for c in range(int(lo), int(hi) + 1))
         if codes:
             user_missing[col] = codes
     value_labels = {

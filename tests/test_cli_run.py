@@ -22,7 +22,15 @@ def test_run_without_arguments_validates_and_summarises_the_bundled_survey(capsy
     assert "SYNTHETIC DATA" in out
     assert "1,500 respondents" in out
     assert re.search(r"design effect 1\.\d\d \(Kish\)", out)
-    for domain in ("civic_rights", "democracy", "trust", "civic_sector", "governance", "external", "optimism"):
+    for domain in (
+        "civic_rights",
+        "democracy",
+        "trust",
+        "civic_sector",
+        "governance",
+        "external",
+        "optimism",
+    ):
         assert domain in out
 
 
@@ -35,7 +43,9 @@ def test_run_suppresses_small_cells_and_never_prints_ids(capsys, bundled_survey)
     ids = pd.read_csv(bundled_survey[0], usecols=["resp_id"])["resp_id"].astype(str)
     assert not any(i in out for i in ids)
     composition = out[out.index("Composition") :]
-    counts = [int(c.replace(",", "")) for c in re.findall(r"│\s+([\d,]+) │\s+[\d.]+% │", composition)]
+    counts = [
+        int(c.replace(",", "")) for c in re.findall(r"│\s+([\d,]+) │\s+[\d.]+% │", composition)
+    ]
     assert counts and min(counts) >= 30
 
 
@@ -44,7 +54,9 @@ def test_run_quiet_prints_nothing(capsys):
     assert (code, out, err) == (0, "", "")
 
 
-def test_run_on_a_file_that_violates_its_codebook_exits_2_listing_problems(tmp_path, capsys, bundled_survey):
+def test_run_on_a_file_that_violates_its_codebook_exits_2_listing_problems(
+    tmp_path, capsys, bundled_survey
+):
     data, codebook, _ = bundled_survey
     lines = data.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
@@ -55,7 +67,10 @@ def test_run_on_a_file_that_violates_its_codebook_exits_2_listing_problems(tmp_p
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, out, err = run(["run", str(bad), "--codebook", str(codebook)], capsys)
     assert code == 2
-    assert "trust_army, row 5: value 7: code not in the codebook; expected one of 1-4; 8 (don't know); 9 (refused) or blank" in err
+    assert (
+        "trust_army, row 5: value 7: code not in the codebook; expected one of 1-4; 8 (don't know); 9 (refused) or blank"
+        in err
+    )
 
 
 def test_run_drafts_a_codebook_when_none_is_given(capsys, shared_data):

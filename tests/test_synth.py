@@ -63,11 +63,27 @@ def test_bundled_survey_has_the_battery_and_demographics(bundled):
     assert len(frame) == 1500 and frame["resp_id"].is_unique
     assert 35 <= len(codebook.attitude_items) <= 45
     domains = {it.domain for it in codebook.attitude_items}
-    assert domains == {"civic_rights", "democracy", "trust", "civic_sector", "governance", "external", "optimism"}
+    assert domains == {
+        "civic_rights",
+        "democracy",
+        "trust",
+        "civic_sector",
+        "governance",
+        "external",
+        "optimism",
+    }
     demographics = {it.column for it in codebook.demographic_items}
     assert demographics == {
-        "age", "gender", "settlement", "region", "education", "income",
-        "ethnicity", "language", "employment", "news_source",
+        "age",
+        "gender",
+        "settlement",
+        "region",
+        "education",
+        "income",
+        "ethnicity",
+        "language",
+        "employment",
+        "news_source",
     }
     assert list(truth["resp_id"].astype(str)) == list(frame["resp_id"].astype(str))
 
@@ -98,7 +114,9 @@ def test_segment_level_item_answers_agree_with_the_typology_levels(kz2020, bundl
             if exp.level.position is not None:
                 tol = max(0.03, 3.5 * pos.std() / np.sqrt(len(pos)))
                 if abs(pos.mean() - exp.level.position) > tol:
-                    failures.append((seg.id, item, "position", round(pos.mean(), 3), exp.level.position))
+                    failures.append(
+                        (seg.id, item, "position", round(pos.mean(), 3), exp.level.position)
+                    )
             if exp.level.polarised:
                 low, high = (pos < 0.5).mean(), (pos > 0.5).mean()
                 if min(low, high) < 0.3:
@@ -112,13 +130,19 @@ def test_segments_are_ordered_on_items_as_the_typology_orders_them(kz2020, bundl
     frame, codebook, truth = bundled
     levels = {s.id: kz2020.expected_levels(s.id) for s in kz2020.segments}
     means = {
-        (s.id, item): _position_stats(frame, codebook, item, (truth["segment"] == s.id).to_numpy())[0].mean()
+        (s.id, item): _position_stats(frame, codebook, item, (truth["segment"] == s.id).to_numpy())[
+            0
+        ].mean()
         for s in kz2020.segments
         for item in levels[s.id]
     }
     pairs = 0
     for item in codebook.columns:
-        stated = [(s, lv[item].level.position) for s, lv in levels.items() if item in lv and lv[item].level.position is not None]
+        stated = [
+            (s, lv[item].level.position)
+            for s, lv in levels.items()
+            if item in lv and lv[item].level.position is not None
+        ]
         for a, pa in stated:
             for b, pb in stated:
                 if pa - pb >= 0.2:
@@ -139,7 +163,7 @@ def _share(frame, codebook, variable, categories, mask):
 
 
 def test_demographic_tendencies_hold_in_every_segment(kz2020, bundled):
-    """"More X" (slight/moderate): above the sample; "Mostly X" (strong): a majority or 1.5x the sample."""
+    """ "More X" (slight/moderate): above the sample; "Mostly X" (strong): a majority or 1.5x the sample."""
     frame, codebook, truth = bundled
     failures, checked = [], 0
     for seg in kz2020.segments:
@@ -148,17 +172,25 @@ def test_demographic_tendencies_hold_in_every_segment(kz2020, bundled):
             if claim.strength == "average":
                 continue
             share, overall = _share(frame, codebook, claim.variable, claim.categories, mask)
-            ok = share > overall if claim.strength != "strong" else (share >= 0.5 or share > 1.5 * overall)
+            ok = (
+                share > overall
+                if claim.strength != "strong"
+                else (share >= 0.5 or share > 1.5 * overall)
+            )
             checked += 1
             if not ok:
-                failures.append((seg.id, claim.variable, claim.categories, round(share, 3), round(overall, 3)))
+                failures.append(
+                    (seg.id, claim.variable, claim.categories, round(share, 3), round(overall, 3))
+                )
     assert checked == 35
     assert failures == []
 
 
 def test_weighted_composition_matches_the_population_margins(kz2020, bundled):
     frame, codebook, _ = bundled
-    population = Population.load(kz2020.path.replace("kz2020.yaml", "kz2020_population.yaml"), kz2020.instrument)
+    population = Population.load(
+        kz2020.path.replace("kz2020.yaml", "kz2020_population.yaml"), kz2020.instrument
+    )
     everyone = np.ones(len(frame), dtype=bool)
     for variable in ("gender", "settlement", "education", "ethnicity", "news_source"):
         for category, target in population.variables[variable].items():
@@ -235,7 +267,13 @@ def test_a_broken_population_file_lists_every_problem(kz2020, tmp_path):
     with pytest.raises(PopulationError) as info:
         Population.load(path, kz2020.instrument)
     text = str(info.value)
-    for needle in ("add up to 1", "'planet'", "'moon'", "oversample.variable", "has no distribution"):
+    for needle in (
+        "add up to 1",
+        "'planet'",
+        "'moon'",
+        "oversample.variable",
+        "has no distribution",
+    ):
         assert needle in text
 
 
@@ -245,7 +283,11 @@ def test_cli_synth_writes_three_files_and_refuses_to_overwrite(tmp_path, capsys)
         main(args)
     assert first.value.code == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["kz2020_synthetic.csv", "kz2020_synthetic_codebook.yaml", "kz2020_synthetic_truth.csv"]
+    assert names == [
+        "kz2020_synthetic.csv",
+        "kz2020_synthetic_codebook.yaml",
+        "kz2020_synthetic_truth.csv",
+    ]
     before = (tmp_path / "kz2020_synthetic.csv").read_bytes()
     with pytest.raises(SystemExit) as second:
         main([*args[:4], "3", "-o", str(tmp_path)])

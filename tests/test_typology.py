@@ -151,29 +151,54 @@ def minimal_typology() -> dict:
         "schema": "segment.typology/1",
         "name": "demo",
         "instrument": "demo_instrument.yaml",
-        "levels": {"high": {"position": 0.8}, "low": {"position": 0.2}, "unsure": {"position": None, "dont_know": 0.4}},
+        "levels": {
+            "high": {"position": 0.8},
+            "low": {"position": 0.2},
+            "unsure": {"position": None, "dont_know": 0.4},
+        },
         "segments": [
             {
                 "id": "liberals",
                 "name": "Liberals",
                 "share": 0.4,
                 "bullets": {
-                    "civic_rights": [{"text": "Value a free press", "claims": [{"items": ["q_free_press"], "level": "high"}]}],
-                    "demographics": [{"text": "More women", "claims": [{"variable": "sex", "categories": ["woman"], "strength": "moderate"}]}],
+                    "civic_rights": [
+                        {
+                            "text": "Value a free press",
+                            "claims": [{"items": ["q_free_press"], "level": "high"}],
+                        }
+                    ],
+                    "demographics": [
+                        {
+                            "text": "More women",
+                            "claims": [
+                                {"variable": "sex", "categories": ["woman"], "strength": "moderate"}
+                            ],
+                        }
+                    ],
                 },
             },
             {
                 "id": "loyalists",
                 "name": "Loyalists",
                 "share": 0.6,
-                "bullets": {"trust": [{"text": "Trust the army", "claims": [{"items": ["q_trust_army"], "level": "high"}]}]},
+                "bullets": {
+                    "trust": [
+                        {
+                            "text": "Trust the army",
+                            "claims": [{"items": ["q_trust_army"], "level": "high"}],
+                        }
+                    ]
+                },
             },
         ],
     }
 
 
 def write_typology(tmp_path: Path, doc: dict) -> Path:
-    (tmp_path / "demo_instrument.yaml").write_text(yaml.safe_dump(MINIMAL_INSTRUMENT), encoding="utf-8")
+    (tmp_path / "demo_instrument.yaml").write_text(
+        yaml.safe_dump(MINIMAL_INSTRUMENT), encoding="utf-8"
+    )
     path = tmp_path / "demo.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path
@@ -199,7 +224,9 @@ def test_every_problem_of_a_broken_typology_is_listed_at_once(tmp_path, capsys):
     doc = minimal_typology()
     lib = doc["segments"][0]["bullets"]
     lib["civic_rights"][0]["claims"][0]["level"] = "sky_high"  # not in the vocabulary
-    lib["civic_rights"].append({"text": "x", "claims": [{"items": ["q_nope"], "level": "low"}]})  # unknown item
+    lib["civic_rights"].append(
+        {"text": "x", "claims": [{"items": ["q_nope"], "level": "low"}]}
+    )  # unknown item
     lib["demographics"][0]["claims"][0]["categories"] = ["martian"]  # unknown category
     doc["segments"][1]["share"] = 0.9  # shares add to 1.3
     doc["segments"][1]["id"] = "liberals"  # duplicate id
