@@ -231,7 +231,7 @@ def _parse_shares(text: str | None) -> dict[str, float] | None:
     "--spread",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Latent answer spread (default 0.2; larger = more overlap).",
+    help="Latent answer spread (default 0.11; larger = more overlap).",
 )
 @click.option("--stem", help="File name stem (default: <typology>_synthetic).")
 @click.option(

@@ -45,7 +45,7 @@ __all__ = ["Population", "SyntheticSurvey", "generate_survey", "write_survey"]
 STRENGTH_ODDS = {"average": 1.0, "slight": 1.3, "moderate": 1.8, "strong": 4.0}
 #: Centres of the two latent components of a "divided" answer distribution (0..1 scale).
 POLAR_CENTRES = (0.08, 0.92)
-DEFAULT_SPREAD = 0.20
+DEFAULT_SPREAD = 0.11
 FORMAT_NOTE = "segment.synth/1"
 
 
