@@ -1,0 +1,338 @@
+"""The EM machinery shared by the mixture models (after scikit-learn's ``BaseMixture``).
+
+The base class owns validation of weights and covariates, the restarts, the EM loop with its
+convergence rule, the canonical class order and predict / predict_proba / score / information
+criteria. A model supplies its data preparation, its starts, one EM iteration, its per-class
+log-likelihoods and its parameter count.
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._prior import fit_logit_prior, logit_log_prior
+
+__all__ = ["MixtureBase"]
+
+
+class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
+    """Base class of the EM-fitted mixture models. Not for direct use."""
+
+    def __init__(self, n_components=2, *, n_init=10, max_iter=1000, tol=1e-8, random_state=None):
+        self.n_components = n_components
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ model hooks
+    @abstractmethod
+    def _prepare(self, X, *, fitting: bool) -> Any:
+        """Validate ``X``; at fit time also learn the encoding. Returns the model's data."""
+
+    @abstractmethod
+    def _n_rows(self, data) -> int: ...
+
+    @abstractmethod
+    def _informative_rows(self, data) -> np.ndarray:
+        """Boolean mask of rows with at least one observed value."""
+
+    @abstractmethod
+    def _take_rows(self, data, mask: np.ndarray) -> Any: ...
+
+    @abstractmethod
+    def _starts(self, data, weights, rng) -> list:
+        """Starting measurement parameters: ``n_init`` random ones and deterministic ones."""
+
+    @abstractmethod
+    def _e_step(self, data, weights, params, log_prior) -> tuple[float, Any, np.ndarray | None]:
+        """One pass: (weighted log-likelihood, sufficient statistics, responsibilities or None).
+
+        ``log_prior`` is a (K,) vector, or an (n, K) array with covariates (then the
+        responsibilities must be returned).
+        """
+
+    @abstractmethod
+    def _m_step(self, stats, params) -> Any: ...
+
+    @abstractmethod
+    def _class_log_lik(self, data, params) -> np.ndarray:
+        """(n, K) array of ``log P(x_i | class k)``."""
+
+    @abstractmethod
+    def _n_measurement_parameters(self) -> int: ...
+
+    @abstractmethod
+    def _order_key(self, params) -> np.ndarray:
+        """A per-class vector used to break ties between equal shares when ordering classes."""
+
+    @abstractmethod
+    def _reorder(self, params, order: np.ndarray) -> Any: ...
+
+    @abstractmethod
+    def _store(self, params) -> None:
+        """Set the fitted measurement attributes from ``params``."""
+
+    @abstractmethod
+    def _params(self) -> Any:
+        """Fitted measurement parameters, as used by the hooks."""
+
+    # ------------------------------------------------------------------ validation
+    def _check_parameters(self, n_rows: int) -> None:
+        k = self.n_components
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"n_components must be a positive integer, got {k!r}")
+        if not isinstance(self.n_init, (int, np.integer)) or self.n_init < 0:
+            raise ValueError(f"n_init must be a non-negative integer, got {self.n_init!r}")
+        if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
+            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
+        if not (isinstance(self.tol, (int, float)) and self.tol >= 0):
+            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}")
+        if n_rows < k:
+            raise ValueError(
+                f"n_samples={n_rows} should be >= n_components={k}: "
+                "a model cannot have more classes than respondents"
+            )
+
+    @staticmethod
+    def _check_weights(sample_weight, n_rows: int) -> np.ndarray:
+        if sample_weight is None:
+            return np.ones(n_rows)
+        w = np.asarray(sample_weight, dtype=float).reshape(-1)
+        if w.shape[0] != n_rows:
+            raise ValueError(f"sample_weight has {w.shape[0]} values for {n_rows} rows")
+        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+        if len(bad):
+            i = int(bad[0])
+            raise ValueError(
+                f"sample_weight must be finite and non-negative; {len(bad)} are not "
+                f"(first: row {i + 1}, value {w[i]!r})"
+            )
+        if not np.any(w > 0):
+            raise ValueError("sample_weight is zero for every row")
+        return w
+
+    def _check_covariates(self, covariates, n_rows: int, fitting: bool) -> np.ndarray | None:
+        if covariates is None:
+            if not fitting and getattr(self, "coef_", None) is not None:
+                raise ValueError("this model was fitted with covariates; pass covariates=")
+            return None
+        z = np.asarray(covariates, dtype=float)
+        if z.ndim == 1:
+            z = z[:, None]
+        if z.shape[0] != n_rows:
+            raise ValueError(f"covariates have {z.shape[0]} rows for {n_rows} rows of X")
+        bad = np.argwhere(~np.isfinite(z))
+        if len(bad):
+            i, j = bad[0]
+            raise ValueError(f"covariates must be finite; row {i + 1}, column {j + 1} is {z[i, j]!r}")
+        if fitting:
+            self.n_covariates_ = z.shape[1]
+        elif getattr(self, "coef_", None) is None:
+            raise ValueError("this model was fitted without covariates")
+        elif z.shape[1] != self.n_covariates_:
+            raise ValueError(f"expected {self.n_covariates_} covariates, got {z.shape[1]}")
+        return np.column_stack([np.ones(n_rows), z])
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y=None, sample_weight=None, covariates=None):
+        """Fit the model by maximum (pseudo-)likelihood with EM from several starts.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_samples, n_features)
+        y : ignored
+        sample_weight : array of shape (n_samples,), optional
+            Survey weights; each respondent's log-likelihood is multiplied by its weight
+            (pseudo-maximum likelihood; Skinner, Holt & Smith 1989). Zero weights are allowed
+            and drop the respondent from the likelihood.
+        covariates : array of shape (n_samples, n_covariates), optional
+            Predictors of class membership (multinomial logit, estimated jointly).
+
+        Returns
+        -------
+        self
+        """
+        data = self._prepare(X, fitting=True)
+        n_rows = self._n_rows(data)
+        weights = self._check_weights(sample_weight, n_rows)
+        design = self._check_covariates(covariates, n_rows, fitting=True)
+        if design is None:
+            self.n_covariates_ = 0
+        keep = self._informative_rows(data)
+        self.n_empty_ = int(n_rows - keep.sum())
+        if self.n_empty_:
+            data, weights = self._take_rows(data, keep), weights[keep]
+            design = None if design is None else design[keep]
+        self._check_parameters(int(np.sum(weights > 0)))
+        rng = check_random_state(self.random_state)
+        k = self.n_components
+        best = None
+        start_logliks = []
+        for params in self._starts(data, weights, rng):
+            coef = None if design is None else np.zeros((design.shape[1], k))
+            result = self._run_em(data, weights, design, params, np.full(k, 1.0 / k), coef)
+            start_logliks.append(result[0])
+            if best is None or result[0] > best[0] + 1e-9 * abs(best[0]):
+                best = result
+        loglik, params, shares, coef, n_iter, converged = best
+        if not converged:
+            warnings.warn(
+                f"EM did not converge in max_iter={self.max_iter} iterations for the best start; "
+                "increase max_iter or tol",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        params, shares, coef = self._canonical(params, shares, coef, design)
+        self._store(params)
+        self.coef_ = coef
+        self._shares = shares
+        self.loglik_ = float(loglik)
+        self.n_iter_ = int(n_iter)
+        self.converged_ = bool(converged)
+        self.start_logliks_ = np.array(start_logliks)
+        self.n_samples_fit_ = int(self._n_rows(data))
+        resp = self._posterior(data, design)
+        self.weights_ = (
+            shares if coef is None else (weights[:, None] * resp).sum(0) / weights.sum()
+        )
+        self.entropy_ = _relative_entropy(resp, weights)
+        return self
+
+    def _run_em(self, data, weights, design, params, shares, coef):
+        """EM from one start; returns (loglik, params, shares, coef, n_iter, converged)."""
+        previous = -np.inf
+        loglik = -np.inf
+        converged = False
+        n_iter = 0
+        for n_iter in range(1, self.max_iter + 1):
+            log_prior = np.log(shares) if coef is None else logit_log_prior(design, coef)
+            loglik, stats, resp = self._e_step(data, weights, params, log_prior)
+            params = self._m_step(stats, params)
+            if coef is None:
+                totals = stats["class_totals"]
+                shares = totals / totals.sum()
+            else:
+                coef = fit_logit_prior(design, resp, weights, coef)
+            if abs(loglik - previous) <= self.tol * abs(loglik):
+                converged = True
+                break
+            previous = loglik
+        # One more E-step so that the reported log-likelihood belongs to the returned
+        # parameters (the loop's value belongs to the parameters before the last M-step).
+        log_prior = np.log(shares) if coef is None else logit_log_prior(design, coef)
+        loglik = self._e_step(data, weights, params, log_prior)[0]
+        return loglik, params, shares, coef, n_iter, converged
+
+    def _canonical(self, params, shares, coef, design):
+        """Order classes by decreasing share, ties broken by the model's key."""
+        size = shares if coef is None else np.exp(logit_log_prior(design, coef)).mean(axis=0)
+        order = np.lexsort((self._order_key(params), -np.round(size, 12)))
+        params = self._reorder(params, order)
+        shares = shares[order]
+        if coef is not None:
+            coef = coef[:, order]
+            coef = coef - coef[:, :1]
+        return params, shares, coef
+
+    # ------------------------------------------------------------------ inference
+    def _log_prior(self, design, n_rows):
+        if self.coef_ is None:
+            return np.broadcast_to(np.log(self._shares), (n_rows, self.n_components))
+        return logit_log_prior(design, self.coef_)
+
+    def _joint_log(self, X, covariates):
+        check_is_fitted(self, "loglik_")
+        data = self._prepare(X, fitting=False)
+        n_rows = self._n_rows(data)
+        design = self._check_covariates(covariates, n_rows, fitting=False)
+        return self._class_log_lik(data, self._params()) + self._log_prior(design, n_rows)
+
+    def _posterior(self, data, design):
+        n_rows = self._n_rows(data)
+        joint = self._class_log_lik(data, self._params()) + self._log_prior(design, n_rows)
+        return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+
+    def predict_proba(self, X, covariates=None):
+        """Posterior class probabilities, shape (n_samples, n_components)."""
+        joint = self._joint_log(X, covariates)
+        return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+
+    def predict(self, X, covariates=None):
+        """Most probable class of each row (classes ordered by decreasing size)."""
+        return np.argmax(self._joint_log(X, covariates), axis=1)
+
+    def fit_predict(self, X, y=None, sample_weight=None, covariates=None):
+        """Fit, then return the most probable class of each row of ``X``."""
+        return self.fit(X, sample_weight=sample_weight, covariates=covariates).predict(
+            X, covariates=covariates
+        )
+
+    def score_samples(self, X, covariates=None):
+        """Log-likelihood of each row, ``log sum_k P(k) P(x_i | k)``."""
+        return logsumexp(self._joint_log(X, covariates), axis=1)
+
+    def score(self, X, y=None, sample_weight=None, covariates=None):
+        """Mean (weighted) log-likelihood per row."""
+        ll = self.score_samples(X, covariates)
+        w = np.ones_like(ll) if sample_weight is None else self._check_weights(sample_weight, len(ll))
+        return float(np.sum(w * ll) / np.sum(w))
+
+    # ------------------------------------------------------------------ fit statistics
+    def n_parameters(self) -> int:
+        """Number of free parameters: measurement + class membership."""
+        check_is_fitted(self, "loglik_")
+        k = self.n_components
+        prior = (k - 1) * (1 + self.n_covariates_)
+        return int(self._n_measurement_parameters() + prior)
+
+    def _total_loglik(self, X, sample_weight, covariates):
+        ll = self.score_samples(X, covariates)
+        w = np.ones_like(ll) if sample_weight is None else self._check_weights(sample_weight, len(ll))
+        return float(np.sum(w * ll)), float(np.sum(w))
+
+    def bic(self, X, sample_weight=None, covariates=None):
+        """Bayesian information criterion, ``-2 LL + p log n`` (n = sum of weights).
+
+        Schwarz, G. (1978). Estimating the dimension of a model. *Annals of Statistics* 6(2).
+        Scale survey weights to sum to the sample size so that ``n`` is the sample size.
+        """
+        ll, n = self._total_loglik(X, sample_weight, covariates)
+        return -2 * ll + self.n_parameters() * np.log(n)
+
+    def aic(self, X, sample_weight=None, covariates=None):
+        """Akaike information criterion, ``-2 LL + 2 p``."""
+        ll, _ = self._total_loglik(X, sample_weight, covariates)
+        return -2 * ll + 2 * self.n_parameters()
+
+    def sabic(self, X, sample_weight=None, covariates=None):
+        """Sample-size adjusted BIC, ``-2 LL + p log((n + 2) / 24)`` (Sclove 1987)."""
+        ll, n = self._total_loglik(X, sample_weight, covariates)
+        return -2 * ll + self.n_parameters() * np.log((n + 2) / 24)
+
+    def relative_entropy(self, X, sample_weight=None, covariates=None):
+        """Relative entropy of the classification, 1 = perfectly separated classes.
+
+        ``E = 1 - sum_i w_i sum_k (-r_ik log r_ik) / (sum_i w_i * log K)`` (Ramaswamy et al. 1993).
+        """
+        resp = self.predict_proba(X, covariates)
+        w = np.ones(len(resp)) if sample_weight is None else self._check_weights(sample_weight, len(resp))
+        return _relative_entropy(resp, w)
+
+
+def _relative_entropy(resp: np.ndarray, weights: np.ndarray) -> float:
+    k = resp.shape[1]
+    if k == 1:
+        return 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(resp > 0, -resp * np.log(resp), 0.0)
+    return float(1 - np.sum(weights * terms.sum(axis=1)) / (np.sum(weights) * np.log(k)))

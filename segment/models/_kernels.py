@@ -1,0 +1,120 @@
+"""Compiled EM kernels for the latent class model (numba).
+
+Answers are small integer codes, one row per respondent. A missing answer has the code
+``n_categories`` (one past the largest category of any item), whose row of the log-probability
+table is zero, so it adds nothing to the likelihood and no branch is needed. Each EM iteration
+is one pass over the data: for every respondent the class log-likelihoods are summed from the
+table, normalised in log space into posterior class probabilities and immediately added into the
+expected category counts, so no (respondents x classes) or one-hot array is ever materialised.
+
+The kernels are built per number of classes (:func:`kernels`), which makes the class loops'
+trip count a compile-time constant (about 1.5x faster than a run-time count); builds are
+cached in memory and on disk.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+# Fast-math without the no-inf / no-nan assumptions: log-probabilities of impossible answers
+# are -inf and must stay so.
+_FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+class Kernels(NamedTuple):
+    em_pass: object
+    em_pass_rows: object
+    class_log_lik: object
+
+
+@functools.lru_cache(maxsize=None)
+def kernels(n_classes: int) -> Kernels:
+    """The compiled kernels for ``n_classes`` classes."""
+    K = int(n_classes)  # noqa: N806 - a compile-time constant for the closures below
+
+    @nb.njit(cache=True, nogil=True, fastmath=_FAST)
+    def em_pass(codes, weights, log_theta, log_prior, counts, class_totals):
+        """One fused E-step + sufficient statistics pass with a shared class prior.
+
+        Returns the weighted log-likelihood ``sum_i w_i log sum_k pi_k prod_j theta_jk(x_ij)``;
+        fills ``counts[j, c, k] = sum_i w_i r_ik [x_ij = c]`` and
+        ``class_totals[k] = sum_i w_i r_ik``.
+        """
+        n, n_items = codes.shape
+        counts[:] = 0.0
+        class_totals[:] = 0.0
+        row = np.empty(K)
+        loglik = 0.0
+        for i in range(n):
+            for k in range(K):
+                row[k] = log_prior[k]
+            for j in range(n_items):
+                c = codes[i, j]
+                for k in range(K):
+                    row[k] += log_theta[j, c, k]
+            top = row[0]
+            for k in range(1, K):
+                top = max(top, row[k])
+            total = 0.0
+            for k in range(K):
+                row[k] = np.exp(row[k] - top)
+                total += row[k]
+            w = weights[i]
+            loglik += w * (top + np.log(total))
+            scale = w / total
+            for k in range(K):
+                row[k] *= scale
+                class_totals[k] += row[k]
+            for j in range(n_items):
+                c = codes[i, j]
+                for k in range(K):
+                    counts[j, c, k] += row[k]
+        return loglik
+
+    @nb.njit(cache=True, nogil=True, fastmath=_FAST)
+    def em_pass_rows(codes, weights, log_theta, log_prior_rows, counts, resp):
+        """As ``em_pass`` with a class prior per respondent (covariates); fills ``resp``."""
+        n, n_items = codes.shape
+        counts[:] = 0.0
+        loglik = 0.0
+        for i in range(n):
+            for k in range(K):
+                resp[i, k] = log_prior_rows[i, k]
+            for j in range(n_items):
+                c = codes[i, j]
+                for k in range(K):
+                    resp[i, k] += log_theta[j, c, k]
+            top = resp[i, 0]
+            for k in range(1, K):
+                top = max(top, resp[i, k])
+            total = 0.0
+            for k in range(K):
+                resp[i, k] = np.exp(resp[i, k] - top)
+                total += resp[i, k]
+            w = weights[i]
+            loglik += w * (top + np.log(total))
+            for k in range(K):
+                resp[i, k] /= total
+            for j in range(n_items):
+                c = codes[i, j]
+                for k in range(K):
+                    counts[j, c, k] += w * resp[i, k]
+        return loglik
+
+    @nb.njit(cache=True, nogil=True, fastmath=_FAST)
+    def class_log_lik(codes, log_theta, out):
+        """``out[i, k] = sum_j log theta_jk(x_ij)`` over answered items."""
+        n, n_items = codes.shape
+        for i in range(n):
+            for k in range(K):
+                out[i, k] = 0.0
+            for j in range(n_items):
+                c = codes[i, j]
+                for k in range(K):
+                    out[i, k] += log_theta[j, c, k]
+
+    return Kernels(em_pass, em_pass_rows, class_log_lik)

@@ -1,0 +1,267 @@
+"""Latent class model for categorical survey answers.
+
+Model (Lazarsfeld & Henry 1968; Goodman 1974; notation of Linzer & Lewis 2011, poLCA):
+
+    P(x_i) = sum_k pi_k(z_i) prod_{j observed} theta_{jk}(x_ij)
+
+with ``pi_k`` the class shares (or a multinomial logit on covariates ``z_i``) and ``theta_jk``
+the probability of each answer category of item j in class k. Every distinct answer code of an
+item is a category, so "don't know" is an answer like any other. A missing answer (NaN) drops
+out of that respondent's product (full-information maximum likelihood under missing at random);
+respondents with no answers carry no information and are excluded (counted in ``n_empty_``).
+Survey weights multiply each respondent's log-likelihood (pseudo-maximum likelihood).
+
+Estimation is EM (Dempster, Laird & Rubin 1977) in log space from ``n_init`` random starts
+(Dirichlet(1) item probabilities) plus one deterministic k-means start on the one-hot answers of
+a subsample; the highest likelihood wins. Data are kept as small integer codes and each iteration
+is one compiled pass (see ``_kernels.py``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import MixtureBase
+from ._kernels import kernels
+
+__all__ = ["LatentClassModel"]
+
+KMEANS_SUBSAMPLE = 5000
+
+
+class LatentClassModel(MixtureBase):
+    """Latent class (finite mixture of independent multinomials) model.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of latent classes (segments).
+    n_init : int, default=10
+        Number of random starts; one deterministic k-means start is always added. Single starts
+        demonstrably stop at local maxima (poLCA's gss82 3-class model: 5 of 10 starts).
+    max_iter : int, default=1000
+        EM iterations per start.
+    tol : float, default=1e-8
+        Convergence when the relative change of the log-likelihood is at most ``tol``.
+    random_state : int, RandomState or None
+        Seed of the starts; the same data and seed give the same model.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        Class shares (weighted), in decreasing order: classes are ordered by size.
+    item_probs_ : list of ndarray of shape (n_components, n_categories_j)
+        ``item_probs_[j][k, c]`` is P(answer ``categories_[j][c]`` to item j | class k).
+    categories_ : list of ndarray
+        The answer codes of each item seen at fit, sorted.
+    coef_ : ndarray of shape (n_covariates + 1, n_components) or None
+        Multinomial logit coefficients of class membership (class 0 is the reference).
+    loglik_ : float
+        Maximised (weighted) log-likelihood.
+    start_logliks_ : ndarray
+        Final log-likelihood of every start (random starts first, then k-means).
+    n_iter_ : int
+    converged_ : bool
+    entropy_ : float
+        Relative entropy of the fitted classification (1 = perfectly separated).
+    n_empty_ : int
+        Respondents excluded from the fit because they answered no item.
+    n_samples_fit_ : int
+        Respondents used in the fit.
+    """
+
+    # -------------------------------------------------------------- data
+    def _prepare(self, X, *, fitting: bool):
+        if isinstance(X, pd.DataFrame):
+            _check_numeric_frame(X)
+        X = validate_data(
+            self, X, reset=fitting, dtype="numeric", ensure_all_finite="allow-nan", ensure_min_samples=1
+        )
+        X = np.asarray(X)
+        names = getattr(self, "feature_names_in_", None)
+        if fitting:
+            self._encode_fit(X, names)
+        return self._encode(X, names)
+
+    def _encode_fit(self, X, names):
+        cats = []
+        for j in range(X.shape[1]):
+            col = X[:, j]
+            observed = col[~np.isnan(col)] if col.dtype.kind == "f" else col
+            values = np.unique(observed)
+            label = names[j] if names is not None else f"column {j}"
+            if len(values) == 0:
+                raise ValueError(f"{label} has no answers: every value is missing")
+            if len(values) == 1:
+                raise ValueError(
+                    f"{label} is constant (every answer is {values[0]!r}): it cannot separate "
+                    "classes; drop it"
+                )
+            cats.append(values.astype(float))
+        self.categories_ = cats
+        n_max = max(len(c) for c in cats)
+        self._code_dtype = np.uint8 if n_max < 255 else np.uint16 if n_max < 65535 else np.uint32
+        self._missing_code = n_max
+
+    def _encode(self, X, names):
+        dtype = self._code_dtype
+        missing = self._missing_code
+        codes = np.empty(X.shape, dtype=dtype)
+        for j, cats in enumerate(self.categories_):
+            col = X[:, j]
+            nan = np.isnan(col) if col.dtype.kind == "f" else np.zeros(len(col), dtype=bool)
+            idx = np.searchsorted(cats, col)
+            idx_clip = np.minimum(idx, len(cats) - 1)
+            unknown = ~nan & (cats[idx_clip] != col)
+            if unknown.any():
+                label = names[j] if names is not None else f"column {j}"
+                rows = np.flatnonzero(unknown)
+                seen = ", ".join(repr(_plain(v)) for v in np.unique(col[rows])[:5])
+                raise ValueError(
+                    f"{label}, row {rows[0] + 1}: answer {_plain(col[rows[0]])!r} was not seen when "
+                    f"the model was fitted ({len(rows)} rows; values {seen}); expected one of "
+                    f"{[_plain(c) for c in cats]} or missing"
+                )
+            codes[:, j] = np.where(nan, missing, idx_clip)
+        return codes
+
+    def _n_rows(self, data) -> int:
+        return data.shape[0]
+
+    def _informative_rows(self, data) -> np.ndarray:
+        return (data != self._missing_code).any(axis=1)
+
+    def _take_rows(self, data, mask):
+        return np.ascontiguousarray(data[mask])
+
+    # -------------------------------------------------------------- parameters
+    def _shape(self):
+        return len(self.categories_), max(len(c) for c in self.categories_), self.n_components
+
+    def _starts(self, data, weights, rng):
+        n_items, n_cat, k = self._shape()
+        starts = []
+        for _ in range(self.n_init):
+            theta = np.zeros((n_items, n_cat, k))
+            for j, cats in enumerate(self.categories_):
+                theta[j, : len(cats), :] = rng.dirichlet(np.ones(len(cats)), size=k).T
+            starts.append(theta)
+        kmeans = self._kmeans_start(data, weights, rng)
+        if kmeans is not None:
+            starts.append(kmeans)
+        return starts
+
+    def _kmeans_start(self, data, weights, rng):
+        """Item probabilities from k-means centres of one-hot answers (a subsample)."""
+        n_items, n_cat, k = self._shape()
+        missing = self._missing_code
+        rows = np.flatnonzero(weights > 0)
+        if len(rows) > KMEANS_SUBSAMPLE:
+            rows = np.sort(rng.choice(rows, KMEANS_SUBSAMPLE, replace=False))
+        sub = data[rows]
+        offsets = np.concatenate([[0], np.cumsum([len(c) for c in self.categories_])])
+        onehot = np.zeros((len(rows), offsets[-1]))
+        for j in range(n_items):
+            observed = sub[:, j] != missing
+            onehot[np.flatnonzero(observed), offsets[j] + sub[observed, j]] = 1.0
+        if len(np.unique(onehot, axis=0)) < k:
+            return None
+        seed = int(rng.randint(2**31 - 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            centres = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(
+                onehot, sample_weight=weights[rows]
+            ).cluster_centers_
+        theta = np.zeros((n_items, n_cat, k))
+        for j, cats in enumerate(self.categories_):
+            block = centres[:, offsets[j] : offsets[j + 1]].T + 0.05
+            theta[j, : len(cats), :] = block / block.sum(axis=0, keepdims=True)
+        return theta
+
+    def _log_table(self, params):
+        """log theta with an extra all-zero category row for missing answers."""
+        n_items, n_cat, k = params.shape
+        table = np.zeros((n_items, n_cat + 1, k))
+        with np.errstate(divide="ignore"):
+            table[:, :n_cat, :] = np.log(params)
+        return table
+
+    def _e_step(self, data, weights, params, log_prior):
+        n_items, n_cat, k = params.shape
+        log_theta = self._log_table(params)
+        counts = np.empty((n_items, n_cat + 1, k))
+        if log_prior.ndim == 1:
+            totals = np.empty(k)
+            ll = kernels(k).em_pass(data, weights, log_theta, np.ascontiguousarray(log_prior), counts, totals)
+            return ll, {"counts": counts[:, :n_cat, :], "class_totals": totals}, None
+        resp = np.empty((data.shape[0], k))
+        ll = kernels(k).em_pass_rows(data, weights, log_theta, np.ascontiguousarray(log_prior), counts, resp)
+        totals = (weights[:, None] * resp).sum(0)
+        return ll, {"counts": counts[:, :n_cat, :], "class_totals": totals}, resp
+
+    def _m_step(self, stats, params):
+        counts = stats["counts"]
+        totals = counts.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            theta = counts / totals
+        empty = np.broadcast_to(totals == 0, theta.shape)
+        if empty.any():  # a class with no weight keeps its previous item probabilities
+            theta = np.where(empty, params, theta)
+        return theta
+
+    def _class_log_lik(self, data, params):
+        out = np.empty((data.shape[0], self.n_components))
+        kernels(self.n_components).class_log_lik(data, self._log_table(params), out)
+        return out
+
+    def _n_measurement_parameters(self) -> int:
+        return self.n_components * sum(len(c) - 1 for c in self.categories_)
+
+    def _order_key(self, params):
+        # expected category index of the first item: a stable tie-breaker for equal shares
+        n_cat = len(self.categories_[0])
+        return np.arange(n_cat) @ params[0, :n_cat, :]
+
+    def _reorder(self, params, order):
+        return params[:, :, order]
+
+    def _store(self, params):
+        self._theta = params
+        self.item_probs_ = [params[j, : len(c), :].T.copy() for j, c in enumerate(self.categories_)]
+
+    def _params(self):
+        check_is_fitted(self, "item_probs_")
+        return self._theta
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _plain(value):
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def _check_numeric_frame(frame: pd.DataFrame) -> None:
+    """Name the column, row and value of the first non-numeric cell of each bad column."""
+    problems = []
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+            continue
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = np.flatnonzero(converted.isna().to_numpy() & series.notna().to_numpy())
+        if len(bad):
+            problems.append(
+                f"column {col!r}, row {bad[0] + 1}: value {series.iloc[bad[0]]!r} is not a number "
+                f"({len(bad)} such rows); answers must be numeric codes"
+            )
+    if problems:
+        raise ValueError("; ".join(problems))
