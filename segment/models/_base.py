@@ -115,7 +115,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
             i = int(bad[0])
             raise ValueError(
                 f"sample_weight must be finite and non-negative; {len(bad)} are not "
-                f"(first: row {i + 1}, value {w[i]!r})"
+                f"(first: row {i + 1}, value {float(w[i])!r})"
             )
         if not np.any(w > 0):
             raise ValueError("sample_weight is zero for every row")
@@ -134,7 +134,9 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         bad = np.argwhere(~np.isfinite(z))
         if len(bad):
             i, j = bad[0]
-            raise ValueError(f"covariates must be finite; row {i + 1}, column {j + 1} is {z[i, j]!r}")
+            raise ValueError(
+                f"covariates must be finite; row {i + 1}, column {j + 1} is {z[i, j]!r}"
+            )
         if fitting:
             self.n_covariates_ = z.shape[1]
         elif getattr(self, "coef_", None) is None:
@@ -170,6 +172,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
             self.n_covariates_ = 0
         keep = self._informative_rows(data)
         self.n_empty_ = int(n_rows - keep.sum())
+        all_data, all_design = data, design
         if self.n_empty_:
             data, weights = self._take_rows(data, keep), weights[keep]
             design = None if design is None else design[keep]
@@ -177,6 +180,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         rng = check_random_state(self.random_state)
         k = self.n_components
         best = None
+        best_path = None
         start_logliks = []
         for params in self._starts(data, weights, rng):
             coef = None if design is None else np.zeros((design.shape[1], k))
@@ -184,6 +188,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
             start_logliks.append(result[0])
             if best is None or result[0] > best[0] + 1e-9 * abs(best[0]):
                 best = result
+                best_path = self._last_path
         loglik, params, shares, coef, n_iter, converged = best
         if not converged:
             warnings.warn(
@@ -200,23 +205,39 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_iter_ = int(n_iter)
         self.converged_ = bool(converged)
         self.start_logliks_ = np.array(start_logliks)
+        self.loglik_path_ = best_path
+        del self._last_path
         self.n_samples_fit_ = int(self._n_rows(data))
         resp = self._posterior(data, design)
-        self.weights_ = (
-            shares if coef is None else (weights[:, None] * resp).sum(0) / weights.sum()
-        )
+        self.weights_ = shares if coef is None else (weights[:, None] * resp).sum(0) / weights.sum()
         self.entropy_ = _relative_entropy(resp, weights)
+        del resp
+        # every input row gets a label; a row with no answers gets the class its prior favours
+        self.labels_ = self._labels(all_data, all_design)
         return self
+
+    def _labels(self, data, design, chunk: int = 100_000) -> np.ndarray:
+        n_rows = self._n_rows(data)
+        labels = np.empty(n_rows, dtype=np.intp)
+        for start in range(0, n_rows, chunk):
+            stop = min(start + chunk, n_rows)
+            part = data[start:stop]
+            d = None if design is None else design[start:stop]
+            joint = self._class_log_lik(part, self._params()) + self._log_prior(d, stop - start)
+            labels[start : start + chunk] = np.argmax(joint, axis=1)
+        return labels
 
     def _run_em(self, data, weights, design, params, shares, coef):
         """EM from one start; returns (loglik, params, shares, coef, n_iter, converged)."""
         previous = -np.inf
         loglik = -np.inf
+        path = []
         converged = False
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
             log_prior = np.log(shares) if coef is None else logit_log_prior(design, coef)
             loglik, stats, resp = self._e_step(data, weights, params, log_prior)
+            path.append(loglik)
             params = self._m_step(stats, params)
             if coef is None:
                 totals = stats["class_totals"]
@@ -231,6 +252,8 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         # parameters (the loop's value belongs to the parameters before the last M-step).
         log_prior = np.log(shares) if coef is None else logit_log_prior(design, coef)
         loglik = self._e_step(data, weights, params, log_prior)[0]
+        path.append(loglik)
+        self._last_path = np.array(path)
         return loglik, params, shares, coef, n_iter, converged
 
     def _canonical(self, params, shares, coef, design):
@@ -284,7 +307,11 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
     def score(self, X, y=None, sample_weight=None, covariates=None):
         """Mean (weighted) log-likelihood per row."""
         ll = self.score_samples(X, covariates)
-        w = np.ones_like(ll) if sample_weight is None else self._check_weights(sample_weight, len(ll))
+        w = (
+            np.ones_like(ll)
+            if sample_weight is None
+            else self._check_weights(sample_weight, len(ll))
+        )
         return float(np.sum(w * ll) / np.sum(w))
 
     # ------------------------------------------------------------------ fit statistics
@@ -297,7 +324,11 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _total_loglik(self, X, sample_weight, covariates):
         ll = self.score_samples(X, covariates)
-        w = np.ones_like(ll) if sample_weight is None else self._check_weights(sample_weight, len(ll))
+        w = (
+            np.ones_like(ll)
+            if sample_weight is None
+            else self._check_weights(sample_weight, len(ll))
+        )
         return float(np.sum(w * ll)), float(np.sum(w))
 
     def bic(self, X, sample_weight=None, covariates=None):
@@ -325,7 +356,11 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         ``E = 1 - sum_i w_i sum_k (-r_ik log r_ik) / (sum_i w_i * log K)`` (Ramaswamy et al. 1993).
         """
         resp = self.predict_proba(X, covariates)
-        w = np.ones(len(resp)) if sample_weight is None else self._check_weights(sample_weight, len(resp))
+        w = (
+            np.ones(len(resp))
+            if sample_weight is None
+            else self._check_weights(sample_weight, len(resp))
+        )
         return _relative_entropy(resp, w)
 
 

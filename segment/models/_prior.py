@@ -45,6 +45,8 @@ def fit_logit_prior(
     n, p = design.shape
     n_classes = resp.shape[1]
     m = n_classes - 1
+    if m == 0:
+        return np.zeros_like(coef)
     resp_w = resp * weights[:, None]
     total_w = resp_w.sum(axis=1)
     coef = coef.copy()

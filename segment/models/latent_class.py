@@ -80,11 +80,25 @@ class LatentClassModel(MixtureBase):
         if isinstance(X, pd.DataFrame):
             _check_numeric_frame(X)
         X = validate_data(
-            self, X, reset=fitting, dtype="numeric", ensure_all_finite="allow-nan", ensure_min_samples=1
+            self,
+            X,
+            reset=fitting,
+            dtype="numeric",
+            ensure_all_finite="allow-nan",
+            ensure_min_samples=1,
         )
         X = np.asarray(X)
         names = getattr(self, "feature_names_in_", None)
         if fitting:
+            if X.shape[0] < 2:
+                raise ValueError(
+                    f"n_samples={X.shape[0]}: a latent class model needs at least 2 respondents"
+                )
+            if X.shape[0] < self.n_components:
+                raise ValueError(
+                    f"n_samples={X.shape[0]} should be >= n_components={self.n_components}: "
+                    "a model cannot have more classes than respondents"
+                )
             self._encode_fit(X, names)
         return self._encode(X, names)
 
@@ -174,9 +188,11 @@ class LatentClassModel(MixtureBase):
         seed = int(rng.randint(2**31 - 1))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            centres = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(
-                onehot, sample_weight=weights[rows]
-            ).cluster_centers_
+            centres = (
+                KMeans(n_clusters=k, n_init=1, random_state=seed)
+                .fit(onehot, sample_weight=weights[rows])
+                .cluster_centers_
+            )
         theta = np.zeros((n_items, n_cat, k))
         for j, cats in enumerate(self.categories_):
             block = centres[:, offsets[j] : offsets[j + 1]].T + 0.05
@@ -197,10 +213,14 @@ class LatentClassModel(MixtureBase):
         counts = np.empty((n_items, n_cat + 1, k))
         if log_prior.ndim == 1:
             totals = np.empty(k)
-            ll = kernels(k).em_pass(data, weights, log_theta, np.ascontiguousarray(log_prior), counts, totals)
+            ll = kernels(k).em_pass(
+                data, weights, log_theta, np.ascontiguousarray(log_prior), counts, totals
+            )
             return ll, {"counts": counts[:, :n_cat, :], "class_totals": totals}, None
         resp = np.empty((data.shape[0], k))
-        ll = kernels(k).em_pass_rows(data, weights, log_theta, np.ascontiguousarray(log_prior), counts, resp)
+        ll = kernels(k).em_pass_rows(
+            data, weights, log_theta, np.ascontiguousarray(log_prior), counts, resp
+        )
         totals = (weights[:, None] * resp).sum(0)
         return ll, {"counts": counts[:, :n_cat, :], "class_totals": totals}, resp
 
