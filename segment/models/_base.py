@@ -172,7 +172,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
             self.n_covariates_ = 0
         keep = self._informative_rows(data)
         self.n_empty_ = int(n_rows - keep.sum())
-        all_data, all_design = data, design
+        all_data, all_design, all_weights = data, design, weights
         if self.n_empty_:
             data, weights = self._take_rows(data, keep), weights[keep]
             design = None if design is None else design[keep]
@@ -208,24 +208,38 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         self.loglik_path_ = best_path
         del self._last_path
         self.n_samples_fit_ = int(self._n_rows(data))
-        resp = self._posterior(data, design)
-        self.weights_ = shares if coef is None else (weights[:, None] * resp).sum(0) / weights.sum()
-        self.entropy_ = _relative_entropy(resp, weights)
-        del resp
-        # every input row gets a label; a row with no answers gets the class its prior favours
-        self.labels_ = self._labels(all_data, all_design)
+        self.labels_, self.weights_, self.entropy_ = self._summarise(
+            all_data, all_design, all_weights, keep
+        )
+        if coef is None:
+            self.weights_ = shares
         return self
 
-    def _labels(self, data, design, chunk: int = 100_000) -> np.ndarray:
+    def _summarise(self, data, design, weights, informative, chunk: int = 100_000):
+        """Labels of every row, and class shares and relative entropy over informative rows.
+
+        One pass in chunks, so memory does not grow with the number of respondents. A row with
+        no answers gets the class its prior favours.
+        """
         n_rows = self._n_rows(data)
+        k = self.n_components
         labels = np.empty(n_rows, dtype=np.intp)
+        totals = np.zeros(k)
+        entropy = 0.0
         for start in range(0, n_rows, chunk):
             stop = min(start + chunk, n_rows)
-            part = data[start:stop]
             d = None if design is None else design[start:stop]
-            joint = self._class_log_lik(part, self._params()) + self._log_prior(d, stop - start)
-            labels[start : start + chunk] = np.argmax(joint, axis=1)
-        return labels
+            joint = self._class_log_lik(data[start:stop], self._params())
+            joint += self._log_prior(d, stop - start)
+            labels[start:stop] = np.argmax(joint, axis=1)
+            resp = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+            w = weights[start:stop] * informative[start:stop]
+            totals += w @ resp
+            with np.errstate(divide="ignore", invalid="ignore"):
+                entropy += float(w @ np.where(resp > 0, -resp * np.log(resp), 0.0).sum(axis=1))
+        w_total = float(np.sum(weights * informative))
+        relative = 1.0 if k == 1 else 1 - entropy / (w_total * np.log(k))
+        return labels, totals / w_total, float(relative)
 
     def _run_em(self, data, weights, design, params, shares, coef):
         """EM from one start; returns (loglik, params, shares, coef, n_iter, converged)."""
@@ -279,11 +293,6 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         n_rows = self._n_rows(data)
         design = self._check_covariates(covariates, n_rows, fitting=False)
         return self._class_log_lik(data, self._params()) + self._log_prior(design, n_rows)
-
-    def _posterior(self, data, design):
-        n_rows = self._n_rows(data)
-        joint = self._class_log_lik(data, self._params()) + self._log_prior(design, n_rows)
-        return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
 
     def predict_proba(self, X, covariates=None):
         """Posterior class probabilities, shape (n_samples, n_components)."""

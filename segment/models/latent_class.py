@@ -189,7 +189,7 @@ class LatentClassModel(MixtureBase):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             centres = (
-                KMeans(n_clusters=k, n_init=1, random_state=seed)
+                KMeans(n_clusters=k, n_init=10, random_state=seed)
                 .fit(onehot, sample_weight=weights[rows])
                 .cluster_centers_
             )
