@@ -30,7 +30,8 @@ SYNTHETIC_BANNER = (
     "the real 2020 poll is not public."
 )
 
-out = Console(highlight=False, soft_wrap=False)
+# wide enough for the fit tables when output goes to a file or a pipe
+out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -102,6 +103,208 @@ def _print_summary(s, data: Path) -> None:
         else:
             comp.add_row(name, row.category, f"{int(row.n):,}", f"{row.share:.1%}")
     out.print(comp)
+
+
+# ----------------------------------------------------------------------------- fitting
+def _parse_ks(text: str) -> list[int]:
+    ks: list[int] = []
+    for part in text.split(","):
+        lo, sep, hi = part.partition("-")
+        try:
+            ks.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+        except ValueError:
+            raise click.BadParameter(
+                f"expected numbers like 2-10 or 3,4,6, got {text!r}", param_hint="--k"
+            ) from None
+    if not ks or min(ks) < 1:
+        raise click.BadParameter(f"k must be positive, got {text!r}", param_hint="--k")
+    return sorted(set(ks))
+
+
+def _answers(data: Path, codebook_path: Path | None, items: str | None, encoding: str):
+    """Answer codes of the segmentation items, survey weights (mean 1) and the codebook."""
+    frame, cb = read_survey(data, codebook_path, encoding=encoding)
+    if items:
+        names = [c.strip() for c in items.split(",") if c.strip()]
+        unknown = [c for c in names if c not in cb]
+        if unknown:
+            raise click.BadParameter(
+                f"not items of the codebook: {', '.join(unknown)}", param_hint="--items"
+            )
+    else:
+        names = [it.column for it in cb.attitude_items] or [
+            it.column for it in cb if it.is_categorical and it.domain != "demographics"
+        ]
+    if not names:
+        raise click.UsageError("no categorical items to segment on; name them with --items")
+    X = cb.model_codes(frame, names)
+    weights = None
+    if cb.weight is not None:
+        weights = frame[cb.weight].to_numpy(dtype=float)
+        weights = weights / weights.mean()
+    return X, weights, cb
+
+
+def _progress(total: int, quiet: bool, label: str):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if quiet:
+        return None, None
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task(label, total=total)
+    return bar, (lambda message: bar.update(task, advance=1, description=message))
+
+
+@cli.command()
+@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--codebook",
+    "codebook_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Codebook YAML of DATA (default: drafted from the file).",
+)
+@click.option(
+    "--k",
+    "k_text",
+    default="2-8",
+    show_default=True,
+    help="Numbers of segments to compare, e.g. 2-10 or 3,4,6.",
+)
+@click.option("--items", help="Comma-separated items to segment on (default: the attitude items).")
+@click.option(
+    "--n-init",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Random starts per fit (plus a k-means start).",
+)
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Bootstrap refits per k for stability (0 = none).",
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encoding, quiet):
+    """Compare numbers of segments: fit statistics, stability, a recommended k."""
+    from .select import select_n_components
+
+    ks = _parse_ks(k_text)
+    X, weights, _ = _answers(data, codebook_path, items, encoding)
+    bar, tick = _progress(len(ks) * (1 + n_boot), quiet or fmt == "json", "fitting")
+    if bar:
+        bar.start()
+    try:
+        result = select_n_components(
+            X,
+            ks,
+            sample_weight=weights,
+            n_init=n_init,
+            n_boot=n_boot,
+            random_state=seed,
+            progress=tick,
+        )
+    finally:
+        if bar:
+            bar.stop()
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, default=float))
+        return
+    table = Table(
+        title=f"Number of segments: {data.name} ({len(X):,} respondents, {X.shape[1]} items)"
+    )
+    cols = [
+        ("k", "k"),
+        ("loglik", "log-lik"),
+        ("n_parameters", "params"),
+        ("bic", "BIC"),
+        ("aic", "AIC"),
+        ("sabic", "SABIC"),
+        ("entropy", "entropy"),
+        ("smallest_share", "smallest"),
+        ("smallest_n", "its n"),
+        ("stability", "stability"),
+    ]
+    for _, title in cols:
+        table.add_column(title, justify="right")
+    for row in result.table.to_dict(orient="records"):
+        mark = " *" if row["k"] == result.recommended else ""
+        table.add_row(
+            f"{row['k']}{mark}",
+            f"{row['loglik']:,.1f}",
+            str(row["n_parameters"]),
+            f"{row['bic']:,.1f}",
+            f"{row['aic']:,.1f}",
+            f"{row['sabic']:,.1f}",
+            f"{row['entropy']:.3f}",
+            f"{row['smallest_share']:.1%}",
+            f"{row['smallest_n']:,.0f}",
+            "-" if n_boot == 0 else f"{row['stability']:.2f}",
+        )
+    out.print(table)
+    out.print(f"Recommended: k = {result.recommended}: {result.reason}.")
+    out.print(
+        "Stability: mean adjusted Rand index between the full-data segments and bootstrap refits.",
+        style="dim",
+    )
+
+
+@cli.command()
+@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--codebook",
+    "codebook_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Codebook YAML of DATA (default: drafted from the file).",
+)
+@click.option("--k", "k", type=click.IntRange(min=1), required=True, help="Number of segments.")
+@click.option("--items", help="Comma-separated items to segment on (default: the attitude items).")
+@click.option(
+    "--n-init",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Random starts (plus a k-means start).",
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Model file (JSON) to write.",
+)
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+def fit(data, codebook_path, k, items, n_init, seed, output, encoding, force):
+    """Fit a k-segment latent class model and save it as JSON."""
+    from .models import LatentClassModel
+    from .modelfile import save_model
+
+    _refuse_existing([output], force)
+    X, weights, cb = _answers(data, codebook_path, items, encoding)
+    model = LatentClassModel(k, n_init=n_init, random_state=seed).fit(X, sample_weight=weights)
+    save_model(model, output, codebook=cb, X=X, sample_weight=weights)
+    shares = ", ".join(f"{s:.1%}" for s in model.weights_)
+    note = f"; {model.n_empty_} respondents with no answers excluded" if model.n_empty_ else ""
+    err.print(
+        f"Wrote {output}: {k} segments (shares {shares}), log-likelihood {model.loglik_:,.2f}, "
+        f"BIC {model.bic(X, sample_weight=weights):,.1f}, entropy {model.entropy_:.3f}{note}."
+    )
 
 
 # ----------------------------------------------------------------------------- codebook

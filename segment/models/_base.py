@@ -201,22 +201,22 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         self._store(params)
         self.coef_ = coef
         self._shares = shares
-        self.loglik_ = float(loglik)
         self.n_iter_ = int(n_iter)
         self.converged_ = bool(converged)
         self.start_logliks_ = np.array(start_logliks)
         self.loglik_path_ = best_path
         del self._last_path
         self.n_samples_fit_ = int(self._n_rows(data))
-        self.labels_, self.weights_, self.entropy_ = self._summarise(
+        self.labels_, self.weights_, self.entropy_, loglik = self._summarise(
             all_data, all_design, all_weights, keep
         )
+        self.loglik_ = float(loglik)
         if coef is None:
             self.weights_ = shares
         return self
 
     def _summarise(self, data, design, weights, informative, chunk: int = 100_000):
-        """Labels of every row, and class shares and relative entropy over informative rows.
+        """Labels of every row; shares, relative entropy and log-likelihood of informative rows.
 
         One pass in chunks, so memory does not grow with the number of respondents. A row with
         no answers gets the class its prior favours.
@@ -226,20 +226,23 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         labels = np.empty(n_rows, dtype=np.intp)
         totals = np.zeros(k)
         entropy = 0.0
+        loglik = 0.0
         for start in range(0, n_rows, chunk):
             stop = min(start + chunk, n_rows)
             d = None if design is None else design[start:stop]
             joint = self._class_log_lik(data[start:stop], self._params())
             joint += self._log_prior(d, stop - start)
             labels[start:stop] = np.argmax(joint, axis=1)
-            resp = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+            lse = logsumexp(joint, axis=1, keepdims=True)
+            resp = np.exp(joint - lse)
             w = weights[start:stop] * informative[start:stop]
+            loglik += float(w @ lse[:, 0])
             totals += w @ resp
             with np.errstate(divide="ignore", invalid="ignore"):
                 entropy += float(w @ np.where(resp > 0, -resp * np.log(resp), 0.0).sum(axis=1))
         w_total = float(np.sum(weights * informative))
         relative = 1.0 if k == 1 else 1 - entropy / (w_total * np.log(k))
-        return labels, totals / w_total, float(relative)
+        return labels, totals / w_total, float(relative), loglik
 
     def _run_em(self, data, weights, design, params, shares, coef):
         """EM from one start; returns (loglik, params, shares, coef, n_iter, converged)."""
@@ -262,11 +265,8 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
                 converged = True
                 break
             previous = loglik
-        # One more E-step so that the reported log-likelihood belongs to the returned
-        # parameters (the loop's value belongs to the parameters before the last M-step).
-        log_prior = np.log(shares) if coef is None else logit_log_prior(design, coef)
-        loglik = self._e_step(data, weights, params, log_prior)[0]
-        path.append(loglik)
+        # loglik belongs to the parameters before the last M-step; fit() recomputes the
+        # returned parameters' log-likelihood in its summary pass.
         self._last_path = np.array(path)
         return loglik, params, shares, coef, n_iter, converged
 

@@ -29,6 +29,7 @@ class Kernels(NamedTuple):
     em_pass: object
     em_pass_rows: object
     class_log_lik: object
+    summarise: object
 
 
 @functools.lru_cache(maxsize=None)
@@ -117,4 +118,45 @@ def kernels(n_classes: int) -> Kernels:
                 for k in range(K):
                     out[i, k] += log_theta[j, c, k]
 
-    return Kernels(em_pass, em_pass_rows, class_log_lik)
+    @nb.njit(cache=True, nogil=True, fastmath=_FAST)
+    def summarise(codes, weights, log_theta, log_prior, informative, labels, class_totals):
+        """Labels of every row; log-likelihood, class totals and entropy of informative rows.
+
+        Returns ``(loglik, entropy)`` with ``entropy = sum_i w_i sum_k -r_ik log r_ik``.
+        """
+        n, n_items = codes.shape
+        class_totals[:] = 0.0
+        row = np.empty(K)
+        loglik = 0.0
+        entropy = 0.0
+        for i in range(n):
+            for k in range(K):
+                row[k] = log_prior[k]
+            for j in range(n_items):
+                c = codes[i, j]
+                for k in range(K):
+                    row[k] += log_theta[j, c, k]
+            best = 0
+            for k in range(1, K):
+                if row[k] > row[best]:
+                    best = k
+            labels[i] = best
+            if not informative[i]:
+                continue
+            top = row[best]
+            total = 0.0
+            for k in range(K):
+                row[k] = np.exp(row[k] - top)
+                total += row[k]
+            w = weights[i]
+            log_total = np.log(total)
+            loglik += w * (top + log_total)
+            for k in range(K):
+                r = row[k] / total
+                class_totals[k] += w * r
+                if r > 0.0:
+                    # -r log r with log r = (original row - top) - log total
+                    entropy -= w * r * (np.log(row[k]) - log_total)
+        return loglik, entropy
+
+    return Kernels(em_pass, em_pass_rows, class_log_lik, summarise)

@@ -31,7 +31,7 @@ from ._kernels import kernels
 
 __all__ = ["LatentClassModel"]
 
-KMEANS_SUBSAMPLE = 5000
+KMEANS_SUBSAMPLE = 2000
 
 
 class LatentClassModel(MixtureBase):
@@ -106,8 +106,11 @@ class LatentClassModel(MixtureBase):
         cats = []
         for j in range(X.shape[1]):
             col = X[:, j]
-            observed = col[~np.isnan(col)] if col.dtype.kind == "f" else col
-            values = np.unique(observed)
+            if col.dtype.kind in "ui" and col.dtype.itemsize <= 2:
+                low = int(col.min())
+                values = np.flatnonzero(np.bincount(col.astype(np.int64) - low)) + low
+            else:
+                values = np.unique(col[~np.isnan(col)] if col.dtype.kind == "f" else col)
             label = names[j] if names is not None else f"column {j}"
             if len(values) == 0:
                 raise ValueError(f"{label} has no answers: every value is missing")
@@ -128,6 +131,9 @@ class LatentClassModel(MixtureBase):
         codes = np.empty(X.shape, dtype=dtype)
         for j, cats in enumerate(self.categories_):
             col = X[:, j]
+            if col.dtype.kind in "ui" and col.dtype.itemsize <= 2:
+                codes[:, j] = self._encode_small_ints(col, cats, names, j)
+                continue
             nan = np.isnan(col) if col.dtype.kind == "f" else np.zeros(len(col), dtype=bool)
             idx = np.searchsorted(cats, col)
             idx_clip = np.minimum(idx, len(cats) - 1)
@@ -143,6 +149,26 @@ class LatentClassModel(MixtureBase):
                 )
             codes[:, j] = np.where(nan, missing, idx_clip)
         return codes
+
+    def _encode_small_ints(self, col, cats, names, j):
+        """Codes of a small-integer column through a lookup table (no float copy)."""
+        info = np.iinfo(col.dtype)
+        lut = np.full(int(info.max) - int(info.min) + 1, -1, dtype=np.int64)
+        seen_int = cats.astype(np.int64)
+        inside = (seen_int >= info.min) & (seen_int <= info.max) & (cats == seen_int)
+        lut[seen_int[inside] - int(info.min)] = np.flatnonzero(inside)
+        idx = lut[col.astype(np.int64) - int(info.min)] if info.min < 0 else lut[col]
+        unknown = idx < 0
+        if unknown.any():
+            label = names[j] if names is not None else f"column {j}"
+            rows = np.flatnonzero(unknown)
+            seen = ", ".join(repr(int(v)) for v in np.unique(col[rows])[:5])
+            raise ValueError(
+                f"{label}, row {rows[0] + 1}: answer {int(col[rows[0]])!r} was not seen when the "
+                f"model was fitted ({len(rows)} rows; values {seen}); expected one of "
+                f"{[_plain(c) for c in cats]} or missing"
+            )
+        return idx
 
     def _n_rows(self, data) -> int:
         return data.shape[0]
@@ -238,6 +264,20 @@ class LatentClassModel(MixtureBase):
         out = np.empty((data.shape[0], self.n_components))
         kernels(self.n_components).class_log_lik(data, self._log_table(params), out)
         return out
+
+    def _summarise(self, data, design, weights, informative, chunk: int = 100_000):
+        if design is not None:
+            return super()._summarise(data, design, weights, informative, chunk)
+        k = self.n_components
+        labels = np.empty(data.shape[0], dtype=np.intp)
+        totals = np.empty(k)
+        loglik, entropy = kernels(k).summarise(
+            data, weights, self._log_table(self._theta), np.log(self._shares),
+            np.ascontiguousarray(informative), labels, totals,
+        )
+        w_total = float(np.sum(weights * informative))
+        relative = 1.0 if k == 1 else 1 - entropy / (w_total * np.log(k))
+        return labels, totals / w_total, float(relative), loglik
 
     def _n_measurement_parameters(self) -> int:
         return self.n_components * sum(len(c) - 1 for c in self.categories_)

@@ -1,0 +1,187 @@
+"""Choosing the number of segments: fit statistics, bootstrap stability and a recommendation.
+
+For each candidate k the latent class model is fitted to the full data and to ``n_boot``
+bootstrap resamples of respondents; stability is the mean adjusted Rand index (Hubert & Arabie
+1985) between the full-data classification and each refit's classification of the same
+respondents, and the per-segment agreement after matching classes with the Hungarian algorithm
+(the smallest over segments is reported). Information criteria follow Nylund, Asparouhov &
+Muthen (2007), who found BIC the most reliable of them for latent class enumeration.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score
+from sklearn.utils import check_random_state
+
+from ._align import align_labels
+from .models import LatentClassModel
+
+__all__ = ["Selection", "select_n_components"]
+
+#: A recommended solution's smallest segment must hold this share of the weighted sample ...
+MIN_SHARE = 0.05
+#: ... and this many respondents, and its bootstrap stability (mean ARI) must reach this.
+MIN_RESPONDENTS = 30
+MIN_STABILITY = 0.7
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Result of :func:`select_n_components`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per k: ``k, loglik, n_parameters, bic, aic, sabic, entropy, smallest_share,
+        smallest_n, stability, stability_sd, min_segment_agreement, converged``.
+    recommended : int
+    reason : str
+    models : dict
+        The full-data model of each k.
+    """
+
+    table: pd.DataFrame
+    recommended: int
+    reason: str
+    models: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "recommended": self.recommended,
+            "reason": self.reason,
+            "criteria": {
+                "min_share": MIN_SHARE,
+                "min_respondents": MIN_RESPONDENTS,
+                "min_stability": MIN_STABILITY,
+            },
+            "table": self.table.to_dict(orient="records"),
+        }
+
+
+def select_n_components(
+    X,
+    ks: Iterable[int],
+    *,
+    sample_weight=None,
+    n_init: int = 10,
+    n_boot: int = 10,
+    boot_n_init: int = 3,
+    random_state=None,
+    progress: Callable[[str], None] | None = None,
+) -> Selection:
+    """Fit k = each of ``ks`` classes and compare the solutions.
+
+    Parameters
+    ----------
+    X : DataFrame or array of answer codes (NaN = missing)
+    ks : iterable of int
+    sample_weight : array, optional
+        Survey weights; rescaled to mean 1 so that BIC's n is the sample size.
+    n_init : int
+        Random starts of each full-data fit (plus the k-means start).
+    n_boot : int
+        Bootstrap resamples per k (0 = no stability).
+    boot_n_init : int
+        Random starts of each bootstrap refit.
+    random_state : int, RandomState or None
+    progress : callable, optional
+        Called with a short message after each fit (the CLI's progress bar).
+    """
+    ks = sorted(set(int(k) for k in ks))
+    if not ks or ks[0] < 1:
+        raise ValueError(f"k must be positive integers, got {ks}")
+    rng = check_random_state(random_state)
+    n = len(X)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    w = w / w.mean()
+    Xa = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
+    rows, models = [], {}
+    for k in ks:
+        seed = int(rng.randint(2**31 - 1))
+        model = LatentClassModel(k, n_init=n_init, random_state=seed).fit(X, sample_weight=w)
+        models[k] = model
+        if progress:
+            progress(f"k={k} fitted")
+        answered = np.isin(np.arange(n), np.flatnonzero(~np.isnan(Xa).all(axis=1)))
+        labels = model.labels_
+        counts = np.bincount(labels[answered], minlength=k)
+        aris, agreements = [], []
+        for _ in range(n_boot):
+            idx = rng.randint(0, n, n)
+            try:
+                boot = LatentClassModel(k, n_init=boot_n_init, random_state=int(rng.randint(2**31 - 1)))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    boot.fit(Xa[idx], sample_weight=w[idx])
+                other = _predict_seen(boot, Xa)
+            except ValueError:
+                other = None  # the resample lost a category or became too small: counts as unstable
+            if other is None:
+                aris.append(0.0)
+                agreements.append(0.0)
+            else:
+                aris.append(adjusted_rand_score(labels[answered], other[answered]))
+                aligned = align_labels(labels[answered], other[answered], k)
+                agree = [np.mean(aligned[labels[answered] == c] == c) for c in range(k) if counts[c]]
+                agreements.append(min(agree))
+            if progress:
+                progress(f"k={k} bootstrap")
+        rows.append(
+            {
+                "k": k,
+                "loglik": model.loglik_,
+                "n_parameters": model.n_parameters(),
+                "bic": model.bic(X, sample_weight=w),
+                "aic": model.aic(X, sample_weight=w),
+                "sabic": model.sabic(X, sample_weight=w),
+                "entropy": model.entropy_,
+                "smallest_share": float(model.weights_.min()),
+                "smallest_n": float(model.weights_.min() * w[answered].sum()),
+                "smallest_respondents": int(counts.min()),
+                "stability": float(np.mean(aris)) if n_boot else np.nan,
+                "stability_sd": float(np.std(aris)) if n_boot else np.nan,
+                "min_segment_agreement": float(np.mean(agreements)) if n_boot else np.nan,
+                "converged": model.converged_,
+            }
+        )
+    table = pd.DataFrame(rows)
+    recommended, reason = _recommend(table, n_boot > 0)
+    return Selection(table, recommended, reason, models)
+
+
+def _predict_seen(model: LatentClassModel, X: np.ndarray) -> np.ndarray:
+    """Classify rows, treating answers the refit never saw as missing."""
+    X = X.copy()
+    for j, cats in enumerate(model.categories_):
+        X[~np.isin(X[:, j], cats) & ~np.isnan(X[:, j]), j] = np.nan
+    return model.predict(X)
+
+
+def _recommend(table: pd.DataFrame, with_stability: bool) -> tuple[int, str]:
+    ok = (table["smallest_share"] >= MIN_SHARE) & (table["smallest_respondents"] >= MIN_RESPONDENTS)
+    if with_stability:
+        ok &= table["stability"] >= MIN_STABILITY
+    best_bic = int(table.loc[table["bic"].idxmin(), "k"])
+    if not ok.any():
+        return best_bic, (
+            f"k={best_bic} has the lowest BIC, but no k meets the size and stability criteria "
+            f"(smallest segment >= {MIN_SHARE:.0%} and >= {MIN_RESPONDENTS} respondents"
+            + (f", stability >= {MIN_STABILITY}" if with_stability else "")
+            + "); treat it with caution"
+        )
+    candidates = table[ok]
+    k = int(candidates.loc[candidates["bic"].idxmin(), "k"])
+    row = table.set_index("k").loc[k]
+    reason = f"lowest BIC ({row['bic']:,.1f}) among solutions whose smallest segment holds at least {MIN_SHARE:.0%} of the sample and {MIN_RESPONDENTS} respondents"
+    if with_stability:
+        reason += f" and whose bootstrap stability is at least {MIN_STABILITY} (k={k}: {row['stability']:.2f})"
+    if k != best_bic:
+        reason += f"; k={best_bic} has a lower BIC but fails those criteria"
+    return k, reason
