@@ -89,11 +89,19 @@ def worker(tool: str, path: str) -> dict:
         loglik = float(model.score(codes) * len(codes))
         em_pass = float("nan")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "iterations": iters, "loglik": loglik, "peak_mb": peak_mb, "em_pass": em_pass}
+    return {
+        "seconds": seconds,
+        "iterations": iters,
+        "loglik": loglik,
+        "peak_mb": peak_mb,
+        "em_pass": em_pass,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--no-stepmix", action="store_true")
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
@@ -111,7 +119,10 @@ def main() -> None:
                 env = {**os.environ, **ONE_THREAD}
                 out = subprocess.run(
                     [sys.executable, __file__, "--worker", tool, str(path)],
-                    env=env, capture_output=True, text=True, check=False,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
                 )
                 if out.returncode != 0:
                     print(f"{tool} at N={n} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
@@ -120,14 +131,20 @@ def main() -> None:
                 rows.append((tool, n, r))
                 print(f"  done: {tool} N={n:,} {r['seconds']:.1f}s", file=sys.stderr)
     header = f"{'tool':<9}{'N':>11}{'seconds':>10}{'iters':>7}{'s/iter':>9}{'EM pass':>9}{'peak MB':>9}{'log-likelihood':>18}"
-    print(f"\nLatent class fit: {N_CLASSES} classes, {N_ITEMS} items x {N_CATS} categories, one start, rel. tol {TOL:g}, one thread")
+    print(
+        f"\nLatent class fit: {N_CLASSES} classes, {N_ITEMS} items x {N_CATS} categories, one start, rel. tol {TOL:g}, one thread"
+    )
     print(header)
     print("-" * len(header))
     for tool, n, r in rows:
         per = r["seconds"] / max(r["iterations"], 1)
         em = "-" if r["em_pass"] != r["em_pass"] else f"{r['em_pass']:.3f}"
-        print(f"{tool:<9}{n:>11,}{r['seconds']:>10.2f}{r['iterations']:>7}{per:>9.3f}{em:>9}{r['peak_mb']:>9.0f}{r['loglik']:>18.2f}")
-    print("s/iter = seconds / iterations (the whole fit: start, EM, summary); EM pass = one E+M pass over the data.")
+        print(
+            f"{tool:<9}{n:>11,}{r['seconds']:>10.2f}{r['iterations']:>7}{per:>9.3f}{em:>9}{r['peak_mb']:>9.0f}{r['loglik']:>18.2f}"
+        )
+    print(
+        "s/iter = seconds / iterations (the whole fit: start, EM, summary); EM pass = one E+M pass over the data."
+    )
 
 
 if __name__ == "__main__":

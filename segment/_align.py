@@ -33,7 +33,9 @@ def match_classes(similarity: np.ndarray) -> np.ndarray:
     return match
 
 
-def align_labels(reference: np.ndarray, other: np.ndarray, n_classes: int, weights=None) -> np.ndarray:
+def align_labels(
+    reference: np.ndarray, other: np.ndarray, n_classes: int, weights=None
+) -> np.ndarray:
     """Relabel ``other`` so that its classes agree as much as possible with ``reference``.
 
     The (weighted) confusion matrix of the two labelings is the similarity; classes of

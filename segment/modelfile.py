@@ -23,7 +23,14 @@ from .codebook import Codebook
 from .exceptions import InputError, Problem
 from .models import LatentClassModel
 
-__all__ = ["FORMAT", "ModelFileError", "data_fingerprint", "load_model", "model_to_dict", "save_model"]
+__all__ = [
+    "FORMAT",
+    "ModelFileError",
+    "data_fingerprint",
+    "load_model",
+    "model_to_dict",
+    "save_model",
+]
 
 FORMAT = "segment.model/1"
 
@@ -53,20 +60,30 @@ def model_to_dict(
 ) -> dict[str, Any]:
     """The JSON-ready mapping of a fitted model."""
     k = model.n_components
-    items = [str(c) for c in getattr(model, "feature_names_in_", [f"x{j}" for j in range(model.n_features_in_)])]
+    items = [
+        str(c)
+        for c in getattr(model, "feature_names_in_", [f"x{j}" for j in range(model.n_features_in_)])
+    ]
     names = segment_names or [f"Segment {i + 1}" for i in range(k)]
     doc: dict[str, Any] = {
         "format": FORMAT,
         "package": {"name": "segment", "version": __version__},
         "model": {
             "type": "LatentClassModel",
-            "params": {key: model.get_params()[key] for key in ("n_components", "n_init", "max_iter", "tol", "random_state")},
+            "params": {
+                key: model.get_params()[key]
+                for key in ("n_components", "n_init", "max_iter", "tol", "random_state")
+            },
             "items": items,
             "categories": [[_num(v) for v in cats] for cats in model.categories_],
             "shares": [float(v) for v in model.weights_],
             "prior_shares": [float(v) for v in model._shares],
-            "item_probs": [[[float(p) for p in row] for row in probs] for probs in model.item_probs_],
-            "coef": None if model.coef_ is None else [[float(v) for v in row] for row in model.coef_],
+            "item_probs": [
+                [[float(p) for p in row] for row in probs] for probs in model.item_probs_
+            ],
+            "coef": None
+            if model.coef_ is None
+            else [[float(v) for v in row] for row in model.coef_],
             "n_covariates": int(model.n_covariates_),
         },
         "fit": {
@@ -79,9 +96,13 @@ def model_to_dict(
             "converged": bool(model.converged_),
             "start_logliks": [float(v) for v in model.start_logliks_],
         },
-        "segments": [{"index": i, "name": names[i], "share": float(model.weights_[i])} for i in range(k)],
+        "segments": [
+            {"index": i, "name": names[i], "share": float(model.weights_[i])} for i in range(k)
+        ],
         "codebook": None if codebook is None else codebook.to_dict(),
-        "training_data": None if X is None else {"rows": int(len(X)), "sha256": data_fingerprint(X, sample_weight)},
+        "training_data": None
+        if X is None
+        else {"rows": int(len(X)), "sha256": data_fingerprint(X, sample_weight)},
     }
     if X is not None:
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
@@ -116,13 +137,21 @@ def load_model(path: str | Path) -> tuple[LatentClassModel, dict[str, Any]]:
         raise ModelFileError(f"model file {name}", [Problem(name, "", "file not found")]) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(
-            f"model file {name}", [Problem(name, "", f"not a valid JSON model file ({exc}); was it truncated?")]
+            f"model file {name}",
+            [Problem(name, "", f"not a valid JSON model file ({exc}); was it truncated?")],
         ) from None
     fmt = doc.get("format") if isinstance(doc, dict) else None
     if fmt != FORMAT:
         raise ModelFileError(
             f"model file {name}",
-            [Problem(name, "format", f"expected {FORMAT!r}; this version of segment cannot read it", value=fmt)],
+            [
+                Problem(
+                    name,
+                    "format",
+                    f"expected {FORMAT!r}; this version of segment cannot read it",
+                    value=fmt,
+                )
+            ],
         )
     try:
         m = doc["model"]
@@ -132,16 +161,26 @@ def load_model(path: str | Path) -> tuple[LatentClassModel, dict[str, Any]]:
         k = model.n_components
         problems = []
         if len(categories) != len(m["items"]) or len(probs) != len(categories):
-            problems.append(Problem(name, "model", "items, categories and item_probs differ in length"))
+            problems.append(
+                Problem(name, "model", "items, categories and item_probs differ in length")
+            )
         for j, (cats, p) in enumerate(zip(categories, probs, strict=False)):
             if p.shape != (k, len(cats)) or not np.allclose(p.sum(axis=1), 1.0, atol=1e-6):
-                problems.append(Problem(name, f"model.item_probs[{j}]", f"expected {k} rows of {len(cats)} probabilities summing to 1"))
+                problems.append(
+                    Problem(
+                        name,
+                        f"model.item_probs[{j}]",
+                        f"expected {k} rows of {len(cats)} probabilities summing to 1",
+                    )
+                )
         if problems:
             raise ModelFileError(f"model file {name}", problems)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ModelFileError):
             raise
-        raise ModelFileError(f"model file {name}", [Problem(name, "model", f"malformed model section: {exc!r}")]) from None
+        raise ModelFileError(
+            f"model file {name}", [Problem(name, "model", f"malformed model section: {exc!r}")]
+        ) from None
     n_max = max(len(c) for c in categories)
     theta = np.zeros((len(categories), n_max, k))
     for j, p in enumerate(probs):

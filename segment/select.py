@@ -116,7 +116,9 @@ def select_n_components(
         for _ in range(n_boot):
             idx = rng.randint(0, n, n)
             try:
-                boot = LatentClassModel(k, n_init=boot_n_init, random_state=int(rng.randint(2**31 - 1)))
+                boot = LatentClassModel(
+                    k, n_init=boot_n_init, random_state=int(rng.randint(2**31 - 1))
+                )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     boot.fit(Xa[idx], sample_weight=w[idx])
@@ -129,7 +131,9 @@ def select_n_components(
             else:
                 aris.append(adjusted_rand_score(labels[answered], other[answered]))
                 aligned = align_labels(labels[answered], other[answered], k)
-                agree = [np.mean(aligned[labels[answered] == c] == c) for c in range(k) if counts[c]]
+                agree = [
+                    np.mean(aligned[labels[answered] == c] == c) for c in range(k) if counts[c]
+                ]
                 agreements.append(min(agree))
             if progress:
                 progress(f"k={k} bootstrap")

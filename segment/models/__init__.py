@@ -1,5 +1,6 @@
 """Segmentation models with scikit-learn's estimator interface."""
 
+from .gaussian import GaussianMixtureModel, KMeansModel
 from .latent_class import LatentClassModel
 
-__all__ = ["LatentClassModel"]
+__all__ = ["GaussianMixtureModel", "KMeansModel", "LatentClassModel"]

@@ -49,6 +49,10 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _take_rows(self, data, mask: np.ndarray) -> Any: ...
 
+    def _slice(self, data, start: int, stop: int):
+        """Rows ``start:stop`` of the model's data."""
+        return data[start:stop]
+
     @abstractmethod
     def _starts(self, data, weights, rng) -> list:
         """Starting measurement parameters: ``n_init`` random ones and deterministic ones."""
@@ -230,7 +234,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         for start in range(0, n_rows, chunk):
             stop = min(start + chunk, n_rows)
             d = None if design is None else design[start:stop]
-            joint = self._class_log_lik(data[start:stop], self._params())
+            joint = self._class_log_lik(self._slice(data, start, stop), self._params())
             joint += self._log_prior(d, stop - start)
             labels[start:stop] = np.argmax(joint, axis=1)
             lse = logsumexp(joint, axis=1, keepdims=True)

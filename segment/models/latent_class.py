@@ -272,8 +272,13 @@ class LatentClassModel(MixtureBase):
         labels = np.empty(data.shape[0], dtype=np.intp)
         totals = np.empty(k)
         loglik, entropy = kernels(k).summarise(
-            data, weights, self._log_table(self._theta), np.log(self._shares),
-            np.ascontiguousarray(informative), labels, totals,
+            data,
+            weights,
+            self._log_table(self._theta),
+            np.log(self._shares),
+            np.ascontiguousarray(informative),
+            labels,
+            totals,
         )
         w_total = float(np.sum(weights * informative))
         relative = 1.0 if k == 1 else 1 - entropy / (w_total * np.log(k))
