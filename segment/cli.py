@@ -292,8 +292,8 @@ def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encodi
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 def fit(data, codebook_path, k, items, n_init, seed, output, encoding, force):
     """Fit a k-segment latent class model and save it as JSON."""
-    from .models import LatentClassModel
     from .modelfile import save_model
+    from .models import LatentClassModel
 
     _refuse_existing([output], force)
     X, weights, cb = _answers(data, codebook_path, items, encoding)

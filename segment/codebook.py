@@ -20,7 +20,9 @@ import pandas as pd
 import yaml
 
 from ._files import atomic_write_text, load_yaml, schema_problems
+from ._util import duplicates, plain_number
 from .exceptions import CodebookError, DataError, Problem
+from .validate import as_float, check_frame
 
 __all__ = [
     "ATTITUDE_DOMAINS",
@@ -351,29 +353,7 @@ class Codebook:
         positive finite numbers; categorical answers are integer codes of the item (levels, don't
         know, refused or missing codes) or blank; numeric answers lie in ``[min, max]``.
         """
-        problems: list[Problem] = []
-        duplicated = _duplicates(list(frame.columns))
-        for col in duplicated:
-            problems.append(Problem(file, col, "column name appears more than once in the header"))
-        present = set(frame.columns) - set(duplicated)
-        for role, col in (("id", self.id), ("weight", self.weight)):
-            if col is not None and col not in set(frame.columns):
-                problems.append(
-                    Problem(file, col, f"{role} column named in the codebook is missing")
-                )
-        for it in self.items:
-            if it.column not in set(frame.columns):
-                problems.append(
-                    Problem(file, it.column, "item column named in the codebook is missing")
-                )
-        if self.id is not None and self.id in present:
-            problems.extend(_check_ids(frame[self.id], file, self.id))
-        if self.weight is not None and self.weight in present:
-            problems.extend(_check_weights(frame[self.weight], file, self.weight))
-        for it in self.items:
-            if it.column in present and it.type != "text":
-                problems.extend(_check_item(frame[it.column], it, file))
-        return problems
+        return check_frame(self, frame, file)
 
     def validate(self, frame: pd.DataFrame, file: str = "<data>") -> pd.DataFrame:
         """Check ``frame`` and return it with every codebook column as numbers.
@@ -394,7 +374,7 @@ class Codebook:
         if self.weight is not None:
             numeric_cols.append(self.weight)
         for col in numeric_cols:
-            out[col] = _as_float(out[col])[0]
+            out[col] = as_float(out[col])[0]
         return out
 
     def model_codes(self, frame: pd.DataFrame, items: Iterable[str] | None = None) -> pd.DataFrame:
@@ -408,7 +388,7 @@ class Codebook:
         out = {}
         for col in cols:
             it = self[col]
-            values = _as_float(frame[col])[0]
+            values = as_float(frame[col])[0]
             drop = list(it.missing)
             if self.dont_know_policy == "missing":
                 drop += list(it.dont_know_codes)
@@ -500,7 +480,7 @@ def _build_item(
     if kind in ("numeric", "text") and levels:
         problems.append(Problem(file, f"{where}.levels", f"a {kind} item has no answer levels"))
     all_codes = [lv.code for lv in (*levels, *dk, *ref)] + [c for c in fields.get("missing", [])]
-    for code in _duplicates(all_codes):
+    for code in duplicates(all_codes):
         problems.append(
             Problem(
                 file,
@@ -510,7 +490,7 @@ def _build_item(
             )
         )
     names = [lv.name for lv in (*levels, *dk, *ref) if lv.name is not None]
-    for name in _duplicates(names):
+    for name in duplicates(names):
         problems.append(Problem(file, where, "level name used twice", value=name))
     lo, hi = fields.get("min"), fields.get("max")
     if lo is not None and hi is not None and lo > hi:
@@ -523,7 +503,7 @@ def _build_item(
                     file, f"{where}.bands", f"band {label!r}: lower bound above upper", value=[a, b]
                 )
             )
-    for label in _duplicates([b[2] for b in bands]):
+    for label in duplicates([b[2] for b in bands]):
         problems.append(Problem(file, f"{where}.bands", "band label used twice", value=label))
     question, _ = _text(raw["question"]) if "question" in raw else ({}, None)
     if problems:
@@ -568,13 +548,8 @@ def _item_yaml_fields(it: Item) -> dict[str, Any]:
     if it.max is not None:
         out["max"] = it.max
     if it.bands:
-        out["bands"] = [[_num(a), _num(b), c] for a, b, c in it.bands]
+        out["bands"] = [[plain_number(a), plain_number(b), c] for a, b, c in it.bands]
     return out
-
-
-def _num(x: float) -> int | float:
-    """A plain Python number for messages and YAML (never ``np.float64(...)``)."""
-    return int(x) if float(x).is_integer() else float(x)
 
 
 def _unchecked_item(fields: Mapping[str, Any]) -> Item:
@@ -617,175 +592,3 @@ def _item_to_yaml(it: Item, scales: Mapping[str, Mapping[str, Any]]) -> dict[str
     if it.note is not None:
         out["note"] = it.note
     return out
-
-
-def _duplicates(values: list[Any]) -> list[Any]:
-    seen: set[Any] = set()
-    dups: list[Any] = []
-    for v in values:
-        if v in seen and v not in dups:
-            dups.append(v)
-        seen.add(v)
-    return dups
-
-
-def _blank(series: pd.Series) -> np.ndarray:
-    s = series
-    blank = s.isna().to_numpy().copy()
-    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-        stripped = s.astype("string").str.strip()
-        blank |= (stripped == "").fillna(True).to_numpy(dtype=bool)
-    return blank
-
-
-def _as_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric values (NaN for blanks) and a mask of non-blank cells that are not numbers."""
-    blank = _blank(series)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        values = series.astype(float).to_numpy()
-    elif pd.api.types.is_numeric_dtype(series.dtype):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-    else:
-        values = pd.to_numeric(series.astype("string").str.strip(), errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan
-        )
-    bad = np.isnan(values) & ~blank
-    values = values.copy()
-    values[blank] = np.nan
-    return values, bad
-
-
-def _check_ids(series: pd.Series, file: str, col: str) -> list[Problem]:
-    problems = []
-    blank = _blank(series)
-    for r in np.flatnonzero(blank):
-        problems.append(
-            Problem(
-                file, col, "respondent id is blank; every row needs a unique id", row=int(r) + 1
-            )
-        )
-    key = series.astype("string").str.strip()
-    dup = key.duplicated(keep="first").to_numpy() & ~blank
-    first_row = {}
-    for r, v in enumerate(key.to_numpy()):
-        first_row.setdefault(v, r + 1)
-    for r in np.flatnonzero(dup):
-        v = key.iloc[r]
-        problems.append(
-            Problem(
-                file,
-                col,
-                f"duplicate respondent id (first seen in row {first_row[v]})",
-                row=int(r) + 1,
-                value=v,
-            )
-        )
-    return problems
-
-
-def _check_weights(series: pd.Series, file: str, col: str) -> list[Problem]:
-    values, bad = _as_float(series)
-    problems = []
-    for r in np.flatnonzero(bad):
-        problems.append(
-            Problem(
-                file,
-                col,
-                "weight is not a number; expected a positive number",
-                row=int(r) + 1,
-                value=series.iloc[r],
-            )
-        )
-    missing = np.isnan(values) & ~bad
-    for r in np.flatnonzero(missing):
-        problems.append(
-            Problem(file, col, "weight is blank; expected a positive number", row=int(r) + 1)
-        )
-    with np.errstate(invalid="ignore"):
-        nonpos = ~np.isnan(values) & ((values <= 0) | ~np.isfinite(values))
-    for r in np.flatnonzero(nonpos):
-        problems.append(
-            Problem(
-                file,
-                col,
-                "expected a positive, finite weight",
-                row=int(r) + 1,
-                value=_num(values[r]) if np.isfinite(values[r]) else values[r],
-            )
-        )
-    return problems
-
-
-def _describe_codes(it: Item) -> str:
-    def span(codes: list[int]) -> str:
-        codes = sorted(codes)
-        if len(codes) > 2 and codes == list(range(codes[0], codes[-1] + 1)):
-            return f"{codes[0]}-{codes[-1]}"
-        return ", ".join(str(c) for c in codes)
-
-    parts = [span([lv.code for lv in it.levels])]
-    if it.dont_know:
-        parts.append(f"{span([lv.code for lv in it.dont_know])} (don't know)")
-    if it.refused:
-        parts.append(f"{span([lv.code for lv in it.refused])} (refused)")
-    if it.missing:
-        parts.append(f"{span([int(c) for c in it.missing])} (missing)")
-    return "one of " + "; ".join(parts) + " or blank"
-
-
-def _check_item(series: pd.Series, it: Item, file: str) -> list[Problem]:
-    values, bad = _as_float(series)
-    problems = []
-    if it.is_categorical:
-        expected = _describe_codes(it)
-        for r in np.flatnonzero(bad):
-            problems.append(
-                Problem(
-                    file,
-                    it.column,
-                    f"not a number; expected {expected}",
-                    row=int(r) + 1,
-                    value=series.iloc[r],
-                )
-            )
-        ok = np.isnan(values) | np.isin(values, it.valid_codes)
-        for r in np.flatnonzero(~ok):
-            problems.append(
-                Problem(
-                    file,
-                    it.column,
-                    f"code not in the codebook; expected {expected}",
-                    row=int(r) + 1,
-                    value=_num(values[r]),
-                )
-            )
-    elif it.type == "numeric":
-        lo = -np.inf if it.min is None else it.min
-        hi = np.inf if it.max is None else it.max
-        expected = f"a number in [{_num(lo) if np.isfinite(lo) else '-inf'}, {_num(hi) if np.isfinite(hi) else 'inf'}]"
-        if it.missing:
-            expected += f", a missing code {[_num(c) for c in it.missing]},"
-        expected += " or blank"
-        for r in np.flatnonzero(bad):
-            problems.append(
-                Problem(
-                    file,
-                    it.column,
-                    f"not a number; expected {expected}",
-                    row=int(r) + 1,
-                    value=series.iloc[r],
-                )
-            )
-        with np.errstate(invalid="ignore"):
-            out = ~np.isnan(values) & ((values < lo) | (values > hi)) & ~np.isin(values, it.missing)
-        for r in np.flatnonzero(out):
-            problems.append(
-                Problem(
-                    file,
-                    it.column,
-                    f"out of range; expected {expected}",
-                    row=int(r) + 1,
-                    value=_num(values[r]),
-                )
-            )
-    return problems

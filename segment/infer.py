@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, _as_float
+from ._util import plain_number
+from .codebook import Codebook
 from .io import FileMeta
+from .validate import as_float
 
 __all__ = ["infer_codebook"]
 
@@ -74,10 +76,6 @@ def _guess_domain(column: str, label: str | None) -> str:
     return "other"
 
 
-def _num(x: float) -> int | float:
-    return int(x) if float(x).is_integer() else float(x)
-
-
 def _find_role(frame: pd.DataFrame, names: set[str], check) -> str | None:
     for col in frame.columns:
         if str(col).lower() in names and check(frame[col]):
@@ -90,7 +88,7 @@ def _is_unique_id(series: pd.Series) -> bool:
 
 
 def _is_weight(series: pd.Series) -> bool:
-    values, bad = _as_float(series)
+    values, bad = as_float(series)
     return bool(not bad.any() and np.all(np.isfinite(values)) and np.all(values > 0))
 
 
@@ -142,7 +140,7 @@ def _infer_item(col: str, series: pd.Series, meta: FileMeta) -> dict[str, Any]:
     var_label = meta.variable_labels.get(col)
     item: dict[str, Any] = {"column": col, "question": var_label or col}
     item["domain"] = _guess_domain(col, var_label)
-    values, bad = _as_float(series)
+    values, bad = as_float(series)
     if bad.any():
         item["type"] = "text"
         item["note"] = "non-numeric values: recode to integer codes to use this column as an item"
@@ -154,13 +152,13 @@ def _infer_item(col: str, series: pd.Series, meta: FileMeta) -> dict[str, Any]:
     if not labels and (not integer or len(observed) > MAX_CATEGORIES):
         item["type"] = "numeric"
         if len(observed):
-            item["min"] = _num(observed.min())
-            item["max"] = _num(observed.max())
+            item["min"] = plain_number(observed.min())
+            item["max"] = plain_number(observed.max())
         return item
     codes = sorted(set(labels) | set(observed.tolist()))
     if any(not float(c).is_integer() for c in codes):
         item["type"] = "numeric"
-        item["min"], item["max"] = _num(min(codes)), _num(max(codes))
+        item["min"], item["max"] = plain_number(min(codes)), plain_number(max(codes))
         return item
     levels: dict[int, str] = {}
     dont_know: dict[int, str] = {}
@@ -195,6 +193,6 @@ def _infer_item(col: str, series: pd.Series, meta: FileMeta) -> dict[str, Any]:
     unlabelled = [c for c in observed.tolist() if labels and c not in labels]
     if unlabelled:
         item["note"] = (
-            f"codes seen in the data without a value label: {[_num(c) for c in unlabelled]}"
+            f"codes seen in the data without a value label: {[plain_number(c) for c in unlabelled]}"
         )
     return item

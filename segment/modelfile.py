@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import __version__
 from ._files import atomic_write_text
+from ._util import plain_number
 from .codebook import Codebook
 from .exceptions import InputError, Problem
 from .models import LatentClassModel
@@ -75,7 +76,7 @@ def model_to_dict(
                 for key in ("n_components", "n_init", "max_iter", "tol", "random_state")
             },
             "items": items,
-            "categories": [[_num(v) for v in cats] for cats in model.categories_],
+            "categories": [[plain_number(v) for v in cats] for cats in model.categories_],
             "shares": [float(v) for v in model.weights_],
             "prior_shares": [float(v) for v in model._shares],
             "item_probs": [
@@ -102,7 +103,7 @@ def model_to_dict(
         "codebook": None if codebook is None else codebook.to_dict(),
         "training_data": None
         if X is None
-        else {"rows": int(len(X)), "sha256": data_fingerprint(X, sample_weight)},
+        else {"rows": len(X), "sha256": data_fingerprint(X, sample_weight)},
     }
     if X is not None:
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
@@ -204,8 +205,3 @@ def load_model(path: str | Path) -> tuple[LatentClassModel, dict[str, Any]]:
     model.converged_ = bool(fit["converged"])
     model.start_logliks_ = np.asarray(fit["start_logliks"], dtype=float)
     return model, doc
-
-
-def _num(v: float) -> int | float:
-    v = float(v)
-    return int(v) if v.is_integer() else v

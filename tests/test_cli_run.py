@@ -65,7 +65,7 @@ def test_run_on_a_file_that_violates_its_codebook_exits_2_listing_problems(
     lines[5] = ",".join(row)
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, out, err = run(["run", str(bad), "--codebook", str(codebook)], capsys)
+    code, _out, err = run(["run", str(bad), "--codebook", str(codebook)], capsys)
     assert code == 2
     assert (
         "trust_army, row 5: value 7: code not in the codebook; expected one of 1-4; 8 (don't know); 9 (refused) or blank"

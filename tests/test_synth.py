@@ -9,7 +9,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from segment import Typology, read_survey
 from segment.cli import main
-from segment.synth import Population, PopulationError, generate_survey, write_survey
+from segment.population import Population, PopulationError
+from segment.synth import generate_survey, write_survey
 
 N_BUNDLED, SEED_BUNDLED = 1500, 1
 
@@ -202,7 +203,7 @@ def test_weighted_composition_matches_the_population_margins(kz2020, bundled):
 
 
 def test_almaty_and_astana_are_oversampled_and_weighted_down(bundled):
-    frame, codebook, _ = bundled
+    frame, _codebook, _ = bundled
     region = frame["region"].to_numpy()
     w = frame["weight"].to_numpy()
     capitals = np.isin(region, [1, 2])  # almaty_city, astana

@@ -32,10 +32,10 @@ class Kernels(NamedTuple):
     summarise: object
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def kernels(n_classes: int) -> Kernels:
     """The compiled kernels for ``n_classes`` classes."""
-    K = int(n_classes)  # noqa: N806 - a compile-time constant for the closures below
+    K = int(n_classes)
 
     @nb.njit(cache=True, nogil=True, fastmath=_FAST)
     def em_pass(codes, weights, log_theta, log_prior, counts, class_totals):

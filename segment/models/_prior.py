@@ -42,7 +42,7 @@ def fit_logit_prior(
     weights : (n,) respondent weights.
     coef : (p, K) starting coefficients; column 0 is kept at zero.
     """
-    n, p = design.shape
+    _n, p = design.shape
     n_classes = resp.shape[1]
     m = n_classes - 1
     if m == 0:

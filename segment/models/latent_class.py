@@ -26,6 +26,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._util import plain_number
 from ._base import MixtureBase
 from ._kernels import kernels
 
@@ -141,11 +142,11 @@ class LatentClassModel(MixtureBase):
             if unknown.any():
                 label = names[j] if names is not None else f"column {j}"
                 rows = np.flatnonzero(unknown)
-                seen = ", ".join(repr(_plain(v)) for v in np.unique(col[rows])[:5])
+                seen = ", ".join(repr(plain_number(v)) for v in np.unique(col[rows])[:5])
                 raise ValueError(
-                    f"{label}, row {rows[0] + 1}: answer {_plain(col[rows[0]])!r} was not seen when "
+                    f"{label}, row {rows[0] + 1}: answer {plain_number(col[rows[0]])!r} was not seen when "
                     f"the model was fitted ({len(rows)} rows; values {seen}); expected one of "
-                    f"{[_plain(c) for c in cats]} or missing"
+                    f"{[plain_number(c) for c in cats]} or missing"
                 )
             codes[:, j] = np.where(nan, missing, idx_clip)
         return codes
@@ -166,7 +167,7 @@ class LatentClassModel(MixtureBase):
             raise ValueError(
                 f"{label}, row {rows[0] + 1}: answer {int(col[rows[0]])!r} was not seen when the "
                 f"model was fitted ({len(rows)} rows; values {seen}); expected one of "
-                f"{[_plain(c) for c in cats]} or missing"
+                f"{[plain_number(c) for c in cats]} or missing"
             )
         return idx
 
@@ -307,11 +308,6 @@ class LatentClassModel(MixtureBase):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
-
-
-def _plain(value):
-    value = float(value)
-    return int(value) if value.is_integer() else value
 
 
 def _check_numeric_frame(frame: pd.DataFrame) -> None:
