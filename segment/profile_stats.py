@@ -1,0 +1,264 @@
+"""Weighted profile statistics of fitted segments.
+
+Membership is fractional: respondent i belongs to segment k with its posterior probability
+``r_ik`` (proportional assignment), so profiles are not attenuated by assigning everyone to their
+most likely segment. With survey weights ``w_i``, segment k's weighted count of an event is
+``sum_i w_i r_ik [event]``.
+
+- **Shares** ``p_k = sum_i w_i r_ik / sum_i w_i`` with a linearisation standard error
+  ``sqrt(sum_i w_i^2 (r_ik - p_k)^2) / sum_i w_i`` (with-replacement approximation) and a 95%
+  interval on the logit scale.
+- **Items**: answer distribution, mean code and mean position on the item's 0..1 "more" scale
+  (substantive answers), don't-know share (of answers), and the contrast with the whole sample:
+  difference in mean position, standardised effect size (difference / sample SD of positions,
+  Cohen's d), and a Welch z-test of the segment against the rest of the sample with Kish
+  effective sizes; p-values are adjusted for the number of tests with Benjamini & Hochberg's
+  (1995) false discovery rate.
+- **Demographics**: composition of each segment and an index against the sample
+  (100 = as in the sample; "More women" = the index of women above 100).
+
+Cells describing fewer than ``min_cell`` weighted respondents are suppressed (NaN, flagged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import false_discovery_control, norm
+
+from .codebook import Codebook, Item
+from .summary import MIN_CELL_SIZE
+
+__all__ = ["SegmentProfiles", "profile_segments"]
+
+Z95 = norm.ppf(0.975)
+
+
+@dataclass(frozen=True)
+class SegmentProfiles:
+    """Profile statistics of k segments (all DataFrames in long format).
+
+    Attributes
+    ----------
+    shares : DataFrame
+        ``segment, share, se, ci_low, ci_high, weighted_n, suppressed``.
+    items : DataFrame
+        ``segment, item, domain, weighted_n, mean_code, position, dont_know, sample_position,
+        sample_dont_know, difference, effect_size, p_value, p_adjusted, suppressed``.
+    distributions : DataFrame
+        ``segment, item, code, label, kind (answer / dont_know), share, sample_share``.
+    demographics : DataFrame
+        ``segment, variable, category, share, sample_share, index, weighted_n, suppressed``.
+    """
+
+    shares: pd.DataFrame
+    items: pd.DataFrame
+    distributions: pd.DataFrame
+    demographics: pd.DataFrame
+    n_segments: int
+    min_cell: int
+
+
+def _weighted_stats(values, weights):
+    total = weights.sum()
+    if total <= 0:
+        return np.nan, np.nan, 0.0
+    mean = float(weights @ values / total)
+    var = float(weights @ (values - mean) ** 2 / total)
+    n_eff = total**2 / float(weights @ weights) if total > 0 else 0.0
+    return mean, var, n_eff
+
+
+def profile_segments(
+    resp: np.ndarray,
+    frame: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    items: list[str] | None = None,
+    sample_weight=None,
+    min_cell: int = MIN_CELL_SIZE,
+) -> SegmentProfiles:
+    """Profile statistics of segments.
+
+    Parameters
+    ----------
+    resp : (n, k) array
+        Posterior segment probabilities of each respondent (``model.predict_proba``).
+    frame : DataFrame
+        The validated survey (as returned by :func:`segment.read_survey`).
+    codebook : Codebook
+    items : list of str, optional
+        Attitude items to profile (default: every attitude item of the codebook).
+    sample_weight : array, optional
+        Survey weights (default: the codebook's weight column, else equal weights).
+    min_cell : int
+        Smallest weighted number of respondents a reported cell may describe.
+    """
+    resp = np.asarray(resp, dtype=float)
+    n, k = resp.shape
+    if len(frame) != n:
+        raise ValueError(f"resp has {n} rows but the data have {len(frame)}")
+    if sample_weight is None:
+        w = frame[codebook.weight].to_numpy(dtype=float) if codebook.weight else np.ones(n)
+    else:
+        w = np.asarray(sample_weight, dtype=float)
+    w = w / w.mean()
+    wr = w[:, None] * resp
+    shares = _shares(wr, w, min_cell)
+    names = items if items is not None else [it.column for it in codebook.attitude_items]
+    item_rows, dist_rows = [], []
+    for col in names:
+        it = codebook[col]
+        codes = codebook.model_codes(frame, [col])[col].to_numpy()
+        rows, dists = _item_stats(it, codes, wr, w, min_cell)
+        item_rows += rows
+        dist_rows += dists
+    items_df = pd.DataFrame(item_rows)
+    if len(items_df):
+        tested = items_df["p_value"].notna()
+        items_df["p_adjusted"] = np.nan
+        if tested.any():
+            items_df.loc[tested, "p_adjusted"] = false_discovery_control(
+                items_df.loc[tested, "p_value"].to_numpy()
+            )
+    demo_rows = []
+    for it in codebook.demographic_items:
+        if it.column in frame.columns:
+            demo_rows += _demographic_stats(
+                it, frame[it.column].to_numpy(dtype=float), wr, w, min_cell
+            )
+    return SegmentProfiles(
+        shares=shares,
+        items=items_df,
+        distributions=pd.DataFrame(dist_rows),
+        demographics=pd.DataFrame(demo_rows),
+        n_segments=k,
+        min_cell=min_cell,
+    )
+
+
+def _shares(wr: np.ndarray, w: np.ndarray, min_cell: int) -> pd.DataFrame:
+    total = w.sum()
+    p = wr.sum(axis=0) / total
+    resp = wr / w[:, None]
+    se = np.sqrt(((w[:, None] * (resp - p)) ** 2).sum(axis=0)) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit = np.log(p / (1 - p))
+        half = Z95 * se / (p * (1 - p))
+    low = 1 / (1 + np.exp(-(logit - half)))
+    high = 1 / (1 + np.exp(-(logit + half)))
+    weighted_n = wr.sum(axis=0)
+    return pd.DataFrame(
+        {
+            "segment": np.arange(len(p)),
+            "share": p,
+            "se": se,
+            "ci_low": low,
+            "ci_high": high,
+            "weighted_n": weighted_n,
+            "suppressed": weighted_n < min_cell,
+        }
+    )
+
+
+def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
+    k = wr.shape[1]
+    answered = ~np.isnan(codes)
+    dk = np.isin(codes, it.dont_know_codes) & answered
+    position = it.position(codes) if it.type == "ordinal" else np.full(len(codes), np.nan)
+    substantive = answered & ~dk & ~np.isnan(position)
+    subst_codes = np.where(substantive, codes, 0.0)
+    subst_pos = np.where(substantive, position, 0.0)
+    w_ans = w * answered
+    sample_dk = float((w * dk).sum() / w_ans.sum()) if w_ans.sum() > 0 else np.nan
+    sample_pos, sample_var, _ = _weighted_stats(subst_pos[substantive], w[substantive])
+    sample_sd = np.sqrt(sample_var) if sample_var == sample_var else np.nan
+    rows, dists = [], []
+    observed = np.unique(codes[answered])
+    sample_dist = {c: float((w * (codes == c)).sum() / w_ans.sum()) for c in observed}
+    for s in range(k):
+        ws = wr[:, s]
+        n_ans = float((ws * answered).sum())
+        suppressed = n_ans < min_cell
+        row = {
+            "segment": s,
+            "item": it.column,
+            "domain": it.domain,
+            "weighted_n": n_ans,
+            "mean_code": np.nan,
+            "position": np.nan,
+            "dont_know": np.nan,
+            "sample_position": sample_pos,
+            "sample_dont_know": sample_dk,
+            "difference": np.nan,
+            "effect_size": np.nan,
+            "p_value": np.nan,
+            "suppressed": suppressed,
+        }
+        if not suppressed:
+            row["dont_know"] = float((ws * dk).sum() / n_ans)
+            w_sub = ws * substantive
+            if w_sub.sum() > 0 and it.type == "ordinal":
+                row["mean_code"] = float(w_sub @ subst_codes / w_sub.sum())
+                m_in, v_in, n_in = _weighted_stats(subst_pos[substantive], ws[substantive])
+                rest = (w - ws)[substantive]
+                m_out, v_out, n_out = _weighted_stats(subst_pos[substantive], rest)
+                row["position"] = m_in
+                row["difference"] = m_in - sample_pos
+                row["effect_size"] = (m_in - sample_pos) / sample_sd if sample_sd > 0 else np.nan
+                se = np.sqrt(v_in / max(n_in, 1e-12) + v_out / max(n_out, 1e-12))
+                if se > 0 and n_in > 1 and n_out > 1:
+                    row["p_value"] = float(2 * norm.sf(abs(m_in - m_out) / se))
+            for c in observed:
+                share = float((ws * (codes == c)).sum() / n_ans)
+                dists.append(
+                    {
+                        "segment": s,
+                        "item": it.column,
+                        "code": c,
+                        "label": it.label_of(c),
+                        "kind": "dont_know" if c in it.dont_know_codes else "answer",
+                        "share": share,
+                        "sample_share": sample_dist[c],
+                    }
+                )
+        rows.append(row)
+    return rows, dists
+
+
+def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
+    if it.bands:
+        labels = it.band_labels(values)
+        cats = [(b[2], labels == b[2]) for b in it.bands]
+    elif it.is_categorical:
+        cats = [(lv.name or lv.label(), values == lv.code) for lv in it.levels]
+    else:
+        return []
+    known = np.zeros(len(values), dtype=bool)
+    for _, mask in cats:
+        known |= mask
+    w_known = w * known
+    rows = []
+    for s in range(wr.shape[1]):
+        ws = wr[:, s] * known
+        total = ws.sum()
+        for name, mask in cats:
+            count = float(ws @ mask)
+            sample = float(w_known @ mask / w_known.sum()) if w_known.sum() > 0 else np.nan
+            suppressed = count < min_cell or total < min_cell
+            share = np.nan if suppressed else count / total
+            rows.append(
+                {
+                    "segment": s,
+                    "variable": it.column,
+                    "category": name,
+                    "share": share,
+                    "sample_share": sample,
+                    "index": np.nan if suppressed or not sample else 100 * share / sample,
+                    "weighted_n": count,
+                    "suppressed": suppressed,
+                }
+            )
+    return rows
