@@ -69,19 +69,26 @@ class Level:
     code: int
     labels: Mapping[str, str]
     name: str | None = None
+    short: str | None = None
 
     def label(self, lang: str = "en") -> str:
         """Label in ``lang``, falling back to English."""
         return self.labels.get(lang) or self.labels.get("en") or next(iter(self.labels.values()))
 
     def to_yaml(self) -> str | dict:
-        if self.name is None and set(self.labels) == {"en"}:
+        if self.name is None and self.short is None and set(self.labels) == {"en"}:
             return self.labels["en"]
         out: dict[str, str] = {}
         if self.name is not None:
             out["name"] = self.name
         out.update(self.labels)
+        if self.short is not None:
+            out["short"] = self.short
         return out
+
+    def phrase(self) -> str:
+        """English phrase for profile text ("women"), else the lower-cased label."""
+        return self.short or self.label().split(" (")[0].lower()
 
 
 @dataclass(frozen=True)
@@ -412,12 +419,14 @@ def _key_in(where: str, key: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _text(value: Any) -> tuple[dict[str, str], str | None]:
+def _text(value: Any) -> tuple[dict[str, str], str | None, str | None]:
+    """(labels by language, name slug, short English phrase) of a label."""
     if isinstance(value, str):
-        return {"en": value}, None
+        return {"en": value}, None, None
     value = dict(value)
     name = value.pop("name", None)
-    return value, name
+    short = value.pop("short", None)
+    return value, name, short
 
 
 def _levels(
@@ -426,7 +435,7 @@ def _levels(
     problems: list[Problem] = []
     out = []
     for code, raw in (codes or {}).items():
-        labels, name = _text(raw)
+        labels, name, short = _text(raw)
         if name is not None and not _SLUG.match(name):
             problems.append(
                 Problem(
@@ -445,7 +454,7 @@ def _levels(
                         value=lang,
                     )
                 )
-        out.append(Level(code=int(code), labels=labels, name=name))
+        out.append(Level(code=int(code), labels=labels, name=name, short=short))
     return tuple(out), problems
 
 
@@ -505,7 +514,7 @@ def _build_item(
             )
     for label in duplicates([b[2] for b in bands]):
         problems.append(Problem(file, f"{where}.bands", "band label used twice", value=label))
-    question, _ = _text(raw["question"]) if "question" in raw else ({}, None)
+    question = _text(raw["question"])[0] if "question" in raw else {}
     if problems:
         return None, problems
     item = Item(
