@@ -307,6 +307,82 @@ def fit(data, codebook_path, k, items, n_init, seed, output, encoding, force):
     )
 
 
+# ----------------------------------------------------------------------------- profiles
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--codebook",
+    "codebook_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Codebook of DATA (default: the one saved in MODEL).",
+)
+@click.option(
+    "--typology",
+    "typology_path",
+    default="kz2020",
+    show_default=True,
+    help="Reference typology to name segments against (a file or a bundled name).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--explain", is_flag=True, help="Show the numbers behind every bullet.")
+@click.option(
+    "--min-cell",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Smallest number of respondents a reported cell may describe.",
+)
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
+def profile(model_path, data, codebook_path, typology_path, fmt, explain, min_cell, encoding):
+    """Print profile cards of a fitted model's segments on DATA, named after a typology."""
+    from .modelfile import load_model
+    from .naming import name_segments
+    from .profile_stats import profile_segments
+    from .profile_text import build_cards
+    from .render import cards_to_dicts, cards_to_markdown
+
+    model, doc = load_model(model_path)
+    if codebook_path is not None:
+        cb = Codebook.load(codebook_path)
+    elif doc.get("codebook"):
+        cb = Codebook.from_dict(doc["codebook"], file=f"{model_path} (codebook)")
+    else:
+        raise click.UsageError(f"{model_path} holds no codebook; pass --codebook")
+    frame, cb = read_survey(data, cb, encoding=encoding)
+    items = [str(c) for c in model.feature_names_in_]
+    missing = [c for c in items if c not in cb]
+    if missing:
+        raise click.UsageError(f"the model's items are not in the codebook: {', '.join(missing)}")
+    X = cb.model_codes(frame, items)
+    profiles = profile_segments(model.predict_proba(X), frame, cb, items=items, min_cell=min_cell)
+    typology = Typology.load(typology_path)
+    names = name_segments(profiles, typology)
+    cards = build_cards(profiles, cb, names)
+    if fmt == "json":
+        payload = {
+            "typology": typology.name,
+            "synthetic": cb.synthetic,
+            "min_cell": min_cell,
+            "segments": cards_to_dicts(cards),
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
+        return
+    text = cards_to_markdown(cards, explain=explain, min_cell=min_cell, synthetic=cb.synthetic)
+    if fmt == "markdown":
+        click.echo(text, nl=False)
+    else:
+        from rich.markdown import Markdown
+
+        out.print(Markdown(text))
+
+
 # ----------------------------------------------------------------------------- codebook
 @cli.group()
 def codebook() -> None:

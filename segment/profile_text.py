@@ -26,7 +26,7 @@ Rules for demographics: the category with the highest index against the sample (
 the majority of the segment, else "More {category}". Suppressed cells are never described.
 
 The **tagline** lists the segment's most distinctive traits: the items with the largest absolute
-standardised difference from the sample (at least 0.5) and the demographic with the highest
+standardised difference from the sample (at least 0.3) and the demographic with the highest
 index, in the seed's terse style ("Distrust Nur Otan, Value freedom of speech, Megapolis").
 """
 
@@ -45,7 +45,7 @@ __all__ = ["Bullet", "ProfileCard", "build_cards", "classify_level", "item_level
 UNSURE_DONT_KNOW = 0.25
 DIVIDED_SHARE = 0.25
 MORE_INDEX = 115.0
-TAGLINE_EFFECT = 0.5
+TAGLINE_EFFECT = 0.3
 DOMAIN_TITLES = {
     "civic_rights": "Civic Rights",
     "democracy": "Democracy",
@@ -125,13 +125,15 @@ def _templates(measures: str | None) -> dict[str, str]:
         return TEMPLATES[measures]
     if measures in WORDS:
         pos, neg = WORDS[measures]
+        adjective = pos.endswith(" about")  # optimistic about / pessimistic about
+        lean = "On balance" if adjective else "Tend to"
         return {
             "extremely_high": f"Very strongly {pos} {{x}}",
             "very_high": f"Strongly {pos} {{x}}",
             "high": f"Mostly {pos} {{x}}",
-            "lean_high": f"Tend to {pos} {{x}}",
-            "balanced": f"Neither {pos.split()[0]} nor {neg.split()[0]}: {{x}}",
-            "lean_low": f"Tend to {neg} {{x}}",
+            "lean_high": f"{lean} {pos} {{x}}",
+            "balanced": "Middle of the road on {x}",
+            "lean_low": f"{lean} {neg} {{x}}",
             "low": f"Mostly {neg} {{x}}",
             "very_low": f"Strongly {neg} {{x}}",
         }

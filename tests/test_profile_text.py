@@ -1,0 +1,165 @@
+"""Profile text rules, taglines, the agreement with seed 004 and `segment profile`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segment import Typology, read_survey
+from segment.cli import main
+from segment.models import LatentClassModel
+from segment.naming import name_segments, typology_agreement
+from segment.profile_stats import profile_segments
+from segment.profile_text import attitude_bullets, build_cards, classify_level, demographic_bullets
+from segment.render import cards_to_markdown
+
+
+@pytest.mark.parametrize(
+    ("position", "dont_know", "low", "high", "level"),
+    [
+        (0.92, 0.02, 0.0, 0.9, "extremely_high"),
+        (0.85, 0.02, 0.0, 0.8, "extremely_high"),  # cut-points are inclusive
+        (0.80, 0.02, 0.0, 0.6, "very_high"),
+        (0.70, 0.02, 0.0, 0.3, "high"),
+        (0.60, 0.02, 0.1, 0.2, "lean_high"),
+        (0.50, 0.02, 0.1, 0.1, "balanced"),
+        (0.40, 0.02, 0.2, 0.1, "lean_low"),
+        (0.28, 0.02, 0.6, 0.0, "low"),
+        (0.10, 0.02, 0.9, 0.0, "very_low"),
+        (0.80, 0.30, 0.0, 0.6, "unsure"),  # rule 1: don't know dominates, whatever the position
+        (0.50, 0.05, 0.45, 0.45, "divided"),  # rule 2: both outer quarters hold >= 25%
+        (0.50, 0.05, 0.24, 0.60, "balanced"),  # one side only: not divided
+    ],
+)
+def test_level_rules(position, dont_know, low, high, level):
+    assert classify_level(position, dont_know, low, high) == level
+
+
+def test_unsure_beats_divided_and_nan_position_is_unknown():
+    assert classify_level(0.5, 0.4, 0.4, 0.4) == "unsure"
+    assert classify_level(np.nan, 0.0, 0.0, 0.0) == "unknown"
+
+
+@pytest.fixture(scope="module")
+def fitted(bundled_survey):
+    data, codebook, truth = bundled_survey
+    frame, cb = read_survey(data, codebook)
+    X = cb.model_codes(frame)
+    model = LatentClassModel(6, random_state=0).fit(X, sample_weight=frame["weight"])
+    profiles = profile_segments(model.predict_proba(X), frame, cb)
+    typology = Typology.load("kz2020")
+    names = name_segments(profiles, typology)
+    return frame, cb, profiles, typology, names
+
+
+def segment_named(names, name):
+    return int(names.loc[names["name"] == name, "segment"].iloc[0])
+
+
+def test_bullets_follow_the_rules_on_the_bundled_survey(fitted):
+    _, cb, profiles, _, names = fitted
+    al = attitude_bullets(segment_named(names, "Angry Liberals"), profiles, cb)
+    texts = [b.text for b in al]
+    # rule 4: merged importance items; rule 5: overall bullet
+    assert "Overall, views civic rights as extremely important" in texts
+    assert (
+        "Views freedom of speech, right to associate and right to assembly as extremely important"
+        in texts
+    )
+    assert "Strongly distrust Nur Otan" in texts
+    assert any(t.startswith("Unsure about") and "Red Crescent" in t for t in texts)
+    il = [
+        b.text for b in attitude_bullets(segment_named(names, "Illiberal Loyalists"), profiles, cb)
+    ]
+    assert "Unsure about right to associate" in il
+    assert any(t.startswith("Divided on") and "China" in t for t in il)
+    for bullet in al:
+        assert bullet.numbers  # every bullet carries its numbers
+
+
+def test_demographic_bullets_use_short_phrases(fitted):
+    _, cb, profiles, _, names = fitted
+    al = [b.text for b in demographic_bullets(segment_named(names, "Angry Liberals"), profiles, cb)]
+    assert "More men" in al or "Mostly men" in al
+    re_ = [b.text for b in demographic_bullets(segment_named(names, "Realists"), profiles, cb)]
+    assert "More women" in re_ or "Mostly women" in re_
+
+
+def test_printed_profiles_agree_with_at_least_90_percent_of_seed_bullets(fitted):
+    _, cb, profiles, typology, names = fitted
+    agreement = typology_agreement(profiles, names, typology, cb)
+    assert len(agreement) >= 160  # of the 180 seed bullets, those the bundled items carry
+    assert agreement["agrees"].mean() >= 0.9, agreement.loc[
+        ~agreement["agrees"], ["name", "bullet", "detail"]
+    ]
+
+
+def test_agreement_check_can_fail_when_names_are_swapped(fitted):
+    _, cb, profiles, typology, names = fitted
+    swapped = names.copy()
+    a, b = segment_named(names, "Angry Liberals"), segment_named(names, "Illiberal Loyalists")
+    swapped.loc[swapped["segment"] == a, ["segment"]] = -1
+    swapped.loc[swapped["segment"] == b, ["segment"]] = a
+    swapped.loc[swapped["segment"] == -1, ["segment"]] = b
+    assert typology_agreement(profiles, swapped, typology, cb)["agrees"].mean() < 0.8
+
+
+def test_cards_markdown_reads_like_seed_004(fitted):
+    _, cb, profiles, _, names = fitted
+    cards = build_cards(profiles, cb, names)
+    text = cards_to_markdown(cards, synthetic=True)
+    assert text.startswith("> SYNTHETIC DATA")
+    for heading in (
+        "# Angry Liberals",
+        "### Civic Rights",
+        "### Trust",
+        "### Demographics",
+        "### External threat",
+    ):
+        assert heading in text
+    assert all(card.tagline for card in cards)
+    explained = cards_to_markdown(cards, explain=True)
+    assert "effect size" in explained and "index" in explained
+
+
+def test_small_segments_are_not_described(fitted):
+    frame, cb, _, _, _ = fitted
+    resp = np.zeros((len(frame), 2))
+    resp[:20, 1] = 1  # a 20-respondent segment
+    resp[20:, 0] = 1
+    cards = build_cards(profile_segments(resp, frame, cb), cb)
+    small = [c for c in cards if c.segment == 1][0]
+    assert small.suppressed and small.bullets == ()
+    assert "Too small to describe: fewer than 30 respondents." in cards_to_markdown(cards)
+
+
+def test_cli_profile_markdown_json_and_explain(tmp_path, capsys, bundled_survey):
+    data, codebook, _ = bundled_survey
+    model_path = tmp_path / "m.json"
+    with pytest.raises(SystemExit) as info:
+        main(["fit", str(data), "--codebook", str(codebook), "--k", "6", "-o", str(model_path)])
+    assert info.value.code == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["profile", str(model_path), str(data), "--format", "markdown", "--explain"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for name in (
+        "Illiberal Loyalists",
+        "Satisfied Conservatives",
+        "Conflicted Optimists",
+        "Realists",
+        "Disenchanted Democrats",
+        "Angry Liberals",
+    ):
+        assert f"# {name}" in text
+    assert "(mean position" in text
+    with pytest.raises(SystemExit) as info:
+        main(["profile", str(model_path), str(data), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["synthetic"] is True and len(doc["segments"]) == 6
+    ids = pd.read_csv(data, usecols=["resp_id"])["resp_id"].astype(str)
+    assert not any(i in text for i in ids[:300])
