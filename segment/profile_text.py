@@ -296,34 +296,124 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
     return out
 
 
+#: Words for ordered demographics, by what they measure: (higher, lower).
+ORDERED_DEMOGRAPHIC_WORDS = {
+    "education": ("More educated", "Less educated"),
+    "material situation": ("Higher than average income", "Lower than average income"),
+    "income": ("Higher than average income", "Lower than average income"),
+    "rurality": ("More rural", "More urban"),
+    "age": ("Older", "Younger"),
+}
+ORDERED_SHIFT = 0.05
+
+
+def _ordered_shift(it: Item, rows: pd.DataFrame) -> float:
+    """Segment minus sample mean position of an ordered demographic (0..1), from the cells."""
+    if it.bands:
+        positions = dict(
+            zip([b[2] for b in it.bands], np.linspace(0, 1, len(it.bands)), strict=True)
+        )
+    else:
+        positions = dict(
+            zip(
+                [lv.name or lv.label() for lv in it.levels],
+                it.position(it.substantive_codes),
+                strict=True,
+            )
+        )
+    pos = rows["category"].map(positions).to_numpy(dtype=float)
+    counts = rows["weighted_n"].to_numpy(dtype=float)
+    sample = rows["sample_share"].to_numpy(dtype=float)
+    if counts.sum() <= 0:
+        return np.nan
+    return float(counts @ pos / counts.sum() - sample @ pos / sample.sum())
+
+
 def demographic_bullets(
     segment: int, profiles: SegmentProfiles, codebook: Codebook
 ) -> list[Bullet]:
-    """The demographic rule for one segment."""
+    """The demographic rules for one segment.
+
+    Ordered demographics (education, income, settlement size, age bands) are described by the
+    shift of the segment's mean position from the sample's, when at least ``ORDERED_SHIFT``
+    ("Less educated", "More urban", "Older"), with a majority category added ("More urban,
+    mostly regional-centre residents"); education and income shifts share one bullet ("Less
+    educated and lower than average income"). Other demographics name the category with the
+    highest index ("More women", "Mostly Kazakhs").
+    """
     d = profiles.demographics
     if d.empty:
         return []
-    d = d[(d["segment"] == segment) & ~d["suppressed"]]
-    out = []
-    for variable in dict.fromkeys(d["variable"]):
-        rows = d[(d["variable"] == variable) & (d["share"] >= 0.10) & (d["index"] >= MORE_INDEX)]
-        if rows.empty:
-            continue
-        top = rows.loc[rows["index"].idxmax()]
+    seg = d[d["segment"] == segment]
+    shown = seg[~seg["suppressed"]]
+    out: list[Bullet] = []
+    for variable in dict.fromkeys(seg["variable"]):
         it = codebook[variable]
+        rows = shown[
+            (shown["variable"] == variable)
+            & (shown["share"] >= 0.10)
+            & (shown["index"] >= MORE_INDEX)
+        ]
+        top = rows.loc[rows["index"].idxmax()] if not rows.empty else None
+        measure = "age" if it.bands else it.measures
+        if measure in ORDERED_DEMOGRAPHIC_WORDS and (it.bands or it.type == "ordinal"):
+            shift = _ordered_shift(it, seg[seg["variable"] == variable])
+            if shift == shift and abs(shift) >= ORDERED_SHIFT:
+                higher, lower = ORDERED_DEMOGRAPHIC_WORDS[measure]
+                text = higher if shift > 0 else lower
+                numbers = {"shift in mean position": f"{shift:+.2f}"}
+                if top is not None and top["share"] >= 0.5 and not it.bands:
+                    level = next(
+                        lv for lv in it.levels if (lv.name or lv.label()) == top["category"]
+                    )
+                    end = it.position([level.code])[0]
+                    if not ((shift > 0 and end == 1.0) or (shift < 0 and end == 0.0)):
+                        # "More urban, mostly regional-centre residents"; not "More rural, mostly rural"
+                        text += f", mostly {level.phrase()}"
+                        numbers["share"] = float(top["share"])
+                out.append(
+                    Bullet(
+                        "demographics",
+                        text,
+                        (variable,),
+                        "higher" if shift > 0 else "lower",
+                        numbers,
+                    )
+                )
+            continue
+        if top is None:
+            continue
         word = "Mostly" if top["share"] >= 0.5 else "More"
-        if it.bands:
-            text = f"{word} aged {top['category']}"
-        else:
-            level = next(lv for lv in it.levels if (lv.name or lv.label()) == top["category"])
-            text = f"{word} {level.phrase()}"
+        level = next(lv for lv in it.levels if (lv.name or lv.label()) == top["category"])
         numbers = {
             "share": float(top["share"]),
             "in the sample": float(top["sample_share"]),
             "index": int(round(top["index"])),
         }
-        out.append(Bullet("demographics", text, (variable,), word.lower(), numbers))
-    return out
+        out.append(
+            Bullet("demographics", f"{word} {level.phrase()}", (variable,), word.lower(), numbers)
+        )
+    return _merge_education_income(out, codebook)
+
+
+def _merge_education_income(bullets: list[Bullet], codebook: Codebook) -> list[Bullet]:
+    def find(measures):
+        for b in bullets:
+            if codebook[b.items[0]].measures in measures and b.level in ("higher", "lower"):
+                return b
+        return None
+
+    edu, inc = find({"education"}), find({"material situation", "income"})
+    if edu is None or inc is None:
+        return bullets
+    merged = Bullet(
+        "demographics",
+        f"{edu.text} and {inc.text[0].lower()}{inc.text[1:]}",
+        edu.items + inc.items,
+        edu.level,
+        {**edu.numbers, **{f"income {k}": v for k, v in inc.numbers.items()}},
+    )
+    return [merged if b is edu else b for b in bullets if b is not inc]
 
 
 def tagline(segment: int, profiles: SegmentProfiles, codebook: Codebook, n_traits: int = 4) -> str:
@@ -340,10 +430,11 @@ def tagline(segment: int, profiles: SegmentProfiles, codebook: Codebook, n_trait
             "importance": ("Value", "Dismiss"),
         }.get(it.measures or "", ("High on", "Low on"))
         traits.append(f"{word[0] if positive else word[1]} {_item_label(it)}")
-    demo = demographic_bullets(segment, profiles, codebook)
+    demo = [b for b in demographic_bullets(segment, profiles, codebook) if "index" in b.numbers]
     if demo:
         best = max(demo, key=lambda b: b.numbers["index"])
-        traits.append(best.text.replace("Mostly ", "").replace("More ", "").capitalize())
+        trait = best.text.replace("Mostly ", "").replace("More ", "")
+        traits.append(trait[:1].upper() + trait[1:])
     return ", ".join(traits) if traits else "Close to the sample average"
 
 

@@ -163,3 +163,21 @@ def test_cli_profile_markdown_json_and_explain(tmp_path, capsys, bundled_survey)
     assert doc["synthetic"] is True and len(doc["segments"]) == 6
     ids = pd.read_csv(data, usecols=["resp_id"])["resp_id"].astype(str)
     assert not any(i in text for i in ids[:300])
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "Illiberal Loyalists",
+            "Less educated and lower than average income",
+        ),  # merged ordered shifts
+        ("Illiberal Loyalists", "More urban, mostly regional-centre residents"),  # shift + majority
+        ("Angry Liberals", "Older"),  # age bands
+        ("Conflicted Optimists", "More rural"),  # no redundant "mostly rural residents"
+    ],
+)
+def test_ordered_demographic_rules(fitted, name, expected):
+    _, cb, profiles, _, names = fitted
+    texts = [b.text for b in demographic_bullets(segment_named(names, name), profiles, cb)]
+    assert expected in texts
