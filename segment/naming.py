@@ -106,6 +106,8 @@ def name_segments(
     rows = []
     for s in range(k):
         r = int(match[s])
+        if r >= 0 and np.isnan(matrix[s, r]):
+            r = -1  # no item in common with any reference segment: nothing to compare
         d = float(matrix[s, r]) if r >= 0 else np.nan
         ref = typology.segments[r] if r >= 0 else None
         others = np.delete(matrix[s], r) if r >= 0 else matrix[s]

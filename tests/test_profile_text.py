@@ -181,3 +181,78 @@ def test_ordered_demographic_rules(fitted, name, expected):
     _, cb, profiles, _, names = fitted
     texts = [b.text for b in demographic_bullets(segment_named(names, name), profiles, cb)]
     assert expected in texts
+
+
+def test_cards_on_real_data_without_a_matching_typology_use_taglines(shared_data):
+    """ANES 2000 candidate traits (poLCA's election data) with a small hand-written codebook."""
+    from segment import Codebook
+
+    traits = {
+        "MORAL": "moral",
+        "CARES": "caring",
+        "KNOW": "knowledgeable",
+        "LEAD": "a strong leader",
+        "DISHON": "dishonest",
+        "INTEL": "intelligent",
+    }
+    items = []
+    for code, word in traits.items():
+        for cand, person in (("G", "Gore"), ("B", "Bush")):
+            items.append(
+                {
+                    "column": f"{code}{cand}",
+                    "question": f"How well does '{word}' describe {person}?",
+                    "short": f"{person} as {word}",
+                    "domain": "other",
+                    "scale": "describes",
+                }
+            )
+    doc = {
+        "schema": "segment.codebook/1",
+        "id": None,
+        "weight": None,
+        "scales": {
+            "describes": {
+                "type": "ordinal",
+                "measures": "agreement",
+                "higher_means_more": False,  # 1 = extremely well ... 4 = not well at all
+                "levels": {
+                    1: "Extremely well",
+                    2: "Quite well",
+                    3: "Not too well",
+                    4: "Not well at all",
+                },
+            }
+        },
+        "items": [
+            *items,
+            {
+                "column": "GENDER",
+                "domain": "demographics",
+                "type": "nominal",
+                "levels": {
+                    1: {"name": "male", "en": "Male", "short": "men"},
+                    2: {"name": "female", "en": "Female", "short": "women"},
+                },
+            },
+        ],
+    }
+    cb = Codebook.from_dict(doc)
+    frame = pd.read_csv(shared_data / "lca" / "election.csv")[
+        [*[i["column"] for i in items], "GENDER"]
+    ]
+    frame = cb.validate(frame, file="election.csv")
+    X = cb.model_codes(frame, [i["column"] for i in items])
+    model = LatentClassModel(3, n_init=3, random_state=0).fit(X)
+    profiles = profile_segments(
+        model.predict_proba(X), frame, cb, items=[i["column"] for i in items]
+    )
+    names = name_segments(profiles, Typology.load("kz2020"))
+    cards = build_cards(profiles, cb, names)
+    kz_names = {s.name for s in Typology.load("kz2020").segments}
+    assert not any(card.name in kz_names for card in cards)
+    assert all(card.name == card.tagline and card.tagline for card in cards)
+    text = cards_to_markdown(cards)
+    assert "Bush as" in text and "Gore as" in text
+
+    assert "reference segment" not in text  # no shared items: no reference is mentioned
