@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from . import __version__
 from .codebook import Codebook
-from .exceptions import InputError, SegmentError
+from .exceptions import InputError, Problem, SegmentError
 from .io import read_survey, read_table
 from .resources import bundled_path
 from .summary import summarise_survey
@@ -274,6 +275,13 @@ def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encodi
 @click.option("--k", "k", type=click.IntRange(min=1), required=True, help="Number of segments.")
 @click.option("--items", help="Comma-separated items to segment on (default: the attitude items).")
 @click.option(
+    "--typology",
+    "typology_path",
+    default="kz2020",
+    show_default=True,
+    help="Typology to name segments against ('none' to skip).",
+)
+@click.option(
     "--n-init",
     type=click.IntRange(min=0),
     default=10,
@@ -290,20 +298,29 @@ def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encodi
 )
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
-def fit(data, codebook_path, k, items, n_init, seed, output, encoding, force):
-    """Fit a k-segment latent class model and save it as JSON."""
+def fit(data, codebook_path, k, items, typology_path, n_init, seed, output, encoding, force):
+    """Fit a k-segment latent class model, name its segments and save it as JSON."""
+    from .fitting import fit_segments
     from .modelfile import save_model
-    from .models import LatentClassModel
 
     _refuse_existing([output], force)
-    X, weights, cb = _answers(data, codebook_path, items, encoding)
-    model = LatentClassModel(k, n_init=n_init, random_state=seed).fit(X, sample_weight=weights)
-    save_model(model, output, codebook=cb, X=X, sample_weight=weights)
-    shares = ", ".join(f"{s:.1%}" for s in model.weights_)
-    note = f"; {model.n_empty_} respondents with no answers excluded" if model.n_empty_ else ""
+    frame, cb = read_survey(data, codebook_path, encoding=encoding)
+    typology = None if typology_path.lower() == "none" else Typology.load(typology_path)
+    names = [c.strip() for c in items.split(",") if c.strip()] if items else None
+    try:
+        model = fit_segments(
+            frame, cb, k, items=names, typology=typology, n_init=n_init, random_state=seed
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    save_model(model, output)
+    est = model.estimator
+    segs = ", ".join(f"{s['name']} {s['share']:.0%}" for s in model.segments)
+    note = f"; {est.n_empty_} respondents with no answers excluded" if est.n_empty_ else ""
     err.print(
-        f"Wrote {output}: {k} segments (shares {shares}), log-likelihood {model.loglik_:,.2f}, "
-        f"BIC {model.bic(X, sample_weight=weights):,.1f}, entropy {model.entropy_:.3f}{note}."
+        f"Wrote {output}: {k} segments ({segs}); log-likelihood {est.loglik_:,.2f}, "
+        f"BIC {model.fit['bic']:,.1f}, entropy {est.entropy_:.3f}{note}.",
+        markup=False,
     )
 
 
@@ -348,20 +365,17 @@ def profile(model_path, data, codebook_path, typology_path, fmt, explain, min_ce
     from .profile_text import build_cards
     from .render import cards_to_dicts, cards_to_markdown
 
-    model, doc = load_model(model_path)
-    if codebook_path is not None:
-        cb = Codebook.load(codebook_path)
-    elif doc.get("codebook"):
-        cb = Codebook.from_dict(doc["codebook"], file=f"{model_path} (codebook)")
-    else:
-        raise click.UsageError(f"{model_path} holds no codebook; pass --codebook")
+    model = load_model(model_path)
+    cb = Codebook.load(codebook_path) if codebook_path is not None else model.codebook
     frame, cb = read_survey(data, cb, encoding=encoding)
-    items = [str(c) for c in model.feature_names_in_]
+    items = model.items
     missing = [c for c in items if c not in cb]
     if missing:
         raise click.UsageError(f"the model's items are not in the codebook: {', '.join(missing)}")
     X = cb.model_codes(frame, items)
-    profiles = profile_segments(model.predict_proba(X), frame, cb, items=items, min_cell=min_cell)
+    profiles = profile_segments(
+        model.estimator.predict_proba(X), frame, cb, items=items, min_cell=min_cell
+    )
     typology = Typology.load(typology_path)
     names = name_segments(profiles, typology)
     cards = build_cards(profiles, cb, names)
@@ -381,6 +395,201 @@ def profile(model_path, data, codebook_path, typology_path, fmt, explain, min_ce
         from rich.markdown import Markdown
 
         out.print(Markdown(text))
+
+
+# ----------------------------------------------------------------------------- scoring
+def _parse_answers(pairs: tuple[str, ...], model) -> pd.DataFrame:
+    row = {}
+    for pair in pairs:
+        item, sep, value = pair.partition("=")
+        item = item.strip()
+        if not sep or not item:
+            raise click.BadParameter(f"expected ITEM=CODE, got {pair!r}", param_hint="--answer")
+        if item not in model.items:
+            raise click.BadParameter(
+                f"{item!r} is not an item of this model (items: {', '.join(model.items)})",
+                param_hint="--answer",
+            )
+        row[item] = value.strip()
+    return pd.DataFrame([row], dtype=object)
+
+
+def _iter_chunks(path: Path, chunk_size: int, encoding: str):
+    """Yield DataFrames of at most ``chunk_size`` rows (CSV and Parquet stream; others load)."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        from .io import _sniff_delimiter
+
+        with open(path, encoding=encoding, newline="") as fh:
+            sep = _sniff_delimiter(fh.readline())
+        yield from pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            chunksize=chunk_size,
+            encoding=encoding,
+        )
+    elif suffix in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
+            yield batch.to_pandas()
+    else:
+        yield read_table(path, encoding=encoding)[0]
+
+
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scored file to write (CSV, or JSON Lines with --format json).",
+)
+@click.option(
+    "--answer",
+    "answers",
+    multiple=True,
+    metavar="ITEM=CODE",
+    help="Score one person from these answers (repeat).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "text"]),
+    default=None,
+    help="Output format (default: csv for files, text for --answer).",
+)
+@click.option(
+    "--min-probability",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Below this top probability a respondent is flagged low-confidence.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Rows per chunk when streaming CSV or Parquet.",
+)
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def score(
+    model_path, data, output, answers, fmt, min_probability, chunk_size, encoding, force, quiet
+):
+    """Score respondents with a saved model: segment, probabilities, confidence."""
+    from ._files import atomic_path
+    from .modelfile import load_model
+
+    model = load_model(model_path)
+    if answers:
+        if data is not None:
+            raise click.UsageError("give DATA or --answer, not both")
+        frame = _parse_answers(answers, model)
+        result = model.score_frame(frame, min_probability=min_probability, keep_id=False).iloc[0]
+        record = _record(result, model)
+        if (fmt or "text") == "json":
+            click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        else:
+            _print_one(record)
+        if record["refused"]:
+            sys.exit(2)
+        return
+    if data is None:
+        raise click.UsageError("give DATA (a respondent file) or --answer ITEM=CODE")
+    if output is None:
+        raise click.UsageError("scoring a file needs -o OUTPUT")
+    _refuse_existing([output], force)
+    fmt = fmt or "csv"
+    if fmt == "text":
+        raise click.UsageError("--format text is for --answer; use csv or json for files")
+    if not data.is_file():
+        raise InputError(f"data file {data}", [Problem(str(data), "", "file not found")])
+    n_rows = n_refused = n_low = 0
+    bar = None
+    if not quiet:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        task = bar.add_task("scoring", total=None)
+        bar.start()
+    try:
+        with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+            for i, chunk in enumerate(_iter_chunks(data, chunk_size, encoding)):
+                scored = model.score_frame(chunk, min_probability=min_probability)
+                if fmt == "csv":
+                    scored.to_csv(fh, index=False, header=(i == 0), lineterminator="\n")
+                else:
+                    for rec in scored.to_dict(orient="records"):
+                        fh.write(
+                            json.dumps(
+                                {k: _json_value(v) for k, v in rec.items()}, ensure_ascii=False
+                            )
+                            + "\n"
+                        )
+                n_rows += len(scored)
+                n_refused += int((scored["refused"] != "").sum())
+                n_low += int(scored["low_confidence"].fillna(False).sum())
+                if bar:
+                    bar.update(task, description=f"scoring: {n_rows:,} rows")
+    finally:
+        if bar:
+            bar.stop()
+    err.print(
+        f"Wrote {output}: {n_rows:,} respondents scored, {n_low:,} low-confidence "
+        f"(top probability < {min_probability:g}), {n_refused:,} refused (see the 'refused' column).",
+        markup=False,
+    )
+
+
+def _json_value(v):
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _record(result: pd.Series, model) -> dict:
+    probs = {name: _json_value(result[f"p_{name}"]) for name in model.names}
+    return {
+        "segment": _json_value(result["segment"]),
+        "probabilities": probs,
+        "max_probability": _json_value(result["max_probability"]),
+        "low_confidence": _json_value(result["low_confidence"]),
+        "items_used": int(result["items_used"]),
+        "items_in_model": len(model.items),
+        "refused": result["refused"] or None,
+    }
+
+
+def _print_one(record: dict) -> None:
+    if record["refused"]:
+        err.print(f"refused: {record['refused']}", markup=False)
+        return
+    flag = " (low confidence: fits no segment well)" if record["low_confidence"] else ""
+    out.print(f"Segment: [bold]{record['segment']}[/bold]{flag}")
+    out.print(f"Based on {record['items_used']} of {record['items_in_model']} items.")
+    table = Table(show_header=True)
+    table.add_column("segment")
+    table.add_column("probability", justify="right")
+    for name, p in sorted(record["probabilities"].items(), key=lambda kv: -kv[1]):
+        table.add_row(name, f"{p:.1%}")
+    out.print(table)
 
 
 # ----------------------------------------------------------------------------- codebook

@@ -1,10 +1,20 @@
-"""Saving and loading fitted segmentation models as JSON (format ``segment.model/1``).
+"""Model files: a fitted segmentation as JSON (``"format": "segment.model"``, version 1).
 
-A model file is data, never a pickle: loading parses JSON and fills numeric arrays, so it cannot
-run code. It holds the codebook, the items and their answer categories, the fitted parameters,
-fit statistics and a SHA-256 fingerprint of the training answers, but no respondent-level data.
-Floats are written with full precision (``repr``), keys in a fixed order and no timestamps, so
-the same model gives the same bytes.
+A model file is data, never a pickle: loading parses JSON, checks it and fills numeric arrays,
+so it cannot run code. It holds the codebook, the items and their answer categories, the fitted
+parameters, the segments' names and their match with a reference typology, fit statistics, the
+package and format versions and a SHA-256 fingerprint of the training answers, but no
+respondent-level data. Floats are written with full precision, keys in a fixed order and no
+timestamps, so the same model gives the same bytes.
+
+Integrity: ``checksum`` is the SHA-256 of the file's content without the checksum, serialised
+canonically (sorted keys, no spaces). A file written by a newer format version, a truncated file
+or a file edited by hand (checksum mismatch) is refused with a message saying which.
+
+Layout (top-level keys, in order): ``format, format_version, package, model, segments,
+typology, fit, codebook, training_data, checksum``; ``model`` has ``type, params, items,
+categories, shares, prior_shares, item_probs`` (per item, segments x categories), ``coef`` and
+``n_covariates``.
 """
 
 from __future__ import annotations
@@ -21,11 +31,13 @@ from . import __version__
 from ._files import atomic_write_text
 from ._util import plain_number
 from .codebook import Codebook
-from .exceptions import InputError, Problem
+from .exceptions import CodebookError, InputError, Problem
 from .models import LatentClassModel
+from .scoring import SegmentModel
 
 __all__ = [
     "FORMAT",
+    "FORMAT_VERSION",
     "ModelFileError",
     "data_fingerprint",
     "load_model",
@@ -33,11 +45,13 @@ __all__ = [
     "save_model",
 ]
 
-FORMAT = "segment.model/1"
+FORMAT = "segment.model"
+FORMAT_VERSION = 1
+_PARAMS = ("n_components", "n_init", "max_iter", "tol", "random_state")
 
 
 class ModelFileError(InputError):
-    """A model file cannot be read: wrong format, newer version, truncated or inconsistent."""
+    """A model file cannot be used: wrong or newer format, truncated, edited or inconsistent."""
 
 
 def data_fingerprint(X: pd.DataFrame | np.ndarray, sample_weight=None) -> str:
@@ -51,137 +65,184 @@ def data_fingerprint(X: pd.DataFrame | np.ndarray, sample_weight=None) -> str:
     return h.hexdigest()
 
 
-def model_to_dict(
-    model: LatentClassModel,
-    *,
-    codebook: Codebook | None = None,
-    X=None,
-    sample_weight=None,
-    segment_names: list[str] | None = None,
-) -> dict[str, Any]:
-    """The JSON-ready mapping of a fitted model."""
-    k = model.n_components
-    items = [
-        str(c)
-        for c in getattr(model, "feature_names_in_", [f"x{j}" for j in range(model.n_features_in_)])
-    ]
-    names = segment_names or [f"Segment {i + 1}" for i in range(k)]
+def _canonical(doc: dict) -> bytes:
+    return json.dumps(
+        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def _checksum(doc: dict) -> str:
+    return hashlib.sha256(_canonical({k: v for k, v in doc.items() if k != "checksum"})).hexdigest()
+
+
+def model_to_dict(model: SegmentModel) -> dict[str, Any]:
+    """The JSON mapping of a :class:`SegmentModel`, checksum included."""
+    est = model.estimator
     doc: dict[str, Any] = {
         "format": FORMAT,
+        "format_version": FORMAT_VERSION,
         "package": {"name": "segment", "version": __version__},
         "model": {
             "type": "LatentClassModel",
-            "params": {
-                key: model.get_params()[key]
-                for key in ("n_components", "n_init", "max_iter", "tol", "random_state")
-            },
-            "items": items,
-            "categories": [[plain_number(v) for v in cats] for cats in model.categories_],
-            "shares": [float(v) for v in model.weights_],
-            "prior_shares": [float(v) for v in model._shares],
-            "item_probs": [
-                [[float(p) for p in row] for row in probs] for probs in model.item_probs_
-            ],
-            "coef": None
-            if model.coef_ is None
-            else [[float(v) for v in row] for row in model.coef_],
-            "n_covariates": int(model.n_covariates_),
+            "params": {key: est.get_params()[key] for key in _PARAMS},
+            "items": list(model.items),
+            "categories": [[plain_number(v) for v in cats] for cats in est.categories_],
+            "shares": [float(v) for v in est.weights_],
+            "prior_shares": [float(v) for v in est._shares],
+            "item_probs": [[[float(p) for p in row] for row in probs] for probs in est.item_probs_],
+            "coef": None if est.coef_ is None else [[float(v) for v in row] for row in est.coef_],
+            "n_covariates": int(est.n_covariates_),
         },
+        "segments": [_plain(s) for s in model.segments],
+        "typology": model.typology,
         "fit": {
-            "loglik": float(model.loglik_),
-            "n_parameters": model.n_parameters(),
-            "entropy": float(model.entropy_),
-            "n_respondents": int(model.n_samples_fit_),
-            "n_empty": int(model.n_empty_),
-            "n_iter": int(model.n_iter_),
-            "converged": bool(model.converged_),
-            "start_logliks": [float(v) for v in model.start_logliks_],
+            "loglik": float(est.loglik_),
+            "n_parameters": est.n_parameters(),
+            "entropy": float(est.entropy_),
+            "n_respondents": int(est.n_samples_fit_),
+            "n_empty": int(est.n_empty_),
+            "n_iter": int(est.n_iter_),
+            "converged": bool(est.converged_),
+            "start_logliks": [float(v) for v in est.start_logliks_],
+            **{k: float(v) for k, v in model.fit.items() if k in ("bic", "aic", "sabic")},
         },
-        "segments": [
-            {"index": i, "name": names[i], "share": float(model.weights_[i])} for i in range(k)
-        ],
-        "codebook": None if codebook is None else codebook.to_dict(),
-        "training_data": None
-        if X is None
-        else {"rows": len(X), "sha256": data_fingerprint(X, sample_weight)},
+        "codebook": model.codebook.to_dict(),
+        "training_data": model.training,
     }
-    if X is not None:
-        w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        doc["fit"].update(
-            bic=float(model.bic(X, sample_weight=w)),
-            aic=float(model.aic(X, sample_weight=w)),
-            sabic=float(model.sabic(X, sample_weight=w)),
-        )
+    # the checksum is of the JSON form (answer codes become string keys, as they are on reading)
+    doc = json.loads(json.dumps(doc, ensure_ascii=False, allow_nan=False))
+    doc["checksum"] = _checksum(doc)
     return doc
 
 
-def save_model(model: LatentClassModel, path: str | Path, **kwargs) -> None:
-    """Write a fitted model as JSON, atomically. Keyword arguments as :func:`model_to_dict`."""
-    text = json.dumps(model_to_dict(model, **kwargs), indent=1, ensure_ascii=False, allow_nan=False)
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    return value
+
+
+def save_model(model: SegmentModel, path: str | Path) -> None:
+    """Write a model file atomically."""
+    text = json.dumps(model_to_dict(model), indent=1, ensure_ascii=False, allow_nan=False)
     atomic_write_text(path, text + "\n")
 
 
-def load_model(path: str | Path) -> tuple[LatentClassModel, dict[str, Any]]:
-    """Read a model file: the fitted model and the file's mapping (codebook, segments, fit).
+def load_model(path: str | Path) -> SegmentModel:
+    """Read and check a model file.
 
     Raises
     ------
     ModelFileError
-        For a file that is not JSON, of another or newer format, or whose arrays do not fit
-        together.
+        For a file that is not JSON (e.g. truncated), of another format, of a newer format
+        version, edited by hand (checksum mismatch) or whose arrays do not fit together.
     """
     path = Path(path)
     name = str(path)
+
+    def fail(where: str, message: str, value: Any = None) -> ModelFileError:
+        return ModelFileError(f"model file {name}", [Problem(name, where, message, value=value)])
+
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ModelFileError(f"model file {name}", [Problem(name, "", "file not found")]) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(
-            f"model file {name}",
-            [Problem(name, "", f"not a valid JSON model file ({exc}); was it truncated?")],
+        raise fail("", "file not found") from None
+    except UnicodeDecodeError:
+        raise fail("", "not a UTF-8 JSON model file") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(
+            f"line {exc.lineno}", f"not valid JSON ({exc.msg}); the file looks truncated or damaged"
         ) from None
-    fmt = doc.get("format") if isinstance(doc, dict) else None
-    if fmt != FORMAT:
-        raise ModelFileError(
-            f"model file {name}",
-            [
-                Problem(
-                    name,
-                    "format",
-                    f"expected {FORMAT!r}; this version of segment cannot read it",
-                    value=fmt,
-                )
-            ],
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+        raise fail("format", f"not a segment model file (expected format {FORMAT!r})", got)
+    version = doc.get("format_version")
+    if not isinstance(version, int):
+        raise fail("format_version", "missing or not an integer", version)
+    if version > FORMAT_VERSION:
+        raise fail(
+            "format_version",
+            f"written by a newer segment (format version {version}; this is segment {__version__}, "
+            f"which reads version {FORMAT_VERSION}); upgrade segment to read it",
+            version,
+        )
+    if doc.get("checksum") != _checksum(doc):
+        raise fail(
+            "checksum",
+            "the content does not match its checksum: the file was edited or damaged after it was written",
         )
     try:
-        m = doc["model"]
-        model = LatentClassModel(**m["params"])
-        categories = [np.asarray(c, dtype=float) for c in m["categories"]]
-        probs = [np.asarray(p, dtype=float) for p in m["item_probs"]]
-        k = model.n_components
-        problems = []
-        if len(categories) != len(m["items"]) or len(probs) != len(categories):
-            problems.append(
-                Problem(name, "model", "items, categories and item_probs differ in length")
-            )
-        for j, (cats, p) in enumerate(zip(categories, probs, strict=False)):
-            if p.shape != (k, len(cats)) or not np.allclose(p.sum(axis=1), 1.0, atol=1e-6):
-                problems.append(
-                    Problem(
-                        name,
-                        f"model.item_probs[{j}]",
-                        f"expected {k} rows of {len(cats)} probabilities summing to 1",
-                    )
-                )
-        if problems:
-            raise ModelFileError(f"model file {name}", problems)
+        codebook = Codebook.from_dict(doc["codebook"], file=f"{name} (codebook)")
+    except CodebookError as exc:
+        raise ModelFileError(f"model file {name}", exc.problems) from None
+    except (KeyError, TypeError) as exc:
+        raise fail("codebook", f"malformed: {exc!r}") from None
+    try:
+        estimator = _estimator(doc["model"], name)
+        _restore_fit(estimator, doc["fit"])
+        segments = list(doc["segments"])
+        if len(segments) != estimator.n_components:
+            raise fail("segments", f"expected {estimator.n_components} segments", len(segments))
+        items = list(doc["model"]["items"])
+        unknown = [c for c in items if c not in codebook]
+        if unknown:
+            raise fail("model.items", "items missing from the file's codebook", unknown)
+        return SegmentModel(
+            estimator=estimator,
+            codebook=codebook,
+            items=items,
+            segments=segments,
+            typology=doc.get("typology"),
+            fit=dict(doc["fit"]),
+            training=doc.get("training_data"),
+        )
+    except ModelFileError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, ModelFileError):
-            raise
+        raise fail("model", f"malformed model section: {exc!r}") from None
+
+
+def _estimator(m: dict, name: str) -> LatentClassModel:
+    if m.get("type") != "LatentClassModel":
         raise ModelFileError(
-            f"model file {name}", [Problem(name, "model", f"malformed model section: {exc!r}")]
-        ) from None
+            f"model file {name}",
+            [Problem(name, "model.type", "unsupported model type", value=m.get("type"))],
+        )
+    params = {k: m["params"][k] for k in _PARAMS}
+    model = LatentClassModel(**params)
+    categories = [np.asarray(c, dtype=float) for c in m["categories"]]
+    probs = [np.asarray(p, dtype=float) for p in m["item_probs"]]
+    k = model.n_components
+    problems = []
+    if not (len(categories) == len(m["items"]) == len(probs)):
+        problems.append(Problem(name, "model", "items, categories and item_probs differ in length"))
+    for j, (cats, p) in enumerate(zip(categories, probs, strict=False)):
+        if (
+            p.shape != (k, len(cats))
+            or not np.allclose(p.sum(axis=1), 1.0, atol=1e-6)
+            or (p < 0).any()
+        ):
+            problems.append(
+                Problem(
+                    name,
+                    f"model.item_probs[{j}]",
+                    f"expected {k} rows of {len(cats)} probabilities summing to 1",
+                )
+            )
+    shares = np.asarray(m["prior_shares"], dtype=float)
+    if shares.shape != (k,) or not np.isclose(shares.sum(), 1.0, atol=1e-6):
+        problems.append(Problem(name, "model.prior_shares", f"expected {k} shares summing to 1"))
+    if problems:
+        raise ModelFileError(f"model file {name}", problems)
     n_max = max(len(c) for c in categories)
     theta = np.zeros((len(categories), n_max, k))
     for j, p in enumerate(probs):
@@ -191,12 +252,15 @@ def load_model(path: str | Path) -> tuple[LatentClassModel, dict[str, Any]]:
     model._missing_code = n_max
     model._store(theta)
     model.weights_ = np.asarray(m["shares"], dtype=float)
-    model._shares = np.asarray(m["prior_shares"], dtype=float)
+    model._shares = shares
     model.coef_ = None if m["coef"] is None else np.asarray(m["coef"], dtype=float)
     model.n_covariates_ = int(m["n_covariates"])
     model.n_features_in_ = len(categories)
     model.feature_names_in_ = np.asarray(m["items"], dtype=object)
-    fit = doc["fit"]
+    return model
+
+
+def _restore_fit(model: LatentClassModel, fit: dict) -> None:
     model.loglik_ = float(fit["loglik"])
     model.entropy_ = float(fit["entropy"])
     model.n_samples_fit_ = int(fit["n_respondents"])
@@ -204,4 +268,3 @@ def load_model(path: str | Path) -> tuple[LatentClassModel, dict[str, Any]]:
     model.n_iter_ = int(fit["n_iter"])
     model.converged_ = bool(fit["converged"])
     model.start_logliks_ = np.asarray(fit["start_logliks"], dtype=float)
-    return model, doc

@@ -17,7 +17,7 @@ from .exceptions import Problem
 if TYPE_CHECKING:
     from .codebook import Codebook, Item
 
-__all__ = ["as_float", "check_frame"]
+__all__ = ["as_float", "check_frame", "describe_codes"]
 
 
 def check_frame(codebook: Codebook, frame: pd.DataFrame, file: str) -> list[Problem]:
@@ -133,7 +133,7 @@ def _check_weights(series: pd.Series, file: str, col: str) -> list[Problem]:
     return problems
 
 
-def _describe_codes(it: Item) -> str:
+def describe_codes(it: Item) -> str:
     def span(codes: list[int]) -> str:
         codes = sorted(codes)
         if len(codes) > 2 and codes == list(range(codes[0], codes[-1] + 1)):
@@ -154,7 +154,7 @@ def _check_item(series: pd.Series, it: Item, file: str) -> list[Problem]:
     values, bad = as_float(series)
     problems = []
     if it.is_categorical:
-        expected = _describe_codes(it)
+        expected = describe_codes(it)
         for r in np.flatnonzero(bad):
             problems.append(
                 Problem(

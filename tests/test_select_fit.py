@@ -10,7 +10,7 @@ import pytest
 
 from segment._align import align_labels, match_classes
 from segment.cli import main
-from segment.modelfile import ModelFileError, load_model, save_model
+from segment.modelfile import ModelFileError, load_model
 from segment.models import LatentClassModel
 from segment.select import select_n_components
 
@@ -83,76 +83,6 @@ def test_cli_select_rejects_bad_k(capsys, shared_data, k_text):
     code, _, err = run(["select", str(shared_data / "lca" / "gss82.csv"), "--k", k_text], capsys)
     assert code == 2
     assert "--k" in err
-
-
-def test_cli_fit_writes_a_model_that_reloads_with_identical_probabilities(
-    tmp_path, capsys, bundled_survey
-):
-    data, codebook, _ = bundled_survey
-    out_path = tmp_path / "model.json"
-    code, _, err = run(
-        [
-            "fit",
-            str(data),
-            "--codebook",
-            str(codebook),
-            "--k",
-            "3",
-            "--n-init",
-            "2",
-            "-o",
-            str(out_path),
-        ],
-        capsys,
-    )
-    assert code == 0, err
-    assert "3 segments" in err
-    model, doc = load_model(out_path)
-    assert doc["format"] == "segment.model/1"
-    assert doc["codebook"]["synthetic"] is True
-    assert len(doc["training_data"]["sha256"]) == 64
-    text = out_path.read_text(encoding="utf-8")
-    ids = pd.read_csv(data, usecols=["resp_id"])["resp_id"].astype(str)
-    assert not any(f'"{i}"' in text for i in ids[:200])  # no respondent ids in the model file
-    frame = pd.read_csv(data)
-    from segment import read_survey
-
-    frame, cb = read_survey(data, codebook)
-    X = cb.model_codes(frame)
-    refit = LatentClassModel(3, n_init=2, random_state=1).fit(
-        X, sample_weight=frame["weight"] / frame["weight"].mean()
-    )
-    np.testing.assert_allclose(model.predict_proba(X), refit.predict_proba(X), atol=1e-12)
-    code, _, err = run(
-        ["fit", str(data), "--codebook", str(codebook), "--k", "3", "-o", str(out_path)], capsys
-    )
-    assert code == 2 and "--force" in err
-
-
-def test_model_file_round_trip_and_determinism(tmp_path, gss82):
-    model = LatentClassModel(3, random_state=0).fit(gss82)
-    a, b = tmp_path / "a.json", tmp_path / "b.json"
-    save_model(model, a, X=gss82)
-    save_model(LatentClassModel(3, random_state=0).fit(gss82), b, X=gss82)
-    assert a.read_bytes() == b.read_bytes()
-    loaded, doc = load_model(a)
-    np.testing.assert_array_equal(loaded.predict_proba(gss82), model.predict_proba(gss82))
-    assert doc["fit"]["bic"] == pytest.approx(5650.926, abs=0.01)
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ('{"format": "segment.model/9"}', "cannot read it"),
-        ('{"format": "segment.model/1", "model": {', "truncated"),
-        ("[1, 2]", "cannot read it"),
-    ],
-)
-def test_unreadable_model_files_are_refused(tmp_path, content, message):
-    path = tmp_path / "m.json"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(ModelFileError, match=message):
-        load_model(path)
 
 
 def test_hungarian_alignment_recovers_a_permutation():
