@@ -107,6 +107,17 @@ def _print_summary(s, data: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- fitting
+def _warn_if_drafted(codebook_path: Path | None) -> None:
+    if codebook_path is None:
+        err.print(
+            "warning: no --codebook: using a codebook drafted from the file. Every unlabelled "
+            "code counts as an answer on an ordered scale, so don't-know or refused codes such as "
+            "8, 9 or 99 would be read as the top of the scale; write a codebook for real work "
+            "(segment codebook infer DATA -o codebook.yaml, then review it).",
+            markup=False,
+        )
+
+
 def _parse_ks(text: str) -> list[int]:
     ks: list[int] = []
     for part in text.split(","):
@@ -124,6 +135,7 @@ def _parse_ks(text: str) -> list[int]:
 
 def _answers(data: Path, codebook_path: Path | None, items: str | None, encoding: str):
     """Answer codes of the segmentation items, survey weights (mean 1) and the codebook."""
+    _warn_if_drafted(codebook_path)
     frame, cb = read_survey(data, codebook_path, encoding=encoding)
     if items:
         names = [c.strip() for c in items.split(",") if c.strip()]
@@ -219,6 +231,8 @@ def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encodi
             random_state=seed,
             progress=tick,
         )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     finally:
         if bar:
             bar.stop()
@@ -304,6 +318,7 @@ def fit(data, codebook_path, k, items, typology_path, n_init, seed, output, enco
     from .modelfile import save_model
 
     _refuse_existing([output], force)
+    _warn_if_drafted(codebook_path)
     frame, cb = read_survey(data, codebook_path, encoding=encoding)
     typology = None if typology_path.lower() == "none" else Typology.load(typology_path)
     names = [c.strip() for c in items.split(",") if c.strip()] if items else None

@@ -73,7 +73,12 @@ def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
         )
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""]
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            index_col=False,  # a trailing delimiter must not shift every column into the index
         )
     except pd.errors.ParserError as exc:
         raise DataError(

@@ -194,15 +194,11 @@ def typology_agreement(
                         (demo["segment"] == s)
                         & (demo["variable"] == claim.variable)
                         & demo["category"].isin(claim.categories)
+                        & ~demo["suppressed"]
                     ]
                     if cells.empty:
-                        continue
-                    share = float(
-                        cells["weighted_n"].sum()
-                        / demo[(demo["segment"] == s) & (demo["variable"] == claim.variable)][
-                            "weighted_n"
-                        ].sum()
-                    )
+                        continue  # only suppressed cells: nothing reportable to check
+                    share = float(cells["share"].sum())  # reported cells only
                     sample = float(cells["sample_share"].sum())
                     index = 100 * share / sample if sample else np.nan
                     ok = share >= 0.5 or index >= 150 if claim.strength == "strong" else index > 100

@@ -44,7 +44,11 @@ class Population:
         file = str(path)
         problems: list[Problem] = []
         variables: dict[str, Any] = {}
-        for var, spec in (doc.get("variables") or {}).items():
+        raw_vars = doc.get("variables") or {}
+        if not isinstance(raw_vars, dict):
+            problems.append(Problem(file, "variables", "expected a mapping of variable to shares"))
+            raw_vars = {}
+        for var, spec in raw_vars.items():
             where = f"variables.{var}"
             if var not in instrument or instrument[var].domain != "demographics":
                 problems.append(
@@ -78,7 +82,13 @@ class Population:
                 variables[var] = ("given", parent, table)
             else:
                 variables[var] = _distribution(spec, item, file, where, problems)
-        over = dict(doc.get("oversample") or {})
+        over = doc.get("oversample") or {}
+        if not isinstance(over, dict):
+            problems.append(
+                Problem(file, "oversample", "expected a mapping with variable and factors")
+            )
+            over = {}
+        over = dict(over)
         if over:
             var = over.get("variable")
             if var not in variables:
@@ -102,14 +112,22 @@ class Population:
                                 value=factor,
                             )
                         )
-        nonresp = {k: float(v) for k, v in (doc.get("nonresponse") or {}).items()}
-        for key, value in nonresp.items():
-            if not 0 <= value < 1:
+        nonresp = {}
+        raw_nonresp = doc.get("nonresponse") or {}
+        if not isinstance(raw_nonresp, dict):
+            problems.append(
+                Problem(file, "nonresponse", "expected a mapping of rate name to probability")
+            )
+            raw_nonresp = {}
+        for key, value in raw_nonresp.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
                 problems.append(
                     Problem(
                         file, f"nonresponse.{key}", "expected a probability in [0, 1)", value=value
                     )
                 )
+            else:
+                nonresp[key] = float(value)
         for item in instrument.demographic_items:
             if item.column not in variables:
                 problems.append(

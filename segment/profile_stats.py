@@ -17,7 +17,13 @@ most likely segment. With survey weights ``w_i``, segment k's weighted count of 
 - **Demographics**: composition of each segment and an index against the sample
   (100 = as in the sample; "More women" = the index of women above 100).
 
-Cells describing fewer than ``min_cell`` weighted respondents are suppressed (NaN, flagged).
+The tests are descriptive: segments were formed from these same items, so they differ on them
+by construction and small p-values there are no evidence of anything beyond the segmentation
+(they also treat memberships as known). Items the model did not use are the honest test case.
+
+Cells describing fewer than ``min_cell`` respondents are suppressed (statistics and counts NaN,
+``suppressed`` True). The count is of respondents (``sum_i r_ik`` over those in the cell,
+unweighted), not of weighted respondents, so heavy weights cannot reveal a small cell.
 """
 
 from __future__ import annotations
@@ -51,12 +57,16 @@ class SegmentProfiles:
         ``segment, item, code, label, kind (answer / dont_know), share, sample_share``.
     demographics : DataFrame
         ``segment, variable, category, share, sample_share, index, weighted_n, suppressed``.
+    ordered : DataFrame
+        ``segment, variable, position, sample_position`` for ordered demographics (age bands,
+        education, income, settlement size): mean position on the 0..1 scale.
     """
 
     shares: pd.DataFrame
     items: pd.DataFrame
     distributions: pd.DataFrame
     demographics: pd.DataFrame
+    ordered: pd.DataFrame
     n_segments: int
     min_cell: int
 
@@ -94,7 +104,7 @@ def profile_segments(
     sample_weight : array, optional
         Survey weights (default: the codebook's weight column, else equal weights).
     min_cell : int
-        Smallest weighted number of respondents a reported cell may describe.
+        Smallest number of respondents a reported cell may describe.
     """
     resp = np.asarray(resp, dtype=float)
     n, k = resp.shape
@@ -106,7 +116,7 @@ def profile_segments(
         w = np.asarray(sample_weight, dtype=float)
     w = w / w.mean()
     wr = w[:, None] * resp
-    shares = _shares(wr, w, min_cell)
+    shares = _shares(resp, w, min_cell)
     names = items if items is not None else [it.column for it in codebook.attitude_items]
     item_rows, dist_rows = [], []
     for col in names:
@@ -123,48 +133,53 @@ def profile_segments(
             items_df.loc[tested, "p_adjusted"] = false_discovery_control(
                 items_df.loc[tested, "p_value"].to_numpy()
             )
-    demo_rows = []
+    demo_rows, ordered_rows = [], []
     for it in codebook.demographic_items:
         if it.column in frame.columns:
-            demo_rows += _demographic_stats(
-                it, frame[it.column].to_numpy(dtype=float), wr, w, min_cell
-            )
+            values = frame[it.column].to_numpy(dtype=float)
+            demo_rows += _demographic_stats(it, values, wr, w, min_cell)
+            ordered_rows += ordered_positions(it, values, wr, w, min_cell)
     return SegmentProfiles(
         shares=shares,
         items=items_df,
         distributions=pd.DataFrame(dist_rows),
         demographics=pd.DataFrame(demo_rows),
+        ordered=pd.DataFrame(
+            ordered_rows, columns=["segment", "variable", "position", "sample_position"]
+        ),
         n_segments=k,
         min_cell=min_cell,
     )
 
 
-def _shares(wr: np.ndarray, w: np.ndarray, min_cell: int) -> pd.DataFrame:
+def _shares(resp: np.ndarray, w: np.ndarray, min_cell: int) -> pd.DataFrame:
     total = w.sum()
+    wr = w[:, None] * resp
     p = wr.sum(axis=0) / total
-    resp = wr / w[:, None]
-    se = np.sqrt(((w[:, None] * (resp - p)) ** 2).sum(axis=0)) / total
+    se = np.sqrt(((wr - w[:, None] * p) ** 2).sum(axis=0)) / total
     with np.errstate(divide="ignore", invalid="ignore"):
         logit = np.log(p / (1 - p))
         half = Z95 * se / (p * (1 - p))
     low = 1 / (1 + np.exp(-(logit - half)))
     high = 1 / (1 + np.exp(-(logit + half)))
-    weighted_n = wr.sum(axis=0)
+    respondents = resp.sum(axis=0)
+    suppressed = respondents < min_cell
     return pd.DataFrame(
         {
             "segment": np.arange(len(p)),
-            "share": p,
-            "se": se,
-            "ci_low": low,
-            "ci_high": high,
-            "weighted_n": weighted_n,
-            "suppressed": weighted_n < min_cell,
+            "share": np.where(suppressed, np.nan, p),
+            "se": np.where(suppressed, np.nan, se),
+            "ci_low": np.where(suppressed, np.nan, low),
+            "ci_high": np.where(suppressed, np.nan, high),
+            "weighted_n": np.where(suppressed, np.nan, wr.sum(axis=0)),
+            "suppressed": suppressed,
         }
     )
 
 
 def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
     k = wr.shape[1]
+    resp = wr / np.where(w > 0, w, 1.0)[:, None]
     answered = ~np.isnan(codes)
     dk = np.isin(codes, it.dont_know_codes) & answered
     position = it.position(codes) if it.type == "ordinal" else np.full(len(codes), np.nan)
@@ -181,12 +196,12 @@ def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_
     for s in range(k):
         ws = wr[:, s]
         n_ans = float((ws * answered).sum())
-        suppressed = n_ans < min_cell
+        suppressed = float((resp[:, s] * answered).sum()) < min_cell
         row = {
             "segment": s,
             "item": it.column,
             "domain": it.domain,
-            "weighted_n": n_ans,
+            "weighted_n": np.nan if suppressed else n_ans,
             "mean_code": np.nan,
             "position": np.nan,
             "dont_know": np.nan,
@@ -212,6 +227,8 @@ def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_
                 if se > 0 and n_in > 1 and n_out > 1:
                     row["p_value"] = float(2 * norm.sf(abs(m_in - m_out) / se))
             for c in observed:
+                if float((resp[:, s] * (codes == c)).sum()) < min_cell:
+                    continue  # a small cell of the distribution is not reported
                 share = float((ws * (codes == c)).sum() / n_ans)
                 dists.append(
                     {
@@ -236,6 +253,7 @@ def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarr
         cats = [(lv.name or lv.label(), values == lv.code) for lv in it.levels]
     else:
         return []
+    resp = wr / np.where(w > 0, w, 1.0)[:, None]
     known = np.zeros(len(values), dtype=bool)
     for _, mask in cats:
         known |= mask
@@ -244,10 +262,11 @@ def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarr
     for s in range(wr.shape[1]):
         ws = wr[:, s] * known
         total = ws.sum()
+        segment_small = float((resp[:, s] * known).sum()) < min_cell
         for name, mask in cats:
             count = float(ws @ mask)
             sample = float(w_known @ mask / w_known.sum()) if w_known.sum() > 0 else np.nan
-            suppressed = count < min_cell or total < min_cell
+            suppressed = segment_small or float(resp[:, s] @ mask) < min_cell
             share = np.nan if suppressed else count / total
             rows.append(
                 {
@@ -257,8 +276,44 @@ def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarr
                     "share": share,
                     "sample_share": sample,
                     "index": np.nan if suppressed or not sample else 100 * share / sample,
-                    "weighted_n": count,
+                    "weighted_n": np.nan if suppressed else count,
                     "suppressed": suppressed,
                 }
             )
+    return rows
+
+
+def ordered_positions(
+    it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int
+) -> list[dict]:
+    """Mean position (0..1) of an ordered demographic in each segment and in the sample.
+
+    A segment-level mean over all its respondents reveals no small cell; segments under
+    ``min_cell`` respondents get NaN.
+    """
+    if it.bands:
+        labels = it.band_labels(values)
+        pos = np.full(len(values), np.nan)
+        for b, (_, _, label) in enumerate(it.bands):
+            pos[labels == label] = b / max(len(it.bands) - 1, 1)
+    elif it.type == "ordinal":
+        pos = it.position(values)
+    else:
+        return []
+    known = ~np.isnan(pos)
+    p = np.where(known, pos, 0.0)
+    resp = wr / np.where(w > 0, w, 1.0)[:, None]
+    sample = float((w * known) @ p / (w * known).sum()) if (w * known).sum() > 0 else np.nan
+    rows = []
+    for s in range(wr.shape[1]):
+        ws = wr[:, s] * known
+        small = float(resp[:, s] @ known) < min_cell or ws.sum() <= 0
+        rows.append(
+            {
+                "segment": s,
+                "variable": it.column,
+                "position": np.nan if small else float(ws @ p / ws.sum()),
+                "sample_position": sample,
+            }
+        )
     return rows

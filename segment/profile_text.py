@@ -307,26 +307,13 @@ ORDERED_DEMOGRAPHIC_WORDS = {
 ORDERED_SHIFT = 0.05
 
 
-def _ordered_shift(it: Item, rows: pd.DataFrame) -> float:
-    """Segment minus sample mean position of an ordered demographic (0..1), from the cells."""
-    if it.bands:
-        positions = dict(
-            zip([b[2] for b in it.bands], np.linspace(0, 1, len(it.bands)), strict=True)
-        )
-    else:
-        positions = dict(
-            zip(
-                [lv.name or lv.label() for lv in it.levels],
-                it.position(it.substantive_codes),
-                strict=True,
-            )
-        )
-    pos = rows["category"].map(positions).to_numpy(dtype=float)
-    counts = rows["weighted_n"].to_numpy(dtype=float)
-    sample = rows["sample_share"].to_numpy(dtype=float)
-    if counts.sum() <= 0:
+def _ordered_shift(profiles: SegmentProfiles, segment: int, variable: str) -> float:
+    """Segment minus sample mean position (0..1) of an ordered demographic."""
+    o = profiles.ordered
+    row = o[(o["segment"] == segment) & (o["variable"] == variable)]
+    if row.empty:
         return np.nan
-    return float(counts @ pos / counts.sum() - sample @ pos / sample.sum())
+    return float(row["position"].iloc[0] - row["sample_position"].iloc[0])
 
 
 def demographic_bullets(
@@ -357,7 +344,7 @@ def demographic_bullets(
         top = rows.loc[rows["index"].idxmax()] if not rows.empty else None
         measure = "age" if it.bands else it.measures
         if measure in ORDERED_DEMOGRAPHIC_WORDS and (it.bands or it.type == "ordinal"):
-            shift = _ordered_shift(it, seg[seg["variable"] == variable])
+            shift = _ordered_shift(profiles, segment, variable)
             if shift == shift and abs(shift) >= ORDERED_SHIFT:
                 higher, lower = ORDERED_DEMOGRAPHIC_WORDS[measure]
                 text = higher if shift > 0 else lower

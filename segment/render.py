@@ -75,8 +75,8 @@ def cards_to_dicts(cards: list[ProfileCard]) -> list[dict]:
                 "segment": card.segment,
                 "name": card.name,
                 "tagline": card.tagline,
-                "share": card.share,
-                "ci": [card.ci_low, card.ci_high],
+                "share": None if card.suppressed else card.share,
+                "ci": None if card.suppressed else [card.ci_low, card.ci_high],
                 "suppressed": card.suppressed,
                 "match": {
                     k: (v.item() if hasattr(v, "item") else v) for k, v in card.match.items()

@@ -328,3 +328,13 @@ def test_missing_unsupported_or_corrupt_file_exit_2_naming_file(
     assert str(path) in stderr
     assert message in stderr
     assert not out.exists()
+
+
+def test_trailing_delimiters_do_not_shift_columns(tmp_path):
+    from segment.io import read_table
+
+    path = tmp_path / "trailing.csv"
+    path.write_text("id,q1,q2\n1,2,3,\n2,1,1,\n", encoding="utf-8")
+    frame, _ = read_table(path)
+    assert list(frame.columns) == ["id", "q1", "q2"]
+    assert frame.loc[0, "id"] == "1" and frame.loc[0, "q2"] == "3"

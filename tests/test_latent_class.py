@@ -384,3 +384,27 @@ def test_kmeans_model_orders_segments_by_weighted_size():
     model = KMeansModel(3, random_state=0).fit(X, sample_weight=np.linspace(0.5, 1.5, len(X)))
     assert np.all(np.diff(model.weights_) <= 0)
     np.testing.assert_array_equal(model.predict(X), model.labels_)
+
+
+# ---------------------------------------------------------------- review regressions
+def test_a_zero_weight_row_with_an_answer_nobody_else_gave_does_not_poison_the_fit():
+    rng = np.random.default_rng(0)
+    X = rng.integers(1, 4, (300, 5)).astype(float)
+    X[0, 0] = 9  # seen only in a zero-weight row
+    w = np.ones(300)
+    w[0] = 0
+    model = LatentClassModel(2, random_state=0).fit(X, sample_weight=w)
+    assert np.isfinite(model.loglik_) and np.all(np.isfinite(model.weights_))
+
+
+def test_n_init_zero_falls_back_to_a_random_start_when_kmeans_cannot_start():
+    X = np.tile([[1, 1], [2, 2]], (10, 1)).astype(float)  # two answer patterns, three classes
+    model = LatentClassModel(3, n_init=0, random_state=0).fit(X)
+    assert np.isfinite(model.loglik_) and len(model.start_logliks_) == 1
+
+
+def test_bic_counts_only_respondents_who_answered():
+    X = small_data(7, n=200)
+    X[100:] = np.nan
+    model = LatentClassModel(2, n_init=2, random_state=0).fit(X)
+    assert model.bic(X) == pytest.approx(-2 * model.loglik_ + model.n_parameters() * np.log(100))

@@ -194,3 +194,17 @@ def test_real_data_without_the_typology_items_gets_no_borrowed_names(shared_data
     # the election profiles themselves are sensible: segments differ on the candidate ratings
     spread = profiles.items.groupby("item")["position"].agg(lambda p: p.max() - p.min())
     assert (spread > 0.2).sum() >= 6
+
+
+def test_heavy_weights_cannot_reveal_a_small_cell(tiny):
+    codebook, frame, resp = tiny
+    heavy = frame.assign(w=[10.0, 10, 10, 10, 1, 1, 1, 1])
+    p = profile_segments(resp, heavy, codebook, min_cell=5)  # 4 respondents per segment
+    assert p.shares["suppressed"].all() and p.shares["share"].isna().all()
+    assert p.items["weighted_n"].isna().all() and p.demographics["weighted_n"].isna().all()
+
+
+def test_share_intervals_survive_a_zero_weight(tiny):
+    codebook, frame, resp = tiny
+    p = profile_segments(resp, frame.assign(w=[0.0, 1, 2, 1, 1, 1, 1, 1]), codebook, min_cell=0)
+    assert p.shares[["se", "ci_low", "ci_high"]].notna().all().all()

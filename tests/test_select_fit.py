@@ -10,8 +10,6 @@ import pytest
 
 from segment._align import align_labels, match_classes
 from segment.cli import main
-from segment.modelfile import ModelFileError, load_model
-from segment.models import LatentClassModel
 from segment.select import select_n_components
 
 

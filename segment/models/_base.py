@@ -336,13 +336,15 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         return int(self._n_measurement_parameters() + prior)
 
     def _total_loglik(self, X, sample_weight, covariates):
+        """Weighted log-likelihood and n = sum of the weights of respondents who answered."""
         ll = self.score_samples(X, covariates)
         w = (
             np.ones_like(ll)
             if sample_weight is None
             else self._check_weights(sample_weight, len(ll))
         )
-        return float(np.sum(w * ll)), float(np.sum(w))
+        answered = self._informative_rows(self._prepare(X, fitting=False))
+        return float(np.sum(w * ll)), float(np.sum(w * answered))
 
     def bic(self, X, sample_weight=None, covariates=None):
         """Bayesian information criterion, ``-2 LL + p log n`` (n = sum of weights).

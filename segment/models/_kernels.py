@@ -51,6 +51,9 @@ def kernels(n_classes: int) -> Kernels:
         row = np.empty(K)
         loglik = 0.0
         for i in range(n):
+            w = weights[i]
+            if w == 0.0:
+                continue  # a zero weight drops the respondent (even one with impossible answers)
             for k in range(K):
                 row[k] = log_prior[k]
             for j in range(n_items):
@@ -64,7 +67,6 @@ def kernels(n_classes: int) -> Kernels:
             for k in range(K):
                 row[k] = np.exp(row[k] - top)
                 total += row[k]
-            w = weights[i]
             loglik += w * (top + np.log(total))
             scale = w / total
             for k in range(K):
@@ -83,6 +85,11 @@ def kernels(n_classes: int) -> Kernels:
         counts[:] = 0.0
         loglik = 0.0
         for i in range(n):
+            w = weights[i]
+            if w == 0.0:
+                for k in range(K):
+                    resp[i, k] = 0.0
+                continue
             for k in range(K):
                 resp[i, k] = log_prior_rows[i, k]
             for j in range(n_items):
@@ -96,7 +103,6 @@ def kernels(n_classes: int) -> Kernels:
             for k in range(K):
                 resp[i, k] = np.exp(resp[i, k] - top)
                 total += resp[i, k]
-            w = weights[i]
             loglik += w * (top + np.log(total))
             for k in range(K):
                 resp[i, k] /= total
@@ -141,7 +147,7 @@ def kernels(n_classes: int) -> Kernels:
                 if row[k] > row[best]:
                     best = k
             labels[i] = best
-            if not informative[i]:
+            if not informative[i] or weights[i] == 0.0:
                 continue
             top = row[best]
             total = 0.0

@@ -195,6 +195,11 @@ class LatentClassModel(MixtureBase):
         kmeans = self._kmeans_start(data, weights, rng)
         if kmeans is not None:
             starts.append(kmeans)
+        if not starts:  # n_init=0 and too few distinct answer patterns for k-means
+            theta = np.zeros((n_items, n_cat, k))
+            for j, cats in enumerate(self.categories_):
+                theta[j, : len(cats), :] = rng.dirichlet(np.ones(len(cats)), size=k).T
+            starts.append(theta)
         return starts
 
     def _kmeans_start(self, data, weights, rng):
