@@ -127,7 +127,11 @@ def main() -> None:
         # the measured processes' peak memory is that of fitting, not of the JIT compiler
         warm = Path(tmp) / "warm.npy"
         make_data(2000, warm)
-        subprocess.run([sys.executable, __file__, "--worker", "segment", str(warm)], capture_output=True, check=False)
+        subprocess.run(
+            [sys.executable, __file__, "--worker", "segment", str(warm)],
+            capture_output=True,
+            check=False,
+        )
         for n in [int(s) for s in args.sizes.split(",")]:
             path = Path(tmp) / f"codes_{n}.npy"
             make_data(n, path)

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
 
 from ._util import plain_number
 from .codebook import Codebook
@@ -113,9 +112,7 @@ class SegmentModel:
 
     def _proba(self, codes: np.ndarray) -> np.ndarray:
         est = self.estimator
-        data = est._encode(codes, None)
-        joint = est._class_log_lik(data, est._params()) + np.log(est._shares)
-        return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+        return est._posterior_codes(est._encode(codes, None))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Most likely segment name of each row (None for refused rows)."""

@@ -30,6 +30,7 @@ class Kernels(NamedTuple):
     em_pass_rows: object
     class_log_lik: object
     summarise: object
+    posterior: object
 
 
 @functools.cache
@@ -165,4 +166,27 @@ def kernels(n_classes: int) -> Kernels:
                     entropy -= w * r * (np.log(row[k]) - log_total)
         return loglik, entropy
 
-    return Kernels(em_pass, em_pass_rows, class_log_lik, summarise)
+    @nb.njit(cache=True, nogil=True, fastmath=_FAST)
+    def posterior(codes, log_theta, log_prior, out):
+        """``out[i] = P(class | x_i)``: one pass, no log-likelihood matrix kept."""
+        n, n_items = codes.shape
+        row = np.empty(K)
+        for i in range(n):
+            for k in range(K):
+                row[k] = log_prior[k]
+            for j in range(n_items):
+                c = codes[i, j]
+                for k in range(K):
+                    row[k] += log_theta[j, c, k]
+            top = row[0]
+            for k in range(1, K):
+                top = max(top, row[k])
+            total = 0.0
+            for k in range(K):
+                row[k] = np.exp(row[k] - top)
+                total += row[k]
+            inv = 1.0 / total
+            for k in range(K):
+                out[i, k] = row[k] * inv
+
+    return Kernels(em_pass, em_pass_rows, class_log_lik, summarise, posterior)

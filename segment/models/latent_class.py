@@ -127,6 +127,14 @@ class LatentClassModel(MixtureBase):
         self._missing_code = n_max
 
     def _encode(self, X, names):
+        sizes = np.array([len(c) for c in self.categories_])
+        if (
+            X.dtype == np.uint8
+            and X.flags.c_contiguous
+            and all(np.array_equal(c, np.arange(len(c))) for c in self.categories_)
+            and np.all(X.max(axis=0, initial=0) < sizes)
+        ):
+            return X  # already the model's codes 0..C-1: no copy (fast scoring of 1-byte data)
         dtype = self._code_dtype
         missing = self._missing_code
         codes = np.empty(X.shape, dtype=dtype)
@@ -154,7 +162,7 @@ class LatentClassModel(MixtureBase):
     def _encode_small_ints(self, col, cats, names, j):
         """Codes of a small-integer column through a lookup table (no float copy)."""
         info = np.iinfo(col.dtype)
-        lut = np.full(int(info.max) - int(info.min) + 1, -1, dtype=np.int64)
+        lut = np.full(int(info.max) - int(info.min) + 1, -1, dtype=np.int32)
         seen_int = cats.astype(np.int64)
         inside = (seen_int >= info.min) & (seen_int <= info.max) & (cats == seen_int)
         lut[seen_int[inside] - int(info.min)] = np.flatnonzero(inside)
@@ -289,6 +297,21 @@ class LatentClassModel(MixtureBase):
         w_total = float(np.sum(weights * informative))
         relative = 1.0 if k == 1 else 1 - entropy / (w_total * np.log(k))
         return labels, totals / w_total, float(relative), loglik
+
+    def predict_proba(self, X, covariates=None):
+        """Posterior class probabilities, shape (n_samples, n_components)."""
+        if covariates is not None or getattr(self, "coef_", None) is not None:
+            return super().predict_proba(X, covariates)
+        check_is_fitted(self, "item_probs_")
+        data = self._prepare(X, fitting=False)
+        return self._posterior_codes(data)
+
+    def _posterior_codes(self, data):
+        out = np.empty((data.shape[0], self.n_components))
+        kernels(self.n_components).posterior(
+            data, self._log_table(self._theta), np.log(self._shares), out
+        )
+        return out
 
     def _n_measurement_parameters(self) -> int:
         return self.n_components * sum(len(c) - 1 for c in self.categories_)

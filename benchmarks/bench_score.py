@@ -1,0 +1,104 @@
+"""Scoring throughput: posterior segment probabilities for 1,000,000 respondents.
+
+A 6-class latent class model (20 items x 5 categories) is fitted once on a sample; then
+``LatentClassModel.predict_proba`` and StepMix's ``predict_proba`` score the same 1,000,000 rows
+(1-byte answer codes) on one thread, each in its own process. Prints seconds (median of 5),
+rows per second and peak memory.
+
+Run:  .venv/bin/python benchmarks/bench_score.py [--n 1000000] [--no-stepmix]
+Needs StepMix for the comparison:  .venv/bin/pip install -e ".[bench]"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_fit import N_CLASSES, ONE_THREAD, make_data, peak_rss_mb  # noqa: E402
+
+REPEATS = 5
+FIT_ROWS = 20_000
+
+
+def worker(tool: str, path: str) -> dict:
+    codes = np.load(path)
+    train = codes[:FIT_ROWS]
+    if tool == "segment":
+        from segment.models import LatentClassModel
+
+        model = LatentClassModel(N_CLASSES, n_init=0, random_state=0).fit(train)
+        model.predict_proba(codes[:100])  # compile outside the timing
+    else:
+        import warnings
+
+        from stepmix.stepmix import StepMix
+
+        warnings.simplefilter("ignore")
+        model = StepMix(
+            n_components=N_CLASSES,
+            measurement="categorical",
+            n_init=1,
+            random_state=0,
+            progress_bar=0,
+            verbose=0,
+        )
+        model.fit(train)
+    times = []
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        proba = model.predict_proba(codes)
+        times.append(time.perf_counter() - t)
+    assert proba.shape == (len(codes), N_CLASSES)
+    seconds = float(np.median(times))
+    return {"seconds": seconds, "rows_per_s": len(codes) / seconds, "peak_mb": peak_rss_mb()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--no-stepmix", action="store_true")
+    parser.add_argument("--worker", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(*args.worker)))
+        return
+    tools = ["segment"] if args.no_stepmix else ["segment", "stepmix"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "codes.npy"
+        make_data(args.n, path)
+        for tool in tools:
+            out = subprocess.run(
+                [sys.executable, __file__, "--worker", tool, str(path)],
+                env={**os.environ, **ONE_THREAD},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if out.returncode != 0:
+                print(f"{tool} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+                continue
+            rows.append((tool, json.loads(out.stdout.strip().splitlines()[-1])))
+    print(
+        f"\nScoring {args.n:,} respondents ({N_CLASSES} classes, 20 items x 5 categories), one thread, median of {REPEATS}"
+    )
+    header = f"{'tool':<9}{'seconds':>9}{'M rows/s':>10}{'peak MB':>9}"
+    print(header)
+    print("-" * len(header))
+    for tool, r in rows:
+        print(f"{tool:<9}{r['seconds']:>9.3f}{r['rows_per_s'] / 1e6:>10.2f}{r['peak_mb']:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()
