@@ -105,6 +105,11 @@ def model_to_dict(model: SegmentModel) -> dict[str, Any]:
             "converged": bool(est.converged_),
             "start_logliks": [float(v) for v in est.start_logliks_],
             **{k: float(v) for k, v in model.fit.items() if k in ("bic", "aic", "sabic")},
+            **(
+                {"typing_tool": _plain(model.fit["typing_tool"])}
+                if "typing_tool" in model.fit
+                else {}
+            ),
         },
         "codebook": model.codebook.to_dict(),
         "training_data": model.training,

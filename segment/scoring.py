@@ -150,7 +150,7 @@ class SegmentModel:
         out["segment_index"] = pd.array(np.where(refused, pd.NA, best), dtype="Int64")
         for k, name in enumerate(self.names):
             out[f"p_{name}"] = proba[:, k]
-        max_p = np.nanmax(np.where(refused[:, None], 0.0, proba), axis=1)
+        max_p = np.max(np.nan_to_num(proba, nan=0.0), axis=1)
         out["max_probability"] = np.where(refused, np.nan, max_p)
         out["low_confidence"] = pd.array(
             np.where(refused, pd.NA, max_p < min_probability), dtype="boolean"

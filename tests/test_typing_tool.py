@@ -1,0 +1,81 @@
+"""Typing tools: golden questions chosen inside cross-validation folds, scored like any model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import segment.typing_tool as tt
+from segment import read_survey
+from segment.cli import main
+from segment.fitting import fit_segments
+from segment.modelfile import load_model, save_model
+from segment.typing_tool import build_typing_tool, select_questions
+from segment.typology import Typology
+
+
+@pytest.fixture(scope="module")
+def setup(bundled_survey):
+    data, codebook, _ = bundled_survey
+    frame, cb = read_survey(data, codebook)
+    model = fit_segments(frame, cb, 6, typology=Typology.load("kz2020"), n_init=3)
+    return data, frame, model
+
+
+def test_accuracy_grows_with_questions_and_all_items_reproduce_the_model(setup):
+    _, frame, model = setup
+    result = select_questions(model, frame, [3, 10, len(model.items)])
+    acc = result.table.set_index("questions")["accuracy"]
+    assert 0 < acc[3] < acc[10] <= 1
+    assert acc[len(model.items)] == pytest.approx(1.0)
+    assert len(set(result.order)) == len(result.order) == len(model.items)
+
+
+def test_questions_are_chosen_inside_each_training_fold(setup, monkeypatch):
+    _, frame, model = setup
+    calls = []
+    real = tt._greedy
+
+    def spy(log_lik, log_prior, target, weights, max_k):
+        calls.append(len(target))
+        return real(log_lik, log_prior, target, weights, max_k)
+
+    monkeypatch.setattr(tt, "_greedy", spy)
+    select_questions(model, frame, [4], n_folds=5)
+    assert len(calls) == 6  # five training folds, then the final all-data selection
+    assert all(n < len(frame) for n in calls[:5]) and calls[5] == len(frame)
+    assert sum(len(frame) - n for n in calls[:5]) == len(frame)  # each respondent held out once
+
+
+def test_tool_is_the_model_with_the_other_items_missing(setup, tmp_path):
+    data, frame, model = setup
+    questions = ["trust_nur_otan", "cr_free_speech", "gov_religious"]
+    tool = build_typing_tool(model, questions, {"cv_accuracy": 0.8})
+    path = tmp_path / "tool.json"
+    save_model(tool, path)
+    loaded = load_model(path)
+    raw = pd.read_csv(data)
+    blanked = raw.copy()
+    blanked[[c for c in model.items if c not in questions]] = np.nan
+    np.testing.assert_allclose(loaded.predict_proba(raw), model.predict_proba(blanked), atol=1e-12)
+    assert loaded.items == questions and loaded.fit["typing_tool"]["cv_accuracy"] == 0.8
+
+
+def test_cli_typing_tool_then_score(setup, tmp_path, capsys):
+    data, _, model = setup
+    model_path, tool_path = tmp_path / "m.json", tmp_path / "tool.json"
+    save_model(model, model_path)
+    with pytest.raises(SystemExit) as info:
+        main(
+            ["typing-tool", str(model_path), str(data), "--questions", "3-6", "-o", str(tool_path)]
+        )
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "holdout accuracy" in out and "Saved" in out
+    tool = load_model(tool_path)
+    answers = [f"--answer={q}=1" for q in tool.items]
+    with pytest.raises(SystemExit) as info:
+        main(["score", str(tool_path), *answers, "--format", "json"])
+    assert info.value.code == 0
+    assert '"items_used":' in capsys.readouterr().out
