@@ -457,7 +457,7 @@ def _iter_chunks(path: Path, chunk_size: int, encoding: str):
 
 @cli.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("data", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data", required=False, type=click.Path(path_type=Path))
 @click.option(
     "-o",
     "--output",
@@ -495,8 +495,27 @@ def _iter_chunks(path: Path, chunk_size: int, encoding: str):
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="dask: score a Parquet dataset on a Dask cluster; OUTPUT is a folder of Parquet files.",
+)
+@click.option("--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1).")
 def score(
-    model_path, data, output, answers, fmt, min_probability, chunk_size, encoding, force, quiet
+    model_path,
+    data,
+    output,
+    answers,
+    fmt,
+    min_probability,
+    chunk_size,
+    encoding,
+    force,
+    quiet,
+    engine,
+    scheduler,
 ):
     """Score respondents with a saved model: segment, probabilities, confidence."""
     from ._files import atomic_path
@@ -521,6 +540,13 @@ def score(
     if output is None:
         raise click.UsageError("scoring a file needs -o OUTPUT")
     _refuse_existing([output], force)
+    if engine == "dask":
+        _score_dask(model, data, output, scheduler, min_probability)
+        return
+    if data.is_dir():
+        raise click.UsageError(
+            f"{data} is a folder: score a Parquet dataset folder with --engine dask"
+        )
     fmt = fmt or "csv"
     if fmt == "text":
         raise click.UsageError("--format text is for --answer; use csv or json for files")
@@ -567,6 +593,35 @@ def score(
         f"(top probability < {min_probability:g}), {n_refused:,} refused (see the 'refused' column).",
         markup=False,
     )
+
+
+def _score_dask(
+    model, data: Path, output: Path, scheduler: str | None, min_probability: float
+) -> None:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise click.UsageError("--engine dask needs Dask: pip install 'segment[dask]'") from None
+    from .distributed import score_parquet_dask
+
+    if not data.exists():
+        raise InputError(f"data {data}", [Problem(str(data), "", "file or folder not found")])
+    if scheduler:
+        with Client(scheduler) as client:
+            n = score_parquet_dask(
+                model, data, output, client=client, min_probability=min_probability
+            )
+    else:
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            n = score_parquet_dask(
+                model, data, output, client=client, min_probability=min_probability
+            )
+    err.print(f"Wrote {output}/: {n:,} respondents scored on Dask.", markup=False)
 
 
 def _json_value(v):

@@ -140,6 +140,11 @@ def save_model(model: SegmentModel, path: str | Path) -> None:
     atomic_write_text(path, text + "\n")
 
 
+def model_from_json(text: str, name: str = "<model>") -> SegmentModel:
+    """A :class:`SegmentModel` from the text of a model file (checked as :func:`load_model`)."""
+    return _from_text(text, name)
+
+
 def load_model(path: str | Path) -> SegmentModel:
     """Read and check a model file.
 
@@ -151,16 +156,21 @@ def load_model(path: str | Path) -> SegmentModel:
     """
     path = Path(path)
     name = str(path)
-
-    def fail(where: str, message: str, value: Any = None) -> ModelFileError:
-        return ModelFileError(f"model file {name}", [Problem(name, where, message, value=value)])
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise fail("", "file not found") from None
+        raise ModelFileError(f"model file {name}", [Problem(name, "", "file not found")]) from None
     except UnicodeDecodeError:
-        raise fail("", "not a UTF-8 JSON model file") from None
+        raise ModelFileError(
+            f"model file {name}", [Problem(name, "", "not a UTF-8 JSON model file")]
+        ) from None
+    return _from_text(text, name)
+
+
+def _from_text(text: str, name: str) -> SegmentModel:
+    def fail(where: str, message: str, value: Any = None) -> ModelFileError:
+        return ModelFileError(f"model file {name}", [Problem(name, where, message, value=value)])
+
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -146,7 +146,9 @@ class SegmentModel:
             out[cb.id] = frame[cb.id].to_numpy()
         best = np.where(refused, -1, np.argmax(np.nan_to_num(proba, nan=-1.0), axis=1))
         names = np.array(self.names, dtype=object)
-        out["segment"] = np.where(refused, None, names[np.maximum(best, 0)])
+        out["segment"] = pd.array(
+            np.where(refused, None, names[np.maximum(best, 0)]), dtype="string"
+        )
         out["segment_index"] = pd.array(np.where(refused, pd.NA, best), dtype="Int64")
         for k, name in enumerate(self.names):
             out[f"p_{name}"] = proba[:, k]
@@ -156,5 +158,5 @@ class SegmentModel:
             np.where(refused, pd.NA, max_p < min_probability), dtype="boolean"
         )
         out["items_used"] = items_used
-        out["refused"] = np.where(refused, reasons, "")
+        out["refused"] = pd.array(np.where(refused, reasons, ""), dtype="string")
         return pd.DataFrame(out, index=frame.index)

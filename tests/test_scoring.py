@@ -231,3 +231,43 @@ def test_cli_score_refuses_to_overwrite_and_needs_output(model_path, survey, tmp
 
 def test_model_to_dict_is_deterministic(model):
     assert json.dumps(model_to_dict(model)) == json.dumps(model_to_dict(model))
+
+
+def test_dask_scoring_on_a_local_cluster_matches_in_process_scoring(
+    model, model_path, survey, tmp_path, capsys
+):
+    distributed = pytest.importorskip("distributed")
+    from segment.distributed import score_parquet_dask
+
+    data, _, _ = survey
+    raw = pd.read_csv(data)
+    source = tmp_path / "answers"
+    source.mkdir()
+    for i in range(3):
+        raw.iloc[i * 500 : (i + 1) * 500].to_parquet(source / f"part{i}.parquet")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        with distributed.Client(cluster) as client:
+            n = score_parquet_dask(model, source, tmp_path / "scored", client=client)
+            address = cluster.scheduler_address
+            code, _, err = run(
+                [
+                    "score",
+                    str(model_path),
+                    str(source),
+                    "-o",
+                    str(tmp_path / "cli"),
+                    "--engine",
+                    "dask",
+                    "--scheduler",
+                    address,
+                ],
+                capsys,
+            )
+    assert n == 1500
+    expected = model.score_frame(raw).reset_index(drop=True)
+    for folder in ("scored", "cli"):
+        got = pd.read_parquet(tmp_path / folder).sort_values("resp_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert code == 0 and "1,500 respondents scored on Dask" in err
