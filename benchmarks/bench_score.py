@@ -5,7 +5,11 @@ A 6-class latent class model (20 items x 5 categories) is fitted once on a sampl
 (1-byte answer codes) on one thread, each in its own process. Prints seconds (median of 5),
 rows per second and peak memory.
 
-Run:  .venv/bin/python benchmarks/bench_score.py [--n 1000000] [--no-stepmix]
+With ``--stream``, also scores CSV files of 200,000 and 1,000,000 respondents with the
+``segment score`` command (chunks of 100,000 rows) and prints its peak memory for each, which
+must not grow with the file.
+
+Run:  .venv/bin/python benchmarks/bench_score.py [--n 1000000] [--no-stepmix] [--stream]
 Needs StepMix for the comparison:  .venv/bin/pip install -e ".[bench]"
 """
 
@@ -68,6 +72,7 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--no-stepmix", action="store_true")
+    parser.add_argument("--stream", action="store_true", help="also measure streaming CSV scoring")
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -98,6 +103,105 @@ def main() -> None:
     print("-" * len(header))
     for tool, r in rows:
         print(f"{tool:<9}{r['seconds']:>9.3f}{r['rows_per_s'] / 1e6:>10.2f}{r['peak_mb']:>9.0f}")
+    if args.stream:
+        stream_table()
+
+
+STREAM_PROBE = """
+import resource, runpy, sys
+sys.argv = ["segment"] + sys.argv[1:]
+try:
+    runpy.run_module("segment.cli", run_name="__main__")
+except SystemExit:
+    pass
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        print("PEAK_MB", int(line.split()[1]) / 1024, file=sys.stderr)
+"""
+
+
+def stream_table() -> None:
+    """Peak memory of `segment score` on CSV files of two sizes (streamed in chunks)."""
+    import pandas as pd
+
+    from segment.models import LatentClassModel
+
+    print("\nStreaming `segment score` on CSV (chunks of 100,000 rows)")
+    print(f"{'rows':>10}{'file MB':>9}{'seconds':>9}{'peak MB':>9}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        make_data(200_000, tmp / "codes.npy")
+        codes = np.load(tmp / "codes.npy")
+        items = [f"q{j + 1}" for j in range(codes.shape[1])]
+        frame = pd.DataFrame(codes + 1, columns=items)
+        cb = {
+            "schema": "segment.codebook/1",
+            "id": None,
+            "weight": None,
+            "scales": {
+                "five": {"type": "ordinal", "levels": {c: f"answer {c}" for c in range(1, 6)}}
+            },
+            "items": [{"column": q, "domain": "trust", "scale": "five"} for q in items],
+        }
+        import yaml
+
+        (tmp / "cb.yaml").write_text(yaml.safe_dump(cb), encoding="utf-8")
+        frame.head(20_000).to_csv(tmp / "train.csv", index=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "segment.cli",
+                "fit",
+                str(tmp / "train.csv"),
+                "--codebook",
+                str(tmp / "cb.yaml"),
+                "--k",
+                "6",
+                "--typology",
+                "none",
+                "--n-init",
+                "0",
+                "-o",
+                str(tmp / "m.json"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        for rows in (200_000, 1_000_000):
+            path = tmp / f"answers_{rows}.csv"
+            with open(path, "w", encoding="utf-8") as fh:
+                frame.to_csv(fh, index=False)
+                for _ in range(rows // len(frame) - 1):
+                    frame.to_csv(fh, index=False, header=False)
+            t = time.perf_counter()
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    STREAM_PROBE,
+                    "score",
+                    str(tmp / "m.json"),
+                    str(path),
+                    "-o",
+                    str(tmp / "s.csv"),
+                    "--force",
+                    "--quiet",
+                ],
+                env={**os.environ, **ONE_THREAD},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            seconds = time.perf_counter() - t
+            peak = [
+                float(line.split()[1])
+                for line in out.stderr.splitlines()
+                if line.startswith("PEAK_MB")
+            ]
+            print(
+                f"{rows:>10,}{path.stat().st_size / 2**20:>9.0f}{seconds:>9.1f}{(peak or [float('nan')])[0]:>9.0f}"
+            )
 
 
 if __name__ == "__main__":
