@@ -36,6 +36,22 @@ out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _option_codebook(help_text: str = "Codebook YAML of DATA (default: drafted from the file)."):
+    return click.option(
+        "--codebook",
+        "codebook_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
+ENCODING = click.option(
+    "--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input."
+)
+FORCE = click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+CODEBOOK = _option_codebook()
+
+
 def _refuse_existing(paths: list[Path], force: bool) -> None:
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
@@ -53,13 +69,8 @@ def cli() -> None:
 # ----------------------------------------------------------------------------- run
 @cli.command()
 @click.argument("data", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--codebook",
-    "codebook_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Codebook YAML of DATA (default: drafted from the file).",
-)
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
+@CODEBOOK
+@ENCODING
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
 def run(data: Path | None, codebook_path: Path | None, encoding: str, quiet: bool) -> None:
     """Run the main job (default: the bundled synthetic survey).
@@ -177,12 +188,7 @@ def _progress(total: int, quiet: bool, label: str):
 
 @cli.command()
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--codebook",
-    "codebook_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Codebook YAML of DATA (default: drafted from the file).",
-)
+@CODEBOOK
 @click.option(
     "--k",
     "k_text",
@@ -210,7 +216,7 @@ def _progress(total: int, quiet: bool, label: str):
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
+@ENCODING
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encoding, quiet):
     """Compare numbers of segments: fit statistics, stability, a recommended k."""
@@ -280,12 +286,7 @@ def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encodi
 
 @cli.command()
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--codebook",
-    "codebook_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Codebook YAML of DATA (default: drafted from the file).",
-)
+@CODEBOOK
 @click.option("--k", "k", type=click.IntRange(min=1), required=True, help="Number of segments.")
 @click.option("--items", help="Comma-separated items to segment on (default: the attitude items).")
 @click.option(
@@ -310,8 +311,8 @@ def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encodi
     type=click.Path(dir_okay=False, path_type=Path),
     help="Model file (JSON) to write.",
 )
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
-@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@ENCODING
+@FORCE
 def fit(data, codebook_path, k, items, typology_path, n_init, seed, output, encoding, force):
     """Fit a k-segment latent class model, name its segments and save it as JSON."""
     from .fitting import fit_segments
@@ -343,12 +344,7 @@ def fit(data, codebook_path, k, items, typology_path, n_init, seed, output, enco
 @cli.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--codebook",
-    "codebook_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Codebook of DATA (default: the one saved in MODEL).",
-)
+@_option_codebook("Codebook of DATA (default: the one saved in MODEL).")
 @click.option(
     "--typology",
     "typology_path",
@@ -371,7 +367,7 @@ def fit(data, codebook_path, k, items, typology_path, n_init, seed, output, enco
     show_default=True,
     help="Smallest number of respondents a reported cell may describe.",
 )
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
+@ENCODING
 def profile(model_path, data, codebook_path, typology_path, fmt, explain, min_cell, encoding):
     """Print profile cards of a fitted model's segments on DATA, named after a typology."""
     from .modelfile import load_model
@@ -492,8 +488,8 @@ def _iter_chunks(path: Path, chunk_size: int, encoding: str):
     show_default=True,
     help="Rows per chunk when streaming CSV or Parquet.",
 )
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
-@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@ENCODING
+@FORCE
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option(
     "--engine",
@@ -692,8 +688,8 @@ def _print_one(record: dict) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Typing tool (a model file) to write.",
 )
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
-@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@ENCODING
+@FORCE
 def typing_tool(model_path, data, q_text, size, folds, seed, output, encoding, force):
     """Choose golden questions that reproduce a model's segments; save a short typing tool."""
     from .modelfile import load_model, save_model
@@ -754,8 +750,8 @@ def codebook() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Codebook YAML to write.",
 )
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
-@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+@ENCODING
+@FORCE
 def codebook_infer(data: Path, output: Path, encoding: str, force: bool) -> None:
     """Draft a codebook from DATA (CSV, Parquet, SPSS .sav, Stata .dta)."""
     from .infer import infer_codebook
@@ -775,7 +771,7 @@ def codebook_infer(data: Path, output: Path, encoding: str, force: bool) -> None
     "codebook_path", metavar="CODEBOOK", type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input.")
+@ENCODING
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
+from .codebook import DOMAINS
 from .profile_text import DOMAIN_TITLES, ProfileCard
 
 __all__ = ["cards_to_dicts", "cards_to_markdown"]
 
-#: The seed prints opinions first, then anxieties and demographics.
-CARD_ORDER = (
-    "civic_rights",
-    "democracy",
-    "trust",
-    "demographics",
-    "civic_sector",
-    "governance",
-    "external",
-    "optimism",
-    "other",
-)
+#: Domains in the seed's print order.
+CARD_ORDER = DOMAINS
 
 
 def _share(card: ProfileCard) -> str:

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from segment.cli import main
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    captured = capsys.readouterr()
-    return info.value.code, captured.out, captured.err
+from helpers import run_cli as run
 
 
 def test_run_without_arguments_validates_and_summarises_the_bundled_survey(capsys):

@@ -13,18 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import run_cli
 
 from segment import Codebook, CodebookError, DataError
-from segment.cli import main
 from segment.io import read_survey
-
-
-def run_cli(args: list, capsys) -> tuple[int, str, str]:
-    """Run ``segment ARGS``; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
 
 
 def small_doc() -> dict:

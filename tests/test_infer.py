@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from helpers import run_cli
 
 from segment import Codebook, read_survey
-from segment.cli import main
 from segment.infer import MAX_CATEGORIES, infer_codebook
 from segment.io import read_table
 
@@ -24,14 +24,6 @@ AGREE5 = {
     5: "Strongly agree",
 }
 N = 60
-
-
-def run_cli(args: list, capsys) -> tuple[int, str, str]:
-    """Run ``segment ARGS``; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
 
 
 def poll_frame() -> pd.DataFrame:

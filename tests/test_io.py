@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from helpers import run_cli
 
 from segment import Codebook, DataError, read_survey
-from segment.cli import main
 from segment.io import read_table
 
 Q1_LABELS = {
@@ -25,14 +25,6 @@ Q1_LABELS = {
     9: "Refused",
 }
 N = 40
-
-
-def run_cli(args: list, capsys) -> tuple[int, str, str]:
-    """Run ``segment ARGS``; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
 
 
 def survey_frame() -> pd.DataFrame:

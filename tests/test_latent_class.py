@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ELECTION_ITEMS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score
@@ -13,21 +14,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from segment import read_survey
 from segment.models import GaussianMixtureModel, KMeansModel, LatentClassModel
 from segment.synth import generate_survey
-
-ELECTION_ITEMS = [
-    "MORALG",
-    "CARESG",
-    "KNOWG",
-    "LEADG",
-    "DISHONG",
-    "INTELG",
-    "MORALB",
-    "CARESB",
-    "KNOWB",
-    "LEADB",
-    "DISHONB",
-    "INTELB",
-]
 
 
 def fit(X, k, **kwargs):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ELECTION_ITEMS
 
 from segment import Codebook, Typology, read_survey
 from segment.models import LatentClassModel
@@ -170,20 +171,7 @@ def test_names_follow_the_segments_when_their_order_changes(bundled, kz2020):
 
 def test_real_data_without_the_typology_items_gets_no_borrowed_names(shared_data, kz2020):
     frame, cb = read_survey(shared_data / "lca" / "election.csv")
-    items = [
-        "MORALG",
-        "CARESG",
-        "KNOWG",
-        "LEADG",
-        "DISHONG",
-        "INTELG",
-        "MORALB",
-        "CARESB",
-        "KNOWB",
-        "LEADB",
-        "DISHONB",
-        "INTELB",
-    ]
+    items = ELECTION_ITEMS
     X = cb.model_codes(frame, items)
     model = LatentClassModel(3, n_init=3, random_state=0).fit(X)
     profiles = profile_segments(model.predict_proba(X), frame, cb, items=items)

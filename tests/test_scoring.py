@@ -7,19 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import run_cli as run
 
 from segment import read_survey
-from segment.cli import main
 from segment.fitting import fit_segments
 from segment.modelfile import FORMAT_VERSION, ModelFileError, load_model, model_to_dict, save_model
 from segment.typology import Typology
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    captured = capsys.readouterr()
-    return info.value.code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

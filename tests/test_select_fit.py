@@ -7,17 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import run_cli as run
 
 from segment._align import align_labels, match_classes
-from segment.cli import main
 from segment.select import select_n_components
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    captured = capsys.readouterr()
-    return info.value.code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
