@@ -19,7 +19,8 @@ Rules for an attitude item of a segment (positions are on the item's 0..1 "more"
 4. Items of one domain with the same words are **merged** into one bullet ("Views freedom of
    speech, right to associate and right to assembly as extremely important").
 5. A domain whose items all measure importance opens with an **overall** bullet from the mean
-   position of its items ("Overall, views civic rights as extremely important").
+   position of its items that are neither unsure nor divided ("Overall, views civic rights as
+   extremely important").
 
 Rules for demographics: the category with the highest index against the sample (at least
 ``MORE_INDEX`` = 115, and at least 10% of the segment) gives "Mostly {category}" when it is
@@ -104,9 +105,9 @@ IMPORTANCE_WORDS = {
     "extremely_high": "extremely important",
     "very_high": "very important",
     "high": "important",
-    "lean_high": "on balance important",
+    "lean_high": "mostly important",
     "balanced": "somewhat important",
-    "lean_low": "on balance not important",
+    "lean_low": "mostly not important",
     "low": "not important",
     "very_low": "not at all important",
 }
@@ -243,6 +244,7 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             continue
         groups: dict[tuple[str, str], list[tuple[str, dict]]] = {}
         domain_items = []
+        uncertain: set[str] = set()
         for item, row in rows.iterrows():
             if row["suppressed"]:
                 continue
@@ -260,6 +262,8 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
                 numbers["low side"], numbers["high side"] = float(low), float(high)
             domain_items.append((it, row))
             if level in ("unsure", "divided"):
+                uncertain.add(it.column)
+            if level in ("unsure", "divided"):
                 key = (level, "")
             else:
                 key = (level, it.measures or "")
@@ -269,7 +273,9 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             and all(it.measures == "importance" for it, _ in domain_items)
             and len(domain_items) > 1
         ):
-            pos = float(np.nanmean([row["position"] for _, row in domain_items]))
+            # answers of unsure or divided items say little about importance: leave them out
+            clear = [row["position"] for it, row in domain_items if it.column not in uncertain]
+            pos = float(np.nanmean(clear or [row["position"] for _, row in domain_items]))
             level = classify_level(pos, 0.0, 0.0, 0.0)
             text = f"Overall, views {DOMAIN_TITLES[domain].lower()} as {IMPORTANCE_WORDS[level]}"
             out.append(
