@@ -1,0 +1,5 @@
+"""``python -m segment.cli``."""
+
+from . import main
+
+main()
