@@ -394,3 +394,11 @@ def test_bic_counts_only_respondents_who_answered():
     X[100:] = np.nan
     model = LatentClassModel(2, n_init=2, random_state=0).fit(X)
     assert model.bic(X) == pytest.approx(-2 * model.loglik_ + model.n_parameters() * np.log(100))
+
+
+def test_a_new_answer_pattern_impossible_in_every_class_still_gets_a_posterior():
+    # two perfectly separated classes: answers 1 only in class A, 2 only in class B
+    X = np.array([[1, 1]] * 20 + [[2, 2]] * 20, dtype=float)
+    model = LatentClassModel(2, random_state=0).fit(X)
+    proba = model.predict_proba(np.array([[1.0, 2.0]]))  # impossible in both classes
+    assert np.all(np.isfinite(proba)) and proba.sum() == pytest.approx(1.0)

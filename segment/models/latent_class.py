@@ -240,11 +240,16 @@ class LatentClassModel(MixtureBase):
         return theta
 
     def _log_table(self, params):
-        """log theta with an extra all-zero category row for missing answers."""
+        """log theta with an extra all-zero category row for missing answers.
+
+        Probabilities are floored at 1e-300 (log about -690) instead of 0: a maximum-likelihood
+        class can give an answer probability exactly 0, and a new respondent whose answers are
+        each impossible in some class would otherwise be impossible in every class (no
+        posterior). The floor changes no likelihood at double precision.
+        """
         n_items, n_cat, k = params.shape
         table = np.zeros((n_items, n_cat + 1, k))
-        with np.errstate(divide="ignore"):
-            table[:, :n_cat, :] = np.log(params)
+        table[:, :n_cat, :] = np.log(np.maximum(params, 1e-300))
         return table
 
     def _e_step(self, data, weights, params, log_prior):
