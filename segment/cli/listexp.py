@@ -1,0 +1,342 @@
+"""`segment listexp`: list-experiment estimates, by subgroup and by segment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+from ..exceptions import InputError, Problem
+from ..io import read_table
+from ..validate import as_float
+from ._common import ENCODING, cli, out
+
+
+def _column(frame: pd.DataFrame, name: str, file: str, option: str) -> pd.Series:
+    if name not in frame.columns:
+        raise InputError(
+            f"data file {file}",
+            [
+                Problem(
+                    file,
+                    name,
+                    f"no such column (given by {option}); columns: {', '.join(map(str, frame.columns))}",
+                )
+            ],
+        )
+    return frame[name]
+
+
+def _numeric(series: pd.Series, file: str) -> np.ndarray:
+    values, bad = as_float(series)
+    if bad.any():
+        problems = [
+            Problem(file, str(series.name), "not a number", row=int(r) + 1, value=series.iloc[r])
+            for r in np.flatnonzero(bad)
+        ]
+        raise InputError(f"data file {file}", problems)
+    return values
+
+
+def _table1_rows(result, by_name: str | None, min_cell: int) -> list[dict]:
+    rows = []
+    if result.groups is None:
+        return rows
+    for group, g in result.groups.iterrows():
+        n = int(g["n_treat"] + g["n_control"])
+        small = n < min_cell
+        rows.append(
+            {
+                "variable": by_name,
+                "group": str(group),
+                "n": None if small else n,
+                "control": None if small else float(g["mean_control"]),
+                "treatment": None if small else float(g["mean_treat"]),
+                "estimate": None if small else float(g["estimate"]),
+                "ci_low": None if small else float(g["ci_low"]),
+                "ci_high": None if small else float(g["ci_high"]),
+                "suppressed": small,
+            }
+        )
+    return rows
+
+
+@cli.command()
+@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--count", "count_col", default="y", show_default=True, help="Column of the item count."
+)
+@click.option(
+    "--treat",
+    "treat_col",
+    default="treat",
+    show_default=True,
+    help="Column of the treatment indicator (0/1).",
+)
+@click.option(
+    "--J", "J", type=click.IntRange(min=1), required=True, help="Number of control items."
+)
+@click.option(
+    "--method",
+    type=click.Choice(["dim", "ml"]),
+    default="dim",
+    show_default=True,
+    help="Difference in means, or Imai (2011) maximum likelihood with covariates.",
+)
+@click.option("--covariates", help="Comma-separated numeric columns for --method ml.")
+@click.option(
+    "--by", "by", help="Comma-separated columns: estimates for each group (difference in means)."
+)
+@click.option("--weights", "weight_col", help="Column of survey weights.")
+@click.option(
+    "--segments",
+    "model_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A model or typing tool: estimate support within each of its segments.",
+)
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    type=click.IntRange(min=10),
+    default=500,
+    show_default=True,
+    help="Bootstrap resamples for --segments.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--min-cell",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Groups with fewer respondents are not reported.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@ENCODING
+def listexp(
+    data,
+    count_col,
+    treat_col,
+    J,
+    method,
+    covariates,
+    by,
+    weight_col,
+    model_path,
+    n_boot,
+    seed,
+    min_cell,
+    fmt,
+    encoding,
+):
+    """Estimate support for the sensitive item of a list experiment."""
+    from ..listexp import design_effect_test, difference_in_means, ict_ml, predict_prevalence
+
+    frame, _ = read_table(data, encoding=encoding)
+    file = str(data)
+    y = _numeric(_column(frame, count_col, file, "--count"), file)
+    t = _numeric(_column(frame, treat_col, file, "--treat"), file)
+    w = _numeric(_column(frame, weight_col, file, "--weights"), file) if weight_col else None
+    payload: dict = {"file": file, "J": J, "method": method, "weighted": w is not None}
+    overall = difference_in_means(y, t, J=J, weights=w)
+    payload["overall"] = {
+        "n": overall.n_treat + overall.n_control,
+        "control": overall.mean_control,
+        "treatment": overall.mean_treat,
+        "estimate": overall.estimate,
+        "se": overall.se,
+        "ci_low": overall.ci_low,
+        "ci_high": overall.ci_high,
+    }
+    groups: list[dict] = []
+    differences: list[dict] = []
+    for name in [c.strip() for c in (by or "").split(",") if c.strip()]:
+        labels = (
+            _column(frame, name, file, "--by")
+            .astype("string")
+            .fillna("(missing)")
+            .to_numpy(dtype=object)
+        )
+        names, counts = np.unique(labels, return_counts=True)
+        keep = [
+            g
+            for g, c in zip(names, counts, strict=True)
+            if g != "(missing)"
+            and c >= min_cell
+            and min(((labels == g) & (t == 1)).sum(), ((labels == g) & (t == 0)).sum()) >= 2
+        ]
+        res, rows = None, []
+        if keep:
+            inside = np.isin(labels, keep)
+            res = difference_in_means(
+                y[inside],
+                t[inside],
+                J=J,
+                weights=None if w is None else w[inside],
+                by=labels[inside],
+            )
+            rows = _table1_rows(res, name, min_cell)
+        # groups too small to report are named, not described; missing values are left out
+        rows += [
+            {"variable": name, "group": str(g), "n": None, "suppressed": True}
+            for g in names
+            if g not in keep and g != "(missing)"
+        ]
+        groups += rows
+        if res is not None and res.differences is not None:
+            small = {r["group"] for r in rows if r["suppressed"]}
+            for d in res.differences.to_dict(orient="records"):
+                if str(d["group_a"]) in small or str(d["group_b"]) in small:
+                    continue
+                differences.append(
+                    {
+                        "variable": name,
+                        **{k: (v.item() if hasattr(v, "item") else v) for k, v in d.items()},
+                    }
+                )
+    payload["groups"], payload["differences"] = groups, differences
+    test = design_effect_test(y, t, J)
+    payload["design_effect_test"] = {
+        "p_value": test.p_value,
+        "method": "Blair & Imai (2012), Bonferroni-corrected",
+    }
+    if method == "ml":
+        names = [c.strip() for c in (covariates or "").split(",") if c.strip()]
+        X = (
+            np.column_stack(
+                [_numeric(_column(frame, c, file, "--covariates"), file) for c in names]
+            )
+            if names
+            else np.empty((len(y), 0))
+        )
+        ml = ict_ml(y, t, X, J, weights=w) if names else ict_ml(y, t, None, J, weights=w)
+        prev = predict_prevalence(ml, X if names else None)
+        payload["ml"] = {
+            "summary": ml.summary(),
+            "prevalence": prev.estimate,
+            "ci": [prev.ci_low, prev.ci_high],
+        }
+    if model_path is not None:
+        from ..modelfile import load_model
+        from ..segment_support import support_by_segment
+
+        model = load_model(model_path)
+        support = support_by_segment(
+            model,
+            frame.assign(**{count_col: y, treat_col: t}),
+            count=count_col,
+            treat=treat_col,
+            weights=w,
+            n_boot=n_boot,
+            random_state=seed,
+            min_n=min_cell,
+        )
+        payload["segments"] = {
+            "method": support.method,
+            "table": support.table.replace({np.nan: None}).to_dict(orient="records"),
+        }
+    _print(payload, fmt, min_cell, data)
+
+
+def _pct(v) -> str:
+    return "suppressed" if v is None else f"{100 * v:.1f}"
+
+
+def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
+        return
+    o = payload["overall"]
+    rows = [("Entire sample", "", o)] + [(g["variable"], g["group"], g) for g in payload["groups"]]
+    if fmt == "markdown":
+        lines = [
+            f"Support for the sensitive item (list experiment, J = {payload['J']}; {data.name})",
+            "",
+            "| | | n | Control | Treatment | Support (%) | 95% CI (%) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for var, group, r in rows:
+            if r.get("suppressed"):
+                lines.append(f"| {var} | {group} | <{min_cell} | | | suppressed | |")
+            else:
+                lines.append(
+                    f"| {var} | {group} | {r['n']} | {r['control']:.2f} | {r['treatment']:.2f} | {_pct(r['estimate'])} | {_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
+                )
+        lines.append("")
+        lines.append(
+            f"Design-effect test (Blair & Imai 2012): p = {payload['design_effect_test']['p_value']:.3f}."
+        )
+        for d in payload["differences"]:
+            lines.append(
+                f"{d['variable']}: {d['group_a']} minus {d['group_b']} = {_pct(d['difference'])} points (p = {d['p_value']:.3f})."
+            )
+        if "ml" in payload:
+            lines += ["", "```", payload["ml"]["summary"], "```"]
+        if "segments" in payload:
+            lines += [
+                "",
+                f"Support by segment ({payload['segments']['method']}):",
+                "",
+                "| Segment | Share (%) | Support (%) | 95% CI (%) |",
+                "|---|---|---|---|",
+            ]
+            for r in payload["segments"]["table"]:
+                if r["estimate"] is None:
+                    lines.append(f"| {r['name']} | {_pct(r['share'])} | too few respondents | |")
+                else:
+                    lines.append(
+                        f"| {r['name']} | {_pct(r['share'])} | {_pct(r['estimate'])} | {_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
+                    )
+        click.echo("\n".join(lines))
+        return
+    table = Table(title=f"Support for the sensitive item (list experiment, J = {payload['J']})")
+    for col in ("", "", "n", "control", "treatment", "support", "95% CI"):
+        table.add_column(col, justify="left" if not col else "right")
+    for var, group, r in rows:
+        if r.get("suppressed"):
+            table.add_row(var, group, f"<{min_cell}", "", "", "suppressed", "")
+        else:
+            table.add_row(
+                var,
+                group,
+                str(r["n"]),
+                f"{r['control']:.2f}",
+                f"{r['treatment']:.2f}",
+                f"{_pct(r['estimate'])}%",
+                f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])}",
+            )
+    out.print(table)
+    out.print(
+        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {payload['design_effect_test']['p_value']:.3f}"
+    )
+    for d in payload["differences"]:
+        out.print(
+            f"{d['variable']}: {d['group_a']} minus {d['group_b']} = {_pct(d['difference'])} points (p = {d['p_value']:.3f})"
+        )
+    if "ml" in payload:
+        out.print(payload["ml"]["summary"], markup=False)
+    if "segments" in payload:
+        seg = Table(title="Support by segment")
+        for col in ("segment", "share", "support", "95% CI"):
+            seg.add_column(col, justify="left" if col == "segment" else "right")
+        for r in payload["segments"]["table"]:
+            if r["estimate"] is None:
+                seg.add_row(r["name"], f"{_pct(r['share'])}%", "too few", "")
+            else:
+                seg.add_row(
+                    r["name"],
+                    f"{_pct(r['share'])}%",
+                    f"{_pct(r['estimate'])}%",
+                    f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])}",
+                )
+        out.print(seg)
+        out.print(f"Method: {payload['segments']['method']}.", style="dim")

@@ -1,0 +1,117 @@
+"""`segment listexp`: Table 1 with intervals, subgroup differences, support by segment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import run_cli
+from segment.resources import bundled_path
+
+
+def test_race_difference_in_means_by_south_matches_r_list(shared_data, capsys):
+    # R list 9.2.6: overall 0.06780 (0.04958); south 0.25865; non-south 0.00543
+    path = shared_data / "listexp" / "race.csv"
+    code, out, _ = run_cli(
+        ["listexp", path, "--J", "3", "--by", "south", "--format", "json"], capsys
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["overall"]["estimate"] == pytest.approx(0.06780, abs=5e-5)
+    assert doc["overall"]["se"] == pytest.approx(0.04958, abs=5e-5)
+    by = {g["group"]: g for g in doc["groups"]}
+    assert by["1"]["estimate"] == pytest.approx(0.25865, abs=5e-5)
+    assert by["0"]["estimate"] == pytest.approx(0.00543, abs=5e-5)
+    assert doc["differences"][0]["p_value"] < 0.05
+
+
+def test_table1_prints_with_intervals_and_suppresses_small_groups(capsys):
+    data = bundled_path("data", "kz2022_listexp.csv")
+    code, out, _ = run_cli(
+        [
+            "listexp",
+            data,
+            "--J",
+            "4",
+            "--by",
+            "gender,region",
+            "--format",
+            "markdown",
+            "--min-cell",
+            "60",
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert "| Entire sample |  | 400 | 2.75 | 3.31 |" in out
+    assert "95% CI" in out and "Design-effect test" in out
+    assert "| region | astana | <60 | | | suppressed | |" in out  # 52 respondents < 60
+
+
+def test_support_by_segment_from_a_saved_model(tmp_path, capsys, bundled_survey):
+    data, codebook, _ = bundled_survey
+    model = tmp_path / "m.json"
+    assert (
+        run_cli(
+            ["fit", data, "--codebook", codebook, "--k", "6", "--n-init", "2", "-o", model], capsys
+        )[0]
+        == 0
+    )
+    code, out, _ = run_cli(
+        [
+            "listexp",
+            bundled_path("data", "kz2022_listexp.csv"),
+            "--J",
+            "4",
+            "--segments",
+            model,
+            "--bootstrap",
+            "50",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert "BCH" in doc["segments"]["method"]
+    assert len(doc["segments"]["table"]) == 6
+
+
+def test_ml_method_with_covariates(shared_data, capsys):
+    path = shared_data / "listexp" / "race.csv"
+    code, out, _ = run_cli(
+        [
+            "listexp",
+            path,
+            "--J",
+            "3",
+            "--method",
+            "ml",
+            "--covariates",
+            "south,age,male,college",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["ml"]["prevalence"] == pytest.approx(0.155, abs=0.001)  # R list: 0.155
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--count", "nope"], "no such column"),
+        (["--by", "missing_column"], "no such column"),
+        (["--J", "2"], "expected"),  # counts above J
+    ],
+)
+def test_bad_input_exits_2_naming_the_problem(shared_data, capsys, args, message):
+    path = shared_data / "listexp" / "race.csv"
+    argv = ["listexp", path, "--J", "3", *args] if "--J" not in args else ["listexp", path, *args]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2
+    assert message in err
