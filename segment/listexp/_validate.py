@@ -1,0 +1,286 @@
+"""Input checks and design matrices shared by the list-experiment estimators.
+
+Every check collects all problems found and raises one :class:`~segment.exceptions.InputError`
+naming the column, the 1-based row and the bad value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import InputError, Problem
+
+#: At most this many bad rows are listed per column and kind of problem; the rest are counted.
+_MAX_ROWS_LISTED = 20
+_SOURCE = "data"
+
+
+# --------------------------------------------------------------------------------------------
+# input validation
+# --------------------------------------------------------------------------------------------
+
+
+def _rows_problems(where: str, bad: np.ndarray, values: np.ndarray, message: str) -> list[Problem]:
+    """One Problem per bad row (1-based), the first ``_MAX_ROWS_LISTED`` of them, then a count."""
+    idx = np.flatnonzero(bad)
+    out = []
+    for i in idx[:_MAX_ROWS_LISTED]:
+        v = values[i]
+        v = v.item() if hasattr(v, "item") else v
+        out.append(Problem(_SOURCE, where, message, row=int(i) + 1, value=v))
+    if idx.size > _MAX_ROWS_LISTED:
+        out.append(
+            Problem(_SOURCE, where, f"... and {idx.size - _MAX_ROWS_LISTED} more rows: {message}")
+        )
+    return out
+
+
+def _as_1d(x, name: str, problems: list[Problem]) -> np.ndarray | None:
+    if isinstance(x, (pd.Series, pd.Index)):
+        x = x.to_numpy()
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        problems.append(
+            Problem(_SOURCE, name, f"expected a one-dimensional array, got shape {arr.shape}")
+        )
+        return None
+    return arr
+
+
+def _numeric(arr: np.ndarray, name: str, problems: list[Problem]) -> np.ndarray | None:
+    """Float copy of ``arr``; every non-numeric entry is reported."""
+    if arr.dtype == bool:
+        return arr.astype(float)
+    if np.issubdtype(arr.dtype, np.number):
+        return arr.astype(float)
+    out = np.empty(arr.shape, dtype=float)
+    bad = np.zeros(arr.shape, dtype=bool)
+    for i, v in enumerate(arr):  # only reached for object/string input, not on the fast path
+        if v is None:
+            out[i] = np.nan
+            continue
+        try:
+            out[i] = float(v)
+        except (TypeError, ValueError):
+            bad[i] = True
+            out[i] = np.nan
+    if bad.any():
+        problems.extend(_rows_problems(name, bad, arr, "not a number"))
+        return None
+    return out
+
+
+def _check_list_data(y, treat, J, weights, *, what: str):
+    """Validate a standard-design list experiment; raise InputError listing every problem.
+
+    Returns ``(y, t, J, w)`` as float arrays (``t`` boolean, ``w`` None when no weights).
+    """
+    problems: list[Problem] = []
+    y_arr = _as_1d(y, "y", problems)
+    t_arr = _as_1d(treat, "treat", problems)
+    w_arr = None if weights is None else _as_1d(weights, "weights", problems)
+    if problems:
+        raise InputError(what, problems)
+    n = y_arr.size
+    for name, arr in (("treat", t_arr), ("weights", w_arr)):
+        if arr is not None and arr.size != n:
+            problems.append(
+                Problem(
+                    _SOURCE,
+                    name,
+                    f"has {arr.size} values but y has {n}; expected one per respondent",
+                )
+            )
+    if problems:
+        raise InputError(what, problems)
+
+    yf = _numeric(y_arr, "y", problems)
+    # treat: booleans, 0/1 numbers or the strings TRUE/FALSE
+    if t_arr.dtype == bool:
+        tf = t_arr.astype(float)
+    elif np.issubdtype(t_arr.dtype, np.number):
+        tf = t_arr.astype(float)
+    else:
+        mapping = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0}
+        tf = np.array([mapping.get(str(v).strip().lower(), np.nan) for v in t_arr])
+    bad_t = ~np.isin(tf, (0.0, 1.0))
+    if bad_t.any():
+        problems.extend(
+            _rows_problems(
+                "treat", bad_t, t_arr, "expected a binary treatment indicator: 0/1 or False/True"
+            )
+        )
+    wf = None
+    if w_arr is not None:
+        wf = _numeric(w_arr, "weights", problems)
+        if wf is not None:
+            miss = ~np.isfinite(wf)
+            if miss.any():
+                problems.extend(
+                    _rows_problems(
+                        "weights",
+                        miss,
+                        w_arr,
+                        "missing or infinite weight; expected a finite number >= 0",
+                    )
+                )
+            neg = np.isfinite(wf) & (wf < 0)
+            if neg.any():
+                problems.extend(
+                    _rows_problems("weights", neg, w_arr, "negative weight; expected a number >= 0")
+                )
+    if J is not None:
+        if isinstance(J, bool) or not isinstance(J, (int, np.integer)) or J < 1:
+            problems.append(
+                Problem(
+                    _SOURCE, "J", "expected a positive integer number of control items", value=J
+                )
+            )
+            J = None
+    if yf is not None:
+        miss = ~np.isfinite(yf)
+        if miss.any():
+            problems.extend(
+                _rows_problems(
+                    "y",
+                    miss,
+                    y_arr,
+                    "missing item count; expected an integer count (drop incomplete rows first)",
+                )
+            )
+        fin = np.isfinite(yf)
+        nonint = fin & (yf != np.round(yf))
+        if nonint.any():
+            problems.extend(
+                _rows_problems("y", nonint, y_arr, "expected a whole-number item count")
+            )
+        neg = fin & (yf < 0)
+        if neg.any():
+            problems.extend(
+                _rows_problems("y", neg, y_arr, "negative item count; expected 0 or more")
+            )
+        if J is not None:  # rows with a bad treat value are reported under treat only
+            over_c = fin & (tf == 0) & (yf > J)
+            if over_c.any():
+                problems.extend(
+                    _rows_problems(
+                        "y",
+                        over_c,
+                        y_arr,
+                        f"control respondent's count exceeds J = {J}; expected 0..{J}",
+                    )
+                )
+            over_t = fin & (tf == 1) & (yf > J + 1)
+            if over_t.any():
+                problems.extend(
+                    _rows_problems(
+                        "y",
+                        over_t,
+                        y_arr,
+                        f"treated respondent's count exceeds J + 1 = {J + 1}; expected 0..{J + 1}",
+                    )
+                )
+    if not bad_t.any():
+        pos = np.ones(n, bool) if wf is None else np.nan_to_num(wf) > 0
+        for arm, label in ((1.0, "treated (treat = 1)"), (0.0, "control (treat = 0)")):
+            if not np.any((tf == arm) & pos):
+                problems.append(
+                    Problem(
+                        _SOURCE,
+                        "treat",
+                        f"no {label} respondents{'' if wf is None else ' with positive weight'}; both arms need respondents",
+                    )
+                )
+    if problems:
+        raise InputError(what, problems)
+    t = tf == 1.0
+    if J is None:
+        J = int(max(yf[~t].max(), yf[t].max() - 1, 1))
+    return yf, t, int(J), wf
+
+
+def _design(X, n: int | None, intercept: bool, what: str, names: list[str] | None = None):
+    """Design matrix (float64, C-order) and column names; missing or constant columns are errors."""
+    problems: list[Problem] = []
+    if X is None:
+        cols: list[str] = []
+        M = np.empty((n or 0, 0))
+    elif isinstance(X, pd.DataFrame):
+        cols = [str(c) for c in X.columns]
+        M = X.to_numpy(dtype=float)
+    else:
+        M = np.asarray(X, dtype=float)
+        if M.ndim == 1:
+            M = M[:, None]
+        if M.ndim != 2:
+            raise InputError(
+                what,
+                [Problem(_SOURCE, "X", f"expected a 2-D covariate matrix, got shape {M.shape}")],
+            )
+        cols = [f"x{j + 1}" for j in range(M.shape[1])]
+    if n is not None and M.shape[0] != n:
+        raise InputError(
+            what,
+            [
+                Problem(
+                    _SOURCE,
+                    "X",
+                    f"has {M.shape[0]} rows but y has {n}; expected one per respondent",
+                )
+            ],
+        )
+    for j, c in enumerate(cols):
+        bad = ~np.isfinite(M[:, j])
+        if bad.any():
+            problems.extend(
+                _rows_problems(
+                    f"X[{c}]",
+                    bad,
+                    M[:, j],
+                    "missing or infinite covariate; expected a finite number",
+                )
+            )
+    if intercept:
+        if M.shape[0] > 0:
+            with np.errstate(invalid="ignore"):
+                lo = (
+                    np.nanmin(np.where(np.isfinite(M), M, np.nan), axis=0)
+                    if M.shape[1]
+                    else np.array([])
+                )
+                hi = (
+                    np.nanmax(np.where(np.isfinite(M), M, np.nan), axis=0)
+                    if M.shape[1]
+                    else np.array([])
+                )
+            for j in np.flatnonzero(lo == hi):
+                problems.append(
+                    Problem(
+                        _SOURCE,
+                        f"X[{cols[j]}]",
+                        "constant column; an intercept is already added (pass intercept=False to supply your own)",
+                    )
+                )
+        M = np.column_stack([np.ones(M.shape[0]), M])
+        cols = ["(Intercept)", *cols]
+    if problems:
+        raise InputError(what, problems)
+    return np.ascontiguousarray(M), cols
+
+
+def _zcrit(level: float) -> float:
+    if not 0 < level < 1:
+        raise InputError(
+            "level",
+            [
+                Problem(
+                    _SOURCE,
+                    "level",
+                    "expected a confidence level strictly between 0 and 1",
+                    value=level,
+                )
+            ],
+        )
+    return float(stats.norm.ppf(0.5 + level / 2))

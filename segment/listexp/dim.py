@@ -1,0 +1,272 @@
+"""Difference-in-means estimator of the sensitive item's prevalence (Blair & Imai 2012, Section 2.2)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import InputError, Problem
+from ._validate import _SOURCE, _as_1d, _check_list_data, _rows_problems, _zcrit
+
+__all__ = ["DiMResult", "difference_in_means"]
+
+_DIM_COLUMNS = [
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n_treat",
+    "n_control",
+    "mean_treat",
+    "mean_control",
+]
+
+
+def _arm_mean_var(y: np.ndarray, w: np.ndarray | None) -> tuple[float, float, int]:
+    """Mean and variance of the mean of one arm.
+
+    Unweighted: ``mean(y)`` and ``s^2 / n`` (``ddof = 1``). Weighted: the Hajek mean
+    ``sum(w y) / sum(w)`` and its Taylor-linearisation variance
+    ``n / (n - 1) * sum(w^2 (y - ybar_w)^2) / sum(w)^2`` (with ``n`` the number of positive
+    weights), which reduces to ``s^2 / n`` when every weight is equal.
+    """
+    if w is None:
+        n = y.size
+        m = float(y.mean())
+        v = float(y.var(ddof=1)) / n if n > 1 else np.nan
+        return m, v, n
+    pos = w > 0
+    n = int(pos.sum())
+    sw = w.sum()
+    m = float(np.dot(w, y) / sw)
+    r = y - m
+    v = float(n / (n - 1) * np.dot(w * w, r * r) / sw**2) if n > 1 else np.nan
+    return m, v, n
+
+
+def _dim_row(y, t, w) -> dict:
+    wt = None if w is None else w[t]
+    wc = None if w is None else w[~t]
+    mt, vt, nt = _arm_mean_var(y[t], wt)
+    mc, vc, nc = _arm_mean_var(y[~t], wc)
+    return {
+        "estimate": mt - mc,
+        "se": math.sqrt(vt + vc),
+        "n_treat": nt,
+        "n_control": nc,
+        "mean_treat": mt,
+        "mean_control": mc,
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class DiMResult:
+    """Difference-in-means estimate of the sensitive item's prevalence.
+
+    Attributes
+    ----------
+    estimate, se, ci_low, ci_high : float
+        Prevalence estimate, its standard error and the ``level`` normal confidence interval
+        (whole sample).
+    n_treat, n_control : int
+        Respondents in each arm (with positive weight, when weighted).
+    mean_treat, mean_control : float
+        (Weighted) mean item count in each arm.
+    J : int
+        Number of control items.
+    level : float
+        Confidence level of the intervals.
+    weighted : bool
+        Whether survey weights were used.
+    groups : DataFrame or None
+        With ``by=``: one row per group, index ``group``, columns ``estimate, se, ci_low,
+        ci_high, n_treat, n_control, mean_treat, mean_control``.
+    differences : DataFrame or None
+        With ``by=``: one row per pair of groups, columns ``group_a, group_b, difference`` (a
+        minus b)``, se, z, p_value`` (two-sided z-test; groups are independent samples).
+    """
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    n_treat: int
+    n_control: int
+    mean_treat: float
+    mean_control: float
+    J: int
+    level: float = 0.95
+    weighted: bool = False
+    groups: pd.DataFrame | None = field(default=None, repr=False)
+    differences: pd.DataFrame | None = field(default=None, repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Estimates as a DataFrame: the row ``"overall"`` then one row per group (if ``by=``)."""
+        overall = pd.DataFrame(
+            [{c: getattr(self, c) for c in _DIM_COLUMNS}], index=pd.Index(["overall"], name="group")
+        )
+        if self.groups is None:
+            return overall
+        g = self.groups.copy()
+        g.index = g.index.astype(object)
+        return pd.concat([overall, g])
+
+    def summary(self) -> str:
+        """Readable text table of the estimates and, with ``by=``, the group differences."""
+        pct = f"{self.level:.0%}"
+        frame = self.to_frame()
+        lines = [
+            "Difference-in-means estimate of sensitive-item prevalence",
+            f"J = {self.J} control items; {'weighted (linearised SE)' if self.weighted else 'Neyman SE'}; {pct} normal CI",
+            "",
+            f"{'group':<16}{'estimate':>10}{'SE':>9}{'CI low':>9}{'CI high':>9}"
+            f"{'n treat':>9}{'n ctrl':>8}{'mean T':>9}{'mean C':>9}",
+        ]
+        for name, r in frame.iterrows():
+            lines.append(
+                f"{str(name)[:15]:<16}{r.estimate:>10.4f}{r.se:>9.4f}{r.ci_low:>9.4f}{r.ci_high:>9.4f}"
+                f"{int(r.n_treat):>9d}{int(r.n_control):>8d}{r.mean_treat:>9.3f}{r.mean_control:>9.3f}"
+            )
+        if self.differences is not None and len(self.differences):
+            lines += [
+                "",
+                "Differences between groups (z-test)",
+                f"{'group a':<16}{'group b':<16}{'diff':>9}{'SE':>9}{'z':>8}{'p':>9}",
+            ]
+            for _, r in self.differences.iterrows():
+                lines.append(
+                    f"{str(r.group_a)[:15]:<16}{str(r.group_b)[:15]:<16}{r.difference:>9.4f}{r.se:>9.4f}{r.z:>8.2f}{r.p_value:>9.4f}"
+                )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def difference_in_means(
+    y, treat, *, J: int | None = None, weights=None, by=None, level: float = 0.95
+) -> DiMResult:
+    r"""Difference-in-means estimator of the sensitive item's prevalence.
+
+    .. math::
+
+        \hat\tau = \bar Y_{T=1} - \bar Y_{T=0}, \qquad
+        \widehat{\mathrm{SE}} = \sqrt{s_1^2 / n_1 + s_0^2 / n_0}
+
+    (Neyman standard error with sample variances, ``ddof = 1``). Under no design effect and no
+    liars, :math:`\hat\tau` is unbiased for the proportion holding the sensitive trait (Blair &
+    Imai 2012, Section 2.2; Imai 2011, eq. 1). The interval is :math:`\hat\tau \pm z\,\mathrm{SE}`.
+
+    With survey ``weights`` each arm mean is the weighted (Hajek) mean
+    :math:`\bar Y_w = \sum w_i Y_i / \sum w_i` and its variance is estimated by Taylor
+    linearisation, :math:`\frac{n}{n-1} \sum w_i^2 (Y_i - \bar Y_w)^2 / (\sum w_i)^2`, treating
+    respondents as independent draws (no strata or clusters). With equal weights this is exactly
+    :math:`s^2/n`, so unit weights reproduce the unweighted Neyman SE.
+
+    Parameters
+    ----------
+    y : array-like of int
+        Item counts, ``0..J`` for control and ``0..J+1`` for treated respondents.
+    treat : array-like
+        Treatment indicator (0/1 or bool): 1 = the list included the sensitive item.
+    J : int, optional
+        Number of control items; inferred from the data when omitted.
+    weights : array-like, optional
+        Non-negative survey weights.
+    by : array-like, optional
+        Grouping labels: one estimate per group plus all pairwise differences between groups
+        (difference, SE :math:`\sqrt{SE_a^2 + SE_b^2}`, z and two-sided p-value).
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    DiMResult
+
+    Raises
+    ------
+    InputError
+        Listing every bad value (column, 1-based row, value, expected).
+    """
+    what = "difference_in_means: invalid input"
+    yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
+    z = _zcrit(level)
+    row = _dim_row(yf, t, w)
+    groups = diffs = None
+    if by is not None:
+        problems: list[Problem] = []
+        b = _as_1d(by, "by", problems)
+        if b is not None and b.size != yf.size:
+            problems.append(
+                Problem(
+                    _SOURCE,
+                    "by",
+                    f"has {b.size} values but y has {yf.size}; expected one per respondent",
+                )
+            )
+        if b is not None and not problems:
+            miss = pd.isna(b)
+            if miss.any():
+                problems.extend(_rows_problems("by", miss, b, "missing group label"))
+        if problems:
+            raise InputError(what, problems)
+        labels, codes = np.unique(b, return_inverse=True)
+        pos = np.ones(yf.size, bool) if w is None else w > 0
+        counts_t = np.bincount(codes[t & pos], minlength=labels.size)
+        counts_c = np.bincount(codes[~t & pos], minlength=labels.size)
+        for k, lab in enumerate(labels):
+            for cnt, arm in ((counts_t[k], "treated"), (counts_c[k], "control")):
+                if cnt < 2:
+                    problems.append(
+                        Problem(
+                            _SOURCE,
+                            "by",
+                            f"group {lab!r} has {cnt} {arm} respondents; expected at least 2 in each arm",
+                            value=lab,
+                        )
+                    )
+        if problems:
+            raise InputError(what, problems)
+        rows = []
+        for k in range(labels.size):
+            m = codes == k
+            rows.append(_dim_row(yf[m], t[m], None if w is None else w[m]))
+        groups = pd.DataFrame(rows, index=pd.Index(labels, name="group"))
+        groups["ci_low"] = groups["estimate"] - z * groups["se"]
+        groups["ci_high"] = groups["estimate"] + z * groups["se"]
+        groups = groups[_DIM_COLUMNS]
+        ia, ib = np.triu_indices(labels.size, k=1)
+        est = groups["estimate"].to_numpy()
+        se = groups["se"].to_numpy()
+        d = est[ia] - est[ib]
+        dse = np.sqrt(se[ia] ** 2 + se[ib] ** 2)
+        zz = d / dse
+        diffs = pd.DataFrame(
+            {
+                "group_a": labels[ia],
+                "group_b": labels[ib],
+                "difference": d,
+                "se": dse,
+                "z": zz,
+                "p_value": 2 * stats.norm.sf(np.abs(zz)),
+            }
+        )
+    return DiMResult(
+        estimate=row["estimate"],
+        se=row["se"],
+        ci_low=row["estimate"] - z * row["se"],
+        ci_high=row["estimate"] + z * row["se"],
+        n_treat=row["n_treat"],
+        n_control=row["n_control"],
+        mean_treat=row["mean_treat"],
+        mean_control=row["mean_control"],
+        J=J,
+        level=level,
+        weighted=w is not None,
+        groups=groups,
+        differences=diffs,
+    )
