@@ -115,3 +115,72 @@ def test_bad_input_exits_2_naming_the_problem(shared_data, capsys, args, message
     code, _, err = run_cli(argv, capsys)
     assert code == 2
     assert message in err
+
+
+@pytest.mark.parametrize(("method", "prevalence"), [("lm", 0.071), ("nls", 0.088), ("ml", 0.155)])
+def test_every_method_from_the_command_line(shared_data, capsys, method, prevalence):
+    path = shared_data / "listexp" / "race.csv"
+    code, out, _ = run_cli(
+        [
+            "listexp",
+            path,
+            "--J",
+            "3",
+            "--method",
+            method,
+            "--covariates",
+            "south,age,male,college",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["model"]["prevalence"] == pytest.approx(prevalence, abs=0.002)
+    assert "south" in doc["model"]["summary"]
+
+
+def test_ml_with_the_segment_as_a_covariate(tmp_path, capsys, bundled_survey):
+    data, codebook, _ = bundled_survey
+    model = tmp_path / "m.json"
+    assert (
+        run_cli(
+            ["fit", data, "--codebook", codebook, "--k", "3", "--n-init", "2", "-o", model], capsys
+        )[0]
+        == 0
+    )
+    code, out, _ = run_cli(
+        [
+            "listexp",
+            bundled_path("data", "kz2022_listexp.csv"),
+            "--J",
+            "4",
+            "--method",
+            "ml",
+            "--segments",
+            model,
+            "--bootstrap",
+            "20",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert len(doc["model"]["covariates"]) == 2 and all(
+        c.startswith("P(") for c in doc["model"]["covariates"]
+    )
+
+
+def test_power_command(capsys):
+    code, out, _ = run_cli(
+        ["listexp-power", "--J", "4", "--n", "400", "--prevalence", "0.56"], capsys
+    )
+    assert code == 0 and "+/- 20.8 points" in out  # about the memo's +/- 20 points at N = 400
+    code, out, _ = run_cli(
+        ["listexp-power", "--J", "4", "--half-width", "0.1", "--deff", "1.3"], capsys
+    )
+    assert code == 0 and "N = " in out
+    assert run_cli(["listexp-power", "--J", "4"], capsys)[0] == 2

@@ -82,7 +82,7 @@ def _table1_rows(result, by_name: str | None, min_cell: int) -> list[dict]:
 )
 @click.option(
     "--method",
-    type=click.Choice(["dim", "ml"]),
+    type=click.Choice(["dim", "lm", "nls", "ml"]),
     default="dim",
     show_default=True,
     help="Difference in means, or Imai (2011) maximum likelihood with covariates.",
@@ -209,22 +209,33 @@ def listexp(
         "p_value": test.p_value,
         "method": "Blair & Imai (2012), Bonferroni-corrected",
     }
-    if method == "ml":
+    if method != "dim":
+        from ..listexp import ict_lm, ict_nls
+
         names = [c.strip() for c in (covariates or "").split(",") if c.strip()]
-        X = (
-            np.column_stack(
-                [_numeric(_column(frame, c, file, "--covariates"), file) for c in names]
-            )
-            if names
-            else np.empty((len(y), 0))
-        )
-        ml = ict_ml(y, t, X, J, weights=w) if names else ict_ml(y, t, None, J, weights=w)
-        prev = predict_prevalence(ml, X if names else None)
-        payload["ml"] = {
-            "summary": ml.summary(),
+        columns = [_numeric(_column(frame, c, file, "--covariates"), file) for c in names]
+        labels = list(names)
+        if model_path is not None and method == "ml":
+            # the segment as a covariate: posterior probabilities of every segment but the first
+            from ..modelfile import load_model
+
+            seg_model = load_model(model_path)
+            proba = seg_model.predict_proba(frame)
+            for k in range(1, proba.shape[1]):
+                columns.append(np.nan_to_num(proba[:, k], nan=0.0))
+                labels.append(f"P({seg_model.names[k]})")
+        X = pd.DataFrame(dict(zip(labels, columns, strict=True))) if columns else None
+        fitter = {"lm": ict_lm, "nls": ict_nls, "ml": ict_ml}[method]
+        result = fitter(y, t, X, J, weights=w)
+        prev = predict_prevalence(result, X)
+        payload["model"] = {
+            "method": method,
+            "covariates": labels,
+            "summary": result.summary(),
             "prevalence": prev.estimate,
             "ci": [prev.ci_low, prev.ci_high],
         }
+        payload["ml"] = payload["model"]  # kept for scripts written against earlier output
     if model_path is not None:
         from ..modelfile import load_model
         from ..segment_support import support_by_segment
@@ -279,8 +290,15 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
             lines.append(
                 f"{d['variable']}: {d['group_a']} minus {d['group_b']} = {_pct(d['difference'])} points (p = {d['p_value']:.3f})."
             )
-        if "ml" in payload:
-            lines += ["", "```", payload["ml"]["summary"], "```"]
+        if "model" in payload:
+            m = payload["model"]
+            lines += [
+                "",
+                "```",
+                m["summary"],
+                "```",
+                f"Average predicted prevalence: {_pct(m['prevalence'])}% (95% CI {_pct(m['ci'][0])} to {_pct(m['ci'][1])}).",
+            ]
         if "segments" in payload:
             lines += [
                 "",
@@ -322,8 +340,12 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
         out.print(
             f"{d['variable']}: {d['group_a']} minus {d['group_b']} = {_pct(d['difference'])} points (p = {d['p_value']:.3f})"
         )
-    if "ml" in payload:
-        out.print(payload["ml"]["summary"], markup=False)
+    if "model" in payload:
+        out.print(payload["model"]["summary"], markup=False)
+        m = payload["model"]
+        out.print(
+            f"Average predicted prevalence: {_pct(m['prevalence'])}% (95% CI {_pct(m['ci'][0])} to {_pct(m['ci'][1])})"
+        )
     if "segments" in payload:
         seg = Table(title="Support by segment")
         for col in ("segment", "share", "support", "95% CI"):
@@ -340,3 +362,57 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
                 )
         out.print(seg)
         out.print(f"Method: {payload['segments']['method']}.", style="dim")
+
+
+@cli.command("listexp-power")
+@click.option(
+    "--J", "J", type=click.IntRange(min=1), required=True, help="Number of control items."
+)
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(min=4),
+    help="Planned respondents (gives the interval half-width).",
+)
+@click.option(
+    "--half-width",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Target 95% half-width (gives the N needed).",
+)
+@click.option(
+    "--prevalence",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Expected support for the sensitive item.",
+)
+@click.option(
+    "--deff",
+    type=click.FloatRange(min=1),
+    default=1.0,
+    show_default=True,
+    help="Design effect of weights or clustering (e.g. an Almaty/Astana oversample).",
+)
+@click.option(
+    "--control-var",
+    type=click.FloatRange(min=0),
+    help="Variance of the control count (default: J * 0.25).",
+)
+def listexp_power(J, n, half_width, prevalence, deff, control_var):
+    """Plan a list experiment: interval width for N, or N for a width (difference in means)."""
+    from ..listexp import power_list_experiment, sample_size_list_experiment
+
+    if (n is None) == (half_width is None):
+        raise click.UsageError("give exactly one of --n and --half-width")
+    if n is not None:
+        r = power_list_experiment(n, J, prevalence=prevalence, deff=deff, control_var=control_var)
+        out.print(
+            f"N = {n:,} (J = {J}, support {prevalence:.0%}, design effect {deff:g}): SE {r.se:.3f}, 95% CI +/- {100 * r.half_width:.1f} points."
+        )
+    else:
+        r = sample_size_list_experiment(
+            half_width, J, prevalence=prevalence, deff=deff, control_var=control_var
+        )
+        out.print(
+            f"For a 95% CI of +/- {100 * half_width:.1f} points (J = {J}, support {prevalence:.0%}, design effect {deff:g}): N = {int(r.n):,} respondents ({int(r.n_treat):,} per arm)."
+        )
