@@ -111,6 +111,7 @@ class Item:
     bands: tuple[tuple[float, float, str], ...] = ()
     scale: str | None = None
     note: str | None = None
+    say: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_categorical(self) -> bool:
@@ -534,6 +535,7 @@ def _build_item(
         bands=bands,
         scale=scale_name,
         note=raw.get("note"),
+        say=dict(raw.get("say") or {}),
     )
     return item, problems
 
@@ -598,6 +600,8 @@ def _item_to_yaml(it: Item, scales: Mapping[str, Mapping[str, Any]]) -> dict[str
         scale_fields = _item_yaml_fields(_unchecked_item(scales.get(it.scale, {})))
         fields = {k: v for k, v in fields.items() if scale_fields.get(k) != v}
     out.update(fields)
+    if it.say:
+        out["say"] = dict(it.say)
     if it.note is not None:
         out["note"] = it.note
     return out

@@ -217,6 +217,36 @@ def _sides(profiles: SegmentProfiles, codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame({"low": low, "high": high}).fillna(0.0)
 
 
+#: How a level word prefixes an item's own "more" (high) or "less" (low) phrase.
+SAY_PREFIX = {
+    "extremely_high": ("Very strongly ", "high"),
+    "very_high": ("Strongly ", "high"),
+    "high": ("", "high"),
+    "lean_high": ("On balance ", "high"),
+    "lean_low": ("On balance ", "low"),
+    "low": ("", "low"),
+    "very_low": ("Strongly ", "low"),
+}
+
+
+def say_text(it: Item, level: str) -> str:
+    """Bullet text from an item's own wording (codebook ``say``), else the generic words."""
+    if it.say.get(level):
+        text = it.say[level]
+    elif level == "unsure":
+        text = f"Unsure about {_item_label(it)}"
+    elif level == "divided":
+        text = f"Divided on {_item_label(it)}"
+    elif level == "balanced":
+        text = f"Middle of the road on {_item_label(it)}"
+    elif level in SAY_PREFIX and it.say.get(SAY_PREFIX[level][1]):
+        prefix, end = SAY_PREFIX[level]
+        text = prefix + it.say[end]
+    else:
+        text = _templates(it.measures)[level].format(x=_item_label(it))
+    return text[:1].upper() + text[1:]
+
+
 def _item_label(it: Item) -> str:
     return it.short or it.text()
 
@@ -263,8 +293,10 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             domain_items.append((it, row))
             if level in ("unsure", "divided"):
                 uncertain.add(it.column)
-            if level in ("unsure", "divided"):
+            if level in ("unsure", "divided") and not it.say.get(level):
                 key = (level, "")
+            elif it.say:
+                key = (level, f"say:{it.column}")  # its own wording: never merged
             else:
                 key = (level, it.measures or "")
             groups.setdefault(key, []).append((item, numbers))
@@ -289,7 +321,9 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             )
         for (level, measures), members in groups.items():
             names = [_item_label(codebook[i]) for i, _ in members]
-            if level == "unsure":
+            if measures.startswith("say:"):
+                text = say_text(codebook[members[0][0]], level)
+            elif level == "unsure":
                 text = f"Unsure about {_join(names)}"
             elif level == "divided":
                 text = f"Divided on {_join(names)}"

@@ -256,3 +256,32 @@ def test_cards_on_real_data_without_a_matching_typology_use_taglines(shared_data
     assert "Bush as" in text and "Gore as" in text
 
     assert "reference segment" not in text  # no shared items: no reference is mentioned
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        ("high", "Nostalgic for Soviet times"),  # the item's own "more" phrase
+        ("very_high", "Strongly nostalgic for Soviet times"),  # generic prefix
+        ("lean_high", "Somewhat nostalgic for Soviet times"),  # explicit override
+        ("low", "Not nostalgic for Soviet times"),
+        ("unsure", "Unsure about Soviet times"),
+    ],
+)
+def test_item_wording_from_the_codebook(level, expected):
+    from segment.profile_text import say_text
+
+    item = Typology.load("kz2020").instrument["opt_soviet_nostalgia"]
+    assert say_text(item, level) == expected
+
+
+def test_illiberal_loyalists_card_uses_the_seeds_words(fitted):
+    _, cb, profiles, _, names = fitted
+    texts = [b.text for b in attitude_bullets(segment_named(names, "Illiberal Loyalists"), profiles, cb)]
+    for bullet in (
+        "Think democracy in Kazakhstan is working",
+        "Balance protection of human rights with maintenance of public order",
+        "Unsure if foreign funding is good",
+        "Nostalgic for Soviet times",
+    ):
+        assert bullet in texts  # verbatim seed 004 bullets
