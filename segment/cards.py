@@ -1,0 +1,43 @@
+"""Profile cards as data: bullets with the numbers behind them, one card per segment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Bullet", "ProfileCard"]
+
+
+@dataclass(frozen=True)
+class Bullet:
+    """One printed line of a profile card, with the statistics behind it."""
+
+    domain: str
+    text: str
+    items: tuple[str, ...]
+    level: str
+    numbers: dict = field(default_factory=dict)
+
+    def explain(self) -> str:
+        parts = []
+        for key, value in self.numbers.items():
+            parts.append(f"{key} {value:.0%}" if isinstance(value, float) else f"{key} {value}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class ProfileCard:
+    segment: int
+    name: str
+    tagline: str
+    share: float
+    ci_low: float
+    ci_high: float
+    bullets: tuple[Bullet, ...]
+    suppressed: bool = False
+    match: dict = field(default_factory=dict)
+
+    def by_domain(self) -> dict[str, list[Bullet]]:
+        out: dict[str, list[Bullet]] = {}
+        for b in self.bullets:
+            out.setdefault(b.domain, []).append(b)
+        return out
