@@ -109,7 +109,7 @@ def select_n_components(
         models[k] = model
         if progress:
             progress(f"k={k} fitted")
-        answered = np.isin(np.arange(n), np.flatnonzero(~np.isnan(Xa).all(axis=1)))
+        answered = ~np.isnan(Xa).all(axis=1)
         labels = model.labels_
         counts = np.bincount(labels[answered], minlength=k)
         aris, agreements = [], []

@@ -72,15 +72,26 @@ def as_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
-def _check_ids(series: pd.Series, file: str, col: str) -> list[Problem]:
-    problems = []
-    blank = _blank(series)
-    for r in np.flatnonzero(blank):
-        problems.append(
-            Problem(
-                file, col, "respondent id is blank; every row needs a unique id", row=int(r) + 1
-            )
+def _at_rows(file: str, col: str, mask: np.ndarray, message: str, values=None) -> list[Problem]:
+    """One :class:`Problem` per row where ``mask`` holds (1-based rows), with that row's value."""
+    return [
+        Problem(
+            file, col, message, row=int(r) + 1, value=None if values is None else _shown(values[r])
         )
+        for r in np.flatnonzero(mask)
+    ]
+
+
+def _shown(value):
+    """A cell value as a message shows it: plain numbers, text as it was written."""
+    if isinstance(value, (float, np.floating)):
+        return plain_number(value) if np.isfinite(value) else float(value)
+    return value
+
+
+def _check_ids(series: pd.Series, file: str, col: str) -> list[Problem]:
+    blank = _blank(series)
+    problems = _at_rows(file, col, blank, "respondent id is blank; every row needs a unique id")
     key = series.astype("string").str.strip()
     dup = key.duplicated(keep="first").to_numpy() & ~blank
     first_row = {}
@@ -102,35 +113,16 @@ def _check_ids(series: pd.Series, file: str, col: str) -> list[Problem]:
 
 def _check_weights(series: pd.Series, file: str, col: str) -> list[Problem]:
     values, bad = as_float(series)
-    problems = []
-    for r in np.flatnonzero(bad):
-        problems.append(
-            Problem(
-                file,
-                col,
-                "weight is not a number; expected a positive number",
-                row=int(r) + 1,
-                value=series.iloc[r],
-            )
-        )
-    missing = np.isnan(values) & ~bad
-    for r in np.flatnonzero(missing):
-        problems.append(
-            Problem(file, col, "weight is blank; expected a positive number", row=int(r) + 1)
-        )
+    raw = series.to_numpy(dtype=object)
     with np.errstate(invalid="ignore"):
         nonpos = ~np.isnan(values) & ((values <= 0) | ~np.isfinite(values))
-    for r in np.flatnonzero(nonpos):
-        problems.append(
-            Problem(
-                file,
-                col,
-                "expected a positive, finite weight",
-                row=int(r) + 1,
-                value=plain_number(values[r]) if np.isfinite(values[r]) else values[r],
-            )
+    return (
+        _at_rows(file, col, bad, "weight is not a number; expected a positive number", raw)
+        + _at_rows(
+            file, col, np.isnan(values) & ~bad, "weight is blank; expected a positive number"
         )
-    return problems
+        + _at_rows(file, col, nonpos, "expected a positive, finite weight", values)
+    )
 
 
 def describe_codes(it: Item) -> str:
@@ -152,57 +144,24 @@ def describe_codes(it: Item) -> str:
 
 def _check_item(series: pd.Series, it: Item, file: str) -> list[Problem]:
     values, bad = as_float(series)
-    problems = []
+    raw = series.to_numpy(dtype=object)
     if it.is_categorical:
         expected = describe_codes(it)
-        for r in np.flatnonzero(bad):
-            problems.append(
-                Problem(
-                    file,
-                    it.column,
-                    f"not a number; expected {expected}",
-                    row=int(r) + 1,
-                    value=series.iloc[r],
-                )
-            )
-        ok = np.isnan(values) | np.isin(values, it.valid_codes)
-        for r in np.flatnonzero(~ok):
-            problems.append(
-                Problem(
-                    file,
-                    it.column,
-                    f"code not in the codebook; expected {expected}",
-                    row=int(r) + 1,
-                    value=plain_number(values[r]),
-                )
-            )
-    elif it.type == "numeric":
+        invalid = ~np.isnan(values) & ~np.isin(values, it.valid_codes)
+        return _at_rows(file, it.column, bad, f"not a number; expected {expected}", raw) + _at_rows(
+            file, it.column, invalid, f"code not in the codebook; expected {expected}", values
+        )
+    if it.type == "numeric":
         lo = -np.inf if it.min is None else it.min
         hi = np.inf if it.max is None else it.max
-        expected = f"a number in [{plain_number(lo) if np.isfinite(lo) else '-inf'}, {plain_number(hi) if np.isfinite(hi) else 'inf'}]"
+        bounds = f"[{plain_number(lo) if np.isfinite(lo) else '-inf'}, {plain_number(hi) if np.isfinite(hi) else 'inf'}]"
+        expected = f"a number in {bounds}"
         if it.missing:
             expected += f", a missing code {[plain_number(c) for c in it.missing]},"
         expected += " or blank"
-        for r in np.flatnonzero(bad):
-            problems.append(
-                Problem(
-                    file,
-                    it.column,
-                    f"not a number; expected {expected}",
-                    row=int(r) + 1,
-                    value=series.iloc[r],
-                )
-            )
         with np.errstate(invalid="ignore"):
             out = ~np.isnan(values) & ((values < lo) | (values > hi)) & ~np.isin(values, it.missing)
-        for r in np.flatnonzero(out):
-            problems.append(
-                Problem(
-                    file,
-                    it.column,
-                    f"out of range; expected {expected}",
-                    row=int(r) + 1,
-                    value=plain_number(values[r]),
-                )
-            )
-    return problems
+        return _at_rows(file, it.column, bad, f"not a number; expected {expected}", raw) + _at_rows(
+            file, it.column, out, f"out of range; expected {expected}", values
+        )
+    return []

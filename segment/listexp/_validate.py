@@ -284,3 +284,20 @@ def _zcrit(level: float) -> float:
             ],
         )
     return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def coef_table(params: np.ndarray, se: np.ndarray, index: pd.Index, level: float) -> pd.DataFrame:
+    """Wald table: ``coef, se, z, p_value, ci_low, ci_high`` (normal reference distribution)."""
+    z = _zcrit(level)
+    zz = params / se
+    return pd.DataFrame(
+        {
+            "coef": params,
+            "se": se,
+            "z": zz,
+            "p_value": 2 * stats.norm.sf(np.abs(zz)),
+            "ci_low": params - z * se,
+            "ci_high": params + z * se,
+        },
+        index=index,
+    )

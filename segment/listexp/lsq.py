@@ -29,11 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from ..exceptions import InputError, Problem
 from ._ml_model import _binom_newton
-from ._validate import _SOURCE, _check_list_data, _design, _zcrit
+from ._validate import _SOURCE, _check_list_data, _design, coef_table
 
 __all__ = ["ICTLSResult", "ict_lm", "ict_nls"]
 
@@ -98,23 +98,10 @@ class ICTLSResult:
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Coefficient table: index (part, term); columns ``coef, se, z, p_value, ci_low, ci_high``."""
-        z = _zcrit(level)
         idx = pd.MultiIndex.from_product(
             [["sensitive", "control"], self.names], names=["part", "term"]
         )
-        se = self.bse
-        zz = self.params / se
-        return pd.DataFrame(
-            {
-                "coef": self.params,
-                "se": se,
-                "z": zz,
-                "p_value": 2 * stats.norm.sf(np.abs(zz)),
-                "ci_low": self.params - z * se,
-                "ci_high": self.params + z * se,
-            },
-            index=idx,
-        )
+        return coef_table(self.params, self.bse, idx, level)
 
     def summary(self) -> str:
         """Readable text table of the coefficients."""

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import InputError, Problem
 from ._ml_model import _binom_newton, _ICTModel
-from ._validate import _SOURCE, _check_list_data, _design, _zcrit
+from ._validate import _SOURCE, _check_list_data, _design, coef_table
 from .dim import _dim_row
 
 __all__ = ["ICTMLResult", "ict_ml"]
@@ -104,26 +103,13 @@ class ICTMLResult:
         ``part`` is ``"sensitive"``, ``"control"`` (constrained) or ``"control (Z=0)"`` and
         ``"control (Z=1)"`` (unconstrained).
         """
-        z = _zcrit(level)
         parts = (
             ["sensitive", "control"]
             if self.constrained
             else ["sensitive", "control (Z=0)", "control (Z=1)"]
         )
         idx = pd.MultiIndex.from_product([parts, self.names], names=["part", "term"])
-        se = self.bse
-        zz = self.params / se
-        return pd.DataFrame(
-            {
-                "coef": self.params,
-                "se": se,
-                "z": zz,
-                "p_value": 2 * stats.norm.sf(np.abs(zz)),
-                "ci_low": self.params - z * se,
-                "ci_high": self.params + z * se,
-            },
-            index=idx,
-        )
+        return coef_table(self.params, self.bse, idx, level)
 
     def summary(self) -> str:
         """Readable text table of the coefficients."""
