@@ -60,7 +60,7 @@ def fit_segments(
     profiles = profile_segments(
         est.predict_proba(X), frame, codebook, items=names, sample_weight=w, min_cell=min_cell
     )
-    labels = [tagline(s, profiles, codebook) for s in range(n_segments)]
+    labels = [tagline(s, profiles, codebook, n_traits=2) for s in range(n_segments)]
     labels = [label if label else f"Segment {s + 1}" for s, label in enumerate(labels)]
     labels = _unique(labels)
     segments = []

@@ -28,3 +28,15 @@ def bundled_survey() -> tuple[Path, Path, Path]:
         bundled_path("data", "kz2020_synthetic_codebook.yaml"),
         bundled_path("data", "kz2020_synthetic_truth.csv"),
     )
+
+
+@pytest.fixture(scope="session")
+def bundled_report(tmp_path_factory) -> Path:
+    """The report folder of ``segment run`` on the bundled data (run once per session)."""
+    from segment.cli import main
+
+    folder = tmp_path_factory.mktemp("run") / "report"
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "-o", str(folder), "--quiet"])
+    assert exc.value.code == 0
+    return folder

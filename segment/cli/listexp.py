@@ -42,29 +42,6 @@ def _numeric(series: pd.Series, file: str) -> np.ndarray:
     return values
 
 
-def _table1_rows(result, by_name: str | None, min_cell: int) -> list[dict]:
-    rows = []
-    if result.groups is None:
-        return rows
-    for group, g in result.groups.iterrows():
-        n = int(g["n_treat"] + g["n_control"])
-        small = n < min_cell
-        rows.append(
-            {
-                "variable": by_name,
-                "group": str(group),
-                "n": None if small else n,
-                "control": None if small else float(g["mean_control"]),
-                "treatment": None if small else float(g["mean_treat"]),
-                "estimate": None if small else float(g["estimate"]),
-                "ci_low": None if small else float(g["ci_low"]),
-                "ci_high": None if small else float(g["ci_high"]),
-                "suppressed": small,
-            }
-        )
-    return rows
-
-
 @cli.command()
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -140,6 +117,7 @@ def listexp(
 ):
     """Estimate support for the sensitive item of a list experiment."""
     from ..listexp import design_effect_test, difference_in_means, ict_ml, predict_prevalence
+    from ..listexp.subgroups import subgroup_table
 
     frame, _ = read_table(data, encoding=encoding)
     file = str(data)
@@ -157,57 +135,22 @@ def listexp(
         "ci_low": overall.ci_low,
         "ci_high": overall.ci_high,
     }
-    groups: list[dict] = []
-    differences: list[dict] = []
-    for name in [c.strip() for c in (by or "").split(",") if c.strip()]:
-        labels = (
-            _column(frame, name, file, "--by")
-            .astype("string")
-            .fillna("(missing)")
-            .to_numpy(dtype=object)
-        )
-        names, counts = np.unique(labels, return_counts=True)
-        keep = [
-            g
-            for g, c in zip(names, counts, strict=True)
-            if g != "(missing)"
-            and c >= min_cell
-            and min(((labels == g) & (t == 1)).sum(), ((labels == g) & (t == 0)).sum()) >= 2
-        ]
-        res, rows = None, []
-        if keep:
-            inside = np.isin(labels, keep)
-            res = difference_in_means(
-                y[inside],
-                t[inside],
-                J=J,
-                weights=None if w is None else w[inside],
-                by=labels[inside],
-            )
-            rows = _table1_rows(res, name, min_cell)
-        # groups too small to report are named, not described; missing values are left out
-        rows += [
-            {"variable": name, "group": str(g), "n": None, "suppressed": True}
-            for g in names
-            if g not in keep and g != "(missing)"
-        ]
-        groups += rows
-        if res is not None and res.differences is not None:
-            small = {r["group"] for r in rows if r["suppressed"]}
-            for d in res.differences.to_dict(orient="records"):
-                if str(d["group_a"]) in small or str(d["group_b"]) in small:
-                    continue
-                differences.append(
-                    {
-                        "variable": name,
-                        **{k: (v.item() if hasattr(v, "item") else v) for k, v in d.items()},
-                    }
-                )
+    by_names = [c.strip() for c in (by or "").split(",") if c.strip()]
+    by_labels = {
+        name: _column(frame, name, file, "--by")
+        .astype("string")
+        .to_numpy(dtype=object, na_value=None)
+        for name in by_names
+    }
+    groups, differences = subgroup_table(y, t, by_labels, J=J, weights=w, min_cell=min_cell)
     payload["groups"], payload["differences"] = groups, differences
     test = design_effect_test(y, t, J)
+    published = design_effect_test(y, t, J, moment_selection="blair-imai")
     payload["design_effect_test"] = {
         "p_value": test.p_value,
-        "method": "Blair & Imai (2012), Bonferroni-corrected",
+        "p_value_blair_imai": published.p_value,
+        "method": "Blair & Imai (2012), Bonferroni-corrected; p_value with Andrews-Soares "
+        "moment selection, p_value_blair_imai with the paper's (and R list's) selection",
     }
     if method != "dim":
         from ..listexp import ict_lm, ict_nls
@@ -283,8 +226,10 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
                     f"| {var} | {group} | {r['n']} | {r['control']:.2f} | {r['treatment']:.2f} | {_pct(r['estimate'])} | {_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
                 )
         lines.append("")
+        dt = payload["design_effect_test"]
         lines.append(
-            f"Design-effect test (Blair & Imai 2012): p = {payload['design_effect_test']['p_value']:.3f}."
+            f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {dt['p_value']:.3f} "
+            f"(Andrews-Soares moment selection; {dt['p_value_blair_imai']:.3f} as in the paper and R list)."
         )
         for d in payload["differences"]:
             lines.append(
@@ -333,8 +278,10 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
                 f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])}",
             )
     out.print(table)
+    dt = payload["design_effect_test"]
     out.print(
-        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {payload['design_effect_test']['p_value']:.3f}"
+        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {dt['p_value']:.3f} "
+        f"(Andrews-Soares moment selection; {dt['p_value_blair_imai']:.3f} with the paper's and R list's selection)"
     )
     for d in payload["differences"]:
         out.print(

@@ -9,6 +9,12 @@ papers (no code was taken from the GPL R package ``list``). One module per job:
   subgroup contrasts.
 * :mod:`.ml` -- :func:`ict_ml`, the maximum likelihood regression of Imai (2011), constrained
   and unconstrained, EM with Newton acceleration (likelihood pieces in :mod:`._ml_model`).
+* :mod:`.multi` -- :func:`ict_ml_multi`, maximum likelihood for designs with several sensitive
+  items (Blair & Imai 2012, Section 2.2).
+* :mod:`.liars` -- :func:`ict_ml_liars`, maximum likelihood with ceiling and floor effects
+  (Blair & Imai 2012, Section 3.2).
+* :mod:`.subgroups` -- :func:`subgroup_table`, difference in means by subgroup with small-cell
+  suppression.
 * :mod:`.lsq` -- :func:`ict_lm` and :func:`ict_nls`, the linear and nonlinear least squares
   regressions of Imai (2011), with sandwich standard errors.
 * :mod:`.prevalence` -- :func:`predict_prevalence`, the average predicted prevalence.
@@ -48,17 +54,22 @@ from .combined import CombinedResult, combined_list_direct
 from .design_test import DesignEffectResult, design_effect_test
 from .design_test import _chibar_weights as _chibar_weights
 from .dim import DiMResult, difference_in_means
+from .liars import ICTLiarResult, ict_ml_liars
 from .lsq import ICTLSResult, ict_lm, ict_nls
 from .ml import ICTMLResult, ict_ml
+from .multi import ICTMultiMLResult, ict_ml_multi
 from .power import ListPower, power_list_experiment, sample_size_list_experiment
 from .prevalence import PrevalenceResult, predict_prevalence
+from .subgroups import subgroup_table
 
 __all__ = [
     "CombinedResult",
     "DesignEffectResult",
     "DiMResult",
     "ICTLSResult",
+    "ICTLiarResult",
     "ICTMLResult",
+    "ICTMultiMLResult",
     "ListPower",
     "PrevalenceResult",
     "combined_list_direct",
@@ -66,8 +77,11 @@ __all__ = [
     "difference_in_means",
     "ict_lm",
     "ict_ml",
+    "ict_ml_liars",
+    "ict_ml_multi",
     "ict_nls",
     "power_list_experiment",
     "predict_prevalence",
     "sample_size_list_experiment",
+    "subgroup_table",
 ]

@@ -1,4 +1,4 @@
-"""`segment run`: the README's main command, on the bundled survey and on user files."""
+"""`segment describe`: validate a survey against its codebook and summarise it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 from helpers import run_cli as run
 
 
-def test_run_without_arguments_validates_and_summarises_the_bundled_survey(capsys):
-    code, out, _ = run(["run"], capsys)
+def test_describe_without_arguments_validates_and_summarises_the_bundled_survey(capsys):
+    code, out, _ = run(["describe"], capsys)
     assert code == 0
     assert "SYNTHETIC DATA" in out
     assert "1,500 respondents" in out
@@ -25,10 +25,10 @@ def test_run_without_arguments_validates_and_summarises_the_bundled_survey(capsy
         assert domain in out
 
 
-def test_run_suppresses_small_cells_and_never_prints_ids(capsys, bundled_survey):
+def test_describe_suppresses_small_cells_and_never_prints_ids(capsys, bundled_survey):
     import pandas as pd
 
-    code, out, _ = run(["run"], capsys)
+    code, out, _ = run(["describe"], capsys)
     assert code == 0
     assert "suppressed" in out  # e.g. small ethnic groups
     ids = pd.read_csv(bundled_survey[0], usecols=["resp_id"])["resp_id"].astype(str)
@@ -40,12 +40,7 @@ def test_run_suppresses_small_cells_and_never_prints_ids(capsys, bundled_survey)
     assert counts and min(counts) >= 30
 
 
-def test_run_quiet_prints_nothing(capsys):
-    code, out, err = run(["run", "--quiet"], capsys)
-    assert (code, out, err) == (0, "", "")
-
-
-def test_run_on_a_file_that_violates_its_codebook_exits_2_listing_problems(
+def test_describe_on_a_file_that_violates_its_codebook_exits_2_listing_problems(
     tmp_path, capsys, bundled_survey
 ):
     data, codebook, _ = bundled_survey
@@ -56,7 +51,7 @@ def test_run_on_a_file_that_violates_its_codebook_exits_2_listing_problems(
     lines[5] = ",".join(row)
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, _out, err = run(["run", str(bad), "--codebook", str(codebook)], capsys)
+    code, _out, err = run(["describe", str(bad), "--codebook", str(codebook)], capsys)
     assert code == 2
     assert (
         "trust_army, row 5: value 7: code not in the codebook; expected one of 1-4; 8 (don't know); 9 (refused) or blank"
@@ -64,7 +59,7 @@ def test_run_on_a_file_that_violates_its_codebook_exits_2_listing_problems(
     )
 
 
-def test_run_drafts_a_codebook_when_none_is_given(capsys, shared_data):
-    code, out, _ = run(["run", str(shared_data / "lca" / "gss82.csv")], capsys)
+def test_describe_drafts_a_codebook_when_none_is_given(capsys, shared_data):
+    code, out, _ = run(["describe", str(shared_data / "lca" / "gss82.csv")], capsys)
     assert code == 0
     assert "1,202 respondents" in out

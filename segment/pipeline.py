@@ -1,0 +1,368 @@
+"""The main job, end to end: a poll in, named and profiled segments and their support out.
+
+:func:`run_analysis` chains the package's steps in the order an analyst would take them and
+returns everything a report needs (:class:`Analysis`); :mod:`segment.report` writes it out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .cards import ProfileCard
+from .codebook import Codebook
+from .fitting import fit_segments, segmentation_items
+from .io import read_survey, read_table
+from .naming import name_segments
+from .profile_stats import SegmentProfiles, profile_segments
+from .profile_text import build_cards
+from .scoring import SegmentModel
+from .segment_support import SegmentSupport, support_by_segment
+from .select import Selection, select_n_components
+from .summary import MIN_CELL_SIZE, SurveySummary, summarise_survey
+from .typology import Typology
+
+__all__ = ["STEPS", "Analysis", "ListExperiment", "ListexpResults", "run_analysis"]
+
+#: The steps of :func:`run_analysis`, in order (the CLI's progress display).
+STEPS = (
+    "validate",
+    "choose k",
+    "fit",
+    "name and profile",
+    "map respondents",
+    "list experiment",
+)
+
+
+@dataclass(frozen=True)
+class ListExperiment:
+    """Where a list experiment lives and how it was asked.
+
+    Attributes
+    ----------
+    path : Path
+        Respondent file (CSV, SPSS, Stata, Parquet, Excel).
+    count, treat : str
+        Columns of the item count and the 0/1 treatment indicator.
+    J : int
+        Number of control items.
+    by : tuple of str
+        Columns to estimate support within (e.g. gender, region).
+    weights : str, optional
+        Column of survey weights.
+    label : str
+        What the sensitive item measures, for the report ("support for CSTO membership").
+    synthetic : bool
+        Whether the file is generated data (the bundled one is).
+    """
+
+    path: Path
+    count: str = "y"
+    treat: str = "treat"
+    J: int = 4
+    by: tuple[str, ...] = ()
+    weights: str | None = None
+    label: str = "the sensitive item"
+    synthetic: bool = False
+
+
+@dataclass(frozen=True)
+class ListexpResults:
+    """List-experiment estimates: overall, by subgroup and by segment."""
+
+    spec: ListExperiment
+    n: int
+    overall: dict
+    groups: list[dict]
+    differences: list[dict]
+    design_effect_p: float
+    support: SegmentSupport
+    n_typed: int
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything :func:`run_analysis` found (no respondent-level data but the embedding).
+
+    Attributes
+    ----------
+    title : str
+    data_path : Path
+    codebook : Codebook
+    summary : SurveySummary
+    selection : Selection or None
+        Fit statistics by number of segments (None when selection was skipped).
+    k : int
+    k_reason : str
+        Why this number of segments.
+    model : SegmentModel
+    profiles : SegmentProfiles
+    names : DataFrame
+        Match of each segment to the reference typology (:func:`segment.naming.name_segments`).
+    cards : list of ProfileCard
+    embedding : (n, 2) array or None
+        UMAP coordinates of the respondents who answered at least one item.
+    embedding_labels : (n,) int array or None
+        Most likely segment of each embedded respondent.
+    listexp : ListexpResults or None
+    typology : Typology or None
+    seed : int
+    timings : dict of str -> float
+        Seconds per step.
+    """
+
+    title: str
+    data_path: Path
+    codebook: Codebook
+    summary: SurveySummary
+    selection: Selection | None
+    k: int
+    k_reason: str
+    model: SegmentModel
+    profiles: SegmentProfiles
+    names: pd.DataFrame
+    cards: list[ProfileCard]
+    embedding: np.ndarray | None
+    embedding_labels: np.ndarray | None
+    listexp: ListexpResults | None
+    typology: Typology | None
+    seed: int
+    min_cell: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.codebook.synthetic)
+
+
+def umap_embedding(X: pd.DataFrame, *, random_state: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Two-dimensional UMAP map (McInnes, Healy & Melville 2018) of respondents' answers.
+
+    Each item is one-hot encoded (a missing answer is no category), so respondents who give
+    the same answers sit together; seeded, hence single-threaded and reproducible.
+
+    Returns
+    -------
+    coords : (m, 2) array
+    rows : (m,) int array
+        Rows of ``X`` that were embedded (those with at least one answer).
+    """
+    import umap  # imported here: its import compiles numba code and only the map needs it
+
+    onehot = pd.get_dummies(X.astype("category"), dummy_na=False).to_numpy(dtype=np.float32)
+    rows = np.flatnonzero(onehot.any(axis=1))
+    reducer = umap.UMAP(
+        n_neighbors=15, min_dist=0.3, metric="euclidean", random_state=random_state, n_jobs=1
+    )
+    coords = reducer.fit_transform(onehot[rows])
+    return np.asarray(coords, dtype=float), rows
+
+
+def _listexp_results(
+    spec: ListExperiment, model: SegmentModel, *, seed: int, n_boot: int, min_cell: int
+) -> ListexpResults:
+    from .listexp import design_effect_test, difference_in_means
+    from .listexp.subgroups import subgroup_table
+
+    frame, _ = read_table(spec.path)
+    missing = [c for c in (spec.count, spec.treat, *spec.by) if c not in frame.columns]
+    if spec.weights and spec.weights not in frame.columns:
+        missing.append(spec.weights)
+    if missing:
+        from .exceptions import DataError, Problem
+
+        raise DataError(
+            f"list experiment file {spec.path}",
+            [Problem(str(spec.path), c, "column not found") for c in missing],
+        )
+    y = pd.to_numeric(frame[spec.count], errors="coerce").to_numpy(dtype=float)
+    t = pd.to_numeric(frame[spec.treat], errors="coerce").to_numpy(dtype=float)
+    w = None
+    if spec.weights:
+        w = pd.to_numeric(frame[spec.weights], errors="coerce").to_numpy(dtype=float)
+    overall = difference_in_means(y, t, J=spec.J, weights=w)
+    by = {c: frame[c].astype("string").to_numpy(dtype=object, na_value=None) for c in spec.by}
+    groups, differences = subgroup_table(y, t, by, J=spec.J, weights=w, min_cell=min_cell)
+    support = support_by_segment(
+        model,
+        frame.assign(**{spec.count: y, spec.treat: t}),
+        count=spec.count,
+        treat=spec.treat,
+        weights=w,
+        n_boot=n_boot,
+        random_state=seed,
+        min_n=min_cell,
+    )
+    _, reasons, used = model.answers(frame)
+    return ListexpResults(
+        spec=spec,
+        n=int(overall.n_treat + overall.n_control),
+        overall={
+            "control": overall.mean_control,
+            "treatment": overall.mean_treat,
+            "estimate": overall.estimate,
+            "se": overall.se,
+            "ci_low": overall.ci_low,
+            "ci_high": overall.ci_high,
+        },
+        groups=groups,
+        differences=differences,
+        design_effect_p=design_effect_test(y, t, spec.J).p_value,
+        support=support,
+        n_typed=int(((reasons == None) & (used > 0)).sum()),  # noqa: E711 - elementwise
+    )
+
+
+def run_analysis(
+    data: str | Path,
+    codebook: str | Path | Codebook | None = None,
+    *,
+    k: int | None = None,
+    ks: Sequence[int] = range(2, 9),
+    typology: Typology | str | None = "kz2020",
+    listexp: ListExperiment | None = None,
+    n_init: int = 10,
+    n_boot_select: int = 5,
+    n_boot_support: int = 500,
+    embed: bool = True,
+    min_cell: int = MIN_CELL_SIZE,
+    random_state: int = 1,
+    title: str | None = None,
+    progress: Callable[[str, str], None] | None = None,
+) -> Analysis:
+    """Run the main job on a survey file.
+
+    Steps (:data:`STEPS`): validate the data against the codebook; choose the number of
+    segments with :func:`segment.select.select_n_components` (lowest BIC among stable,
+    reportable solutions) unless ``k`` is given; fit the latent class model; name the segments
+    against ``typology`` and profile them; map respondents with UMAP; estimate the list
+    experiment overall, by subgroup and by segment (typing its respondents with the model).
+
+    Parameters
+    ----------
+    data, codebook
+        The survey and its codebook (see :func:`segment.read_survey`).
+    k : int, optional
+        Number of segments; chosen from ``ks`` when omitted (the table is computed either way
+        so the report can show it, unless ``ks`` is empty).
+    typology : Typology, name, path or None
+    listexp : ListExperiment, optional
+    n_boot_select, n_boot_support : int
+        Bootstrap resamples for stability (per k) and for support by segment.
+    embed : bool
+        Compute the UMAP map.
+    random_state : int
+        Seed of every random step: the same data and seed give the same analysis.
+    progress : callable(step, message), optional
+        Called as each step starts and ends (``message`` "done" at the end).
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    step_name = None
+
+    def step(name: str) -> None:
+        nonlocal clock, step_name
+        now = time.perf_counter()
+        if step_name is not None:
+            timings[step_name] = now - clock
+            if progress:
+                progress(step_name, "done")
+        clock, step_name = now, name
+        if name and progress:
+            progress(name, "start")
+
+    step("validate")
+    frame, cb = read_survey(data, codebook)
+    summary = summarise_survey(frame, cb, min_cell=min_cell)
+    if isinstance(typology, str):
+        typology = None if typology.lower() == "none" else Typology.load(typology)
+    items = segmentation_items(cb)
+    X = cb.model_codes(frame, items)
+    w = None
+    if cb.weight is not None:
+        w = frame[cb.weight].to_numpy(dtype=float)
+        w = w / w.mean()
+
+    step("choose k")
+    ks = sorted(set(ks) | ({k} if k else set()))
+    selection = None
+    if ks:
+        selection = select_n_components(
+            X,
+            ks,
+            sample_weight=w,
+            n_init=n_init,
+            n_boot=n_boot_select,
+            boot_n_init=2,
+            random_state=random_state,
+            progress=(lambda msg: progress("choose k", msg)) if progress else None,
+        )
+    if k is not None:
+        k_reason = f"k = {k} was set by the analyst."
+    elif selection is not None:
+        k, k_reason = selection.recommended, selection.reason
+    else:
+        raise ValueError("give k or a non-empty ks to choose it from")
+
+    step("fit")
+    model = fit_segments(
+        frame,
+        cb,
+        k,
+        items=items,
+        typology=typology,
+        n_init=n_init,
+        random_state=random_state,
+        min_cell=min_cell,
+    )
+
+    step("name and profile")
+    resp = model.estimator.predict_proba(X)
+    profiles = profile_segments(resp, frame, cb, items=items, sample_weight=w, min_cell=min_cell)
+    if typology is not None:
+        names = name_segments(profiles, typology, fallback=model.names)
+    else:
+        names = pd.DataFrame(
+            {"segment": range(k), "name": model.names, "named": False, "reference_name": None}
+        )
+    cards = build_cards(profiles, cb, names if typology is not None else None)
+
+    step("map respondents")
+    embedding = labels = None
+    if embed and len(X) >= 20:
+        embedding, rows = umap_embedding(X, random_state=random_state)
+        labels = np.argmax(resp[rows], axis=1)
+
+    step("list experiment")
+    le = None
+    if listexp is not None:
+        le = _listexp_results(
+            listexp, model, seed=random_state, n_boot=n_boot_support, min_cell=min_cell
+        )
+    step("")
+    return Analysis(
+        title=title or summary.title,
+        data_path=Path(data),
+        codebook=cb,
+        summary=summary,
+        selection=selection,
+        k=k,
+        k_reason=k_reason,
+        model=model,
+        profiles=profiles,
+        names=names,
+        cards=cards,
+        embedding=embedding,
+        embedding_labels=labels,
+        listexp=le,
+        typology=typology,
+        seed=random_state,
+        min_cell=min_cell,
+        timings=timings,
+    )
