@@ -44,11 +44,13 @@ def test_internal_consistency(cle, k):
     assert r.dim_estimate == pytest.approx(full.estimate) and r.dim_se == pytest.approx(full.se)
 
 
-def test_se_matches_bootstrap(cle):
+@pytest.mark.parametrize("variance", ["proposition1", "delta"])
+def test_se_matches_bootstrap(cle, variance):
     y = cle.list1N.to_numpy()
     t = cle.list1treat.to_numpy()
     d = cle.direct1.to_numpy()
-    r = combined_list_direct(y, t, d, 4)
+    r = combined_list_direct(y, t, d, 4, variance=variance)
+    assert r.variance == variance
     rng = np.random.default_rng(20150101)
     boots = []
     for _ in range(1000):  # stratified by arm, as the arms are fixed by design
@@ -91,3 +93,42 @@ def test_bad_input():
         combined_list_direct([0, 1, 2], [0, 1, 0], [0, 1], 3)
     with pytest.raises(InputError, match="answered 'no'"):
         combined_list_direct([0, 1, 2, 3], [0, 1, 0, 1], [1, 1, 1, 1], 3)
+
+
+def test_variance_options_agree_on_large_sample():
+    # both are consistent for the same asymptotic variance under ACCG's assumptions
+    rng = np.random.default_rng(20150319)
+    n = 200_000
+    typ = rng.choice(3, n, p=[0.25, 0.2, 0.55])  # admitters, withholders, innocents
+    Z = typ < 2
+    D = (typ == 0).astype(int)
+    t = rng.integers(0, 2, n)
+    y = rng.binomial(4, 0.35, n) + t * Z
+    p1 = combined_list_direct(y, t, D, 4)
+    de = combined_list_direct(y, t, D, 4, variance="delta")
+    assert (p1.variance, de.variance) == ("proposition1", "delta")
+    # only the SE changes
+    assert p1.estimate == de.estimate and p1.dim_se == de.dim_se
+    assert p1.se == pytest.approx(de.se, rel=1e-3)  # about 5e-5 apart at this n
+    assert p1.se < p1.dim_se and de.se < de.dim_se
+    # Proposition 1 by hand (sample variances with ddof = 1, full arm sizes)
+    tt, no = t == 1, D == 0
+    Db = D.mean()
+    v = (1 - p1.estimate) ** 2 * Db / (n * (1 - Db)) + (1 - Db) * (
+        y[tt & no].var(ddof=1) / tt.sum() + y[~tt & no].var(ddof=1) / (~tt).sum()
+    )
+    assert p1.se == pytest.approx(np.sqrt(v), rel=1e-12)
+    assert "Proposition 1" in p1.summary() and "delta method" in de.summary()
+    # the truth is within reach of either interval
+    assert abs(p1.estimate - 0.45) < 4 * p1.se
+
+
+@pytest.mark.parametrize("bad", ["Proposition1", "bootstrap", "", None, 1])
+def test_bad_variance(bad):
+    with pytest.raises(InputError, match="invalid input") as ei:
+        combined_list_direct(
+            [0, 1, 2, 3, 1, 2], [0, 1, 0, 1, 0, 1], [0, 0, 0, 0, 0, 0], 3, variance=bad
+        )
+    (p,) = ei.value.problems
+    assert p.where == "variance" and p.value == bad
+    assert "'proposition1' or 'delta'" in p.message

@@ -15,7 +15,7 @@ from scipy import optimize, special
 
 from segment.exceptions import InputError
 from segment.listexp import ict_ml
-from segment.listexp.multi import ICTMultiMLResult, _MultiModel, ict_ml_multi
+from segment.listexp.multi import ICTMultiMLResult, _MultiModel, _start, ict_ml_multi
 
 LISTEXP = Path(__file__).resolve().parents[2] / "shared" / "data" / "listexp"
 TABLE3_COVS = ["male", "college", "age", "south", "south:age"]
@@ -58,27 +58,122 @@ def fit_none(multi) -> ICTMultiMLResult:
 
 # ------------------------------------------------------------------------ Table 3 (real data)
 
-# Blair & Imai (2012), Table 3: the published coefficients and SEs could NOT be read here (the
-# stored copies of the paper give only its opening pages), so this dict is empty and
-# test_table3_published is skipped. Fill it in from the paper as
-# {(block, term): (estimate, se)} with block in {"control", "race", "affirm"} ("race" = the
-# black-family item) and term in ["(Intercept)", *TABLE3_COVS, "Y(0)"], citing the page.
-TABLE3_PUBLISHED: dict[tuple[str, str], tuple[float, float]] = {}
+# Blair & Imai (2012), "Statistical Analysis of List Experiments", Political Analysis 20(1):47-77,
+# Table 3, p. 59 (Section 2.5.1): ML for the multiple-sensitive-item design, 1991 NRPS, N = 1795,
+# J = 3, the two treatment arms and the control group fitted jointly; the sensitive-item logits
+# include the control count ("Control items Y_i(0)" row = multi.condition "level", eq. 13);
+# covariates male, college, age (years / 10), south, south x age. 3 decimals printed.
+# {(block, term): (estimate, se)}; "race" = "A Black Family Moving Next Door to You",
+# "affirm" = "Black Leaders Asking the Government for Affirmative Action".
+TABLE3_PUBLISHED: dict[tuple[str, str], tuple[float, float]] = {
+    ("race", "(Intercept)"): (-7.575, 1.539),
+    ("race", "male"): (1.200, 0.569),
+    ("race", "college"): (-0.259, 0.496),
+    ("race", "age"): (0.852, 0.220),
+    ("race", "south"): (4.751, 1.850),
+    ("race", "south:age"): (-0.643, 0.347),
+    ("race", "Y(0)"): (0.267, 0.252),
+    ("affirm", "(Intercept)"): (-5.270, 1.268),
+    ("affirm", "male"): (0.538, 0.435),
+    ("affirm", "college"): (-0.552, 0.399),
+    ("affirm", "age"): (0.579, 0.147),
+    ("affirm", "south"): (5.660, 2.429),
+    ("affirm", "south:age"): (-0.833, 0.418),
+    ("affirm", "Y(0)"): (0.991, 0.264),
+    ("control", "(Intercept)"): (1.389, 0.143),
+    ("control", "male"): (-0.325, 0.076),
+    ("control", "college"): (-0.533, 0.074),
+    ("control", "age"): (0.006, 0.028),
+    ("control", "south"): (-0.685, 0.297),
+    ("control", "south:age"): (0.093, 0.061),
+}
+HALF_UNIT = 5e-4 + 1e-9  # half a unit in the 3rd printed decimal
+
+# Five of the 40 printed figures are not the roundings of the exact maximum likelihood estimates
+# (ours: gradient < 1e-12, unique maximum from many starts; loglik -2223.394301). Four miss by
+# 0.501-0.511 of a unit in the last digit (our values sit on a rounding boundary), one by 0.72.
+# All 40 printed figures -- these five included -- ARE reproduced by an EM iterate stopped
+# about 1e-6 log-likelihood units short of the maximum while approaching it along EM's slow
+# direction (mostly the affirm south coefficient); see
+# test_table3_printed_figures_match_early_stopped_em. So the paper's column is a
+# not-quite-converged EM point, not a different model, scaling or local maximum.
+_EM_NOTE = (
+    "not a bug: the printed table matches an EM iterate stopped ~1e-6 loglik short of the "
+    "maximum (test_table3_printed_figures_match_early_stopped_em); the exact MLE "
+)
+TABLE3_NOT_AT_MLE = {
+    (("control", "male"), "coef"): "gives -0.32551 (rounds to -0.326; printed -0.325)",
+    (("control", "south"), "se"): "SE is 0.29649 (rounds to 0.296; printed 0.297)",
+    (("affirm", "south"), "coef"): "gives 5.66072 (rounds to 5.661; printed 5.660)",
+    (("affirm", "south:age"), "coef"): "gives -0.833501 (rounds to -0.834; printed -0.833)",
+    (("affirm", "Y(0)"), "coef"): "gives 0.991505 (rounds to 0.992; printed 0.991)",
+}
 
 
-def test_table3_published(fit_level):
-    if not TABLE3_PUBLISHED:
-        pytest.skip("Blair & Imai (2012) Table 3 figures not available to this checkout")
+def _table3_cases():
+    for key in TABLE3_PUBLISHED:
+        for what in ("coef", "se"):
+            why = TABLE3_NOT_AT_MLE.get((key, what))
+            marks = [pytest.mark.xfail(strict=True, reason=_EM_NOTE + why)] if why else []
+            yield pytest.param(key, what, marks=marks, id=f"{key[0]}-{key[1]}-{what}")
+
+
+@pytest.mark.parametrize(("key", "what"), list(_table3_cases()))
+def test_table3_published(fit_level, key, what):
+    """Our ML estimates against Blair & Imai (2012) Table 3 at the printed precision."""
+    est, se = TABLE3_PUBLISHED[key]
+    printed = est if what == "coef" else se
+    assert fit_level.to_frame().loc[key, what] == pytest.approx(printed, abs=HALF_UNIT)
+
+
+def test_table3_printed_figures_match_early_stopped_em(multi, fit_level):
+    """The whole printed Table 3 (all 20 coefficients and 20 SEs) is reproduced by plain EM
+    (exact M-steps) from our starting values, stopped when an iteration gains < 1e-8 in
+    log-likelihood, with SEs from the observed information at that iterate. That iterate is
+    within 2e-6 of the maximum log-likelihood but has not converged along EM's slow direction:
+    the affirm south coefficient is still ~1e-3 short. This is how the paper's figures can be
+    off the exact MLE in the last digit (the five xfails above). From an all-zero start EM
+    approaches from the opposite side and never matches all 40 figures, so this is evidence of
+    early stopping, not a claim about the start or settings the authors used."""
+    Xm = np.column_stack([np.ones(len(multi)), _table3_X(multi).to_numpy()])
+    code = multi.treat.map({"control": -1, "affirm": 0, "race": 1}).to_numpy()
+    yf = multi.y.to_numpy(float)
+    m = _MultiModel(Xm, yf, code, 2, 3, None, True)
+    th = _start(m, Xm, yf, code, None, True)
+    ll = m.loglik(th)
+    for _ in range(1000):
+        th = m.mstep(th, n_newton=25)
+        ll_new = m.loglik(th)
+        gain, ll = ll_new - ll, ll_new
+        if gain < 1e-8:
+            break
+    assert fit_level.loglik - 2e-6 < ll < fit_level.loglik
+    se = np.sqrt(np.diag(np.linalg.inv(-m.derivatives(th)[2])))
+    # fit_level's parameter order: control, affirm, race (arms sorted)
+    terms = ["(Intercept)", *TABLE3_COVS]
+    keys = [("control", t) for t in terms]
+    keys += [(arm, t) for arm in ("affirm", "race") for t in [*terms, "Y(0)"]]
+    assert sorted(keys) == sorted(TABLE3_PUBLISHED)
+    printed = np.array([TABLE3_PUBLISHED[k] for k in keys])
+    assert np.all(np.abs(th - printed[:, 0]) <= HALF_UNIT)
+    assert np.all(np.abs(se - printed[:, 1]) <= HALF_UNIT)
+    # ...whereas the exact maximum misses exactly the five figures marked xfail above
     f = fit_level.to_frame()
-    for key, (est, se) in TABLE3_PUBLISHED.items():
-        # the paper prints 3 decimals
-        assert f.loc[key, "coef"] == pytest.approx(est, abs=5e-4 + 1e-9), key
-        assert f.loc[key, "se"] == pytest.approx(se, abs=5e-4 + 1e-9), key
+    missed = {
+        (k, w)
+        for k, (e, s) in TABLE3_PUBLISHED.items()
+        for w, v in (("coef", e), ("se", s))
+        if abs(f.loc[k, w] - v) > HALF_UNIT
+    }
+    assert missed == set(TABLE3_NOT_AT_MLE)
+    i = keys.index(("affirm", "south"))
+    assert fit_level.params[i] - th[i] > 5e-4
 
 
 # Our own estimates for the Table 3 model (3 decimals), pinned as a regression guard. They are
-# NOT the published figures; the checks that they are the maximum likelihood estimates are the
-# tests below (multi-start, analytic = numerical derivatives, special case = Imai 2011 / R).
+# NOT all the published figures (5 of the 40 differ in the last digit, see above); the checks
+# that they are the maximum likelihood estimates are the tests below (multi-start, analytic =
+# numerical derivatives, special case = Imai 2011 / R).
 PINNED_LEVEL = {
     "control": [
         (1.389, 0.143),

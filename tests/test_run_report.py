@@ -118,26 +118,31 @@ def _small_analysis(seed: int):
     )
 
 
-def test_same_data_and_seed_give_the_same_report():
-    assert build_html(_small_analysis(3)) == build_html(_small_analysis(3))
+@pytest.fixture(scope="module")
+def k6():
+    return _small_analysis(1)
 
 
-def test_k6_on_the_bundled_survey_names_all_six_reference_segments():
-    a = _small_analysis(1)
+def test_same_data_and_seed_give_the_same_report(k6):
+    assert build_html(_small_analysis(1)) == build_html(k6)
+
+
+def test_k6_on_the_bundled_survey_names_all_six_reference_segments(k6):
+    a = k6
     assert a.names["named"].all()
     assert sorted(a.names["name"]) == sorted(s.name for s in a.typology.segments)
 
 
-def test_small_cells_are_suppressed_in_the_report():
-    a = _small_analysis(1)
+def test_small_cells_are_suppressed_in_the_report(k6):
+    a = k6
     groups = a.listexp.groups
     assert all(g["n"] is None or g["n"] >= 30 for g in groups)
     html = build_html(a)
     assert "cells were suppressed" in html
 
 
-def test_a_failed_report_keeps_the_previous_one(tmp_path, monkeypatch):
-    a = _small_analysis(1)
+def test_a_failed_report_keeps_the_previous_one(tmp_path, monkeypatch, k6):
+    a = k6
     out = write_report(a, tmp_path / "r")
     before = (out / "index.html").read_bytes()
 

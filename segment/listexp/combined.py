@@ -29,6 +29,9 @@ from ._validate import _SOURCE, _as_1d, _check_list_data, _numeric, _rows_proble
 
 __all__ = ["CombinedResult", "combined_list_direct"]
 
+#: Accepted values of ``combined_list_direct(variance=...)``.
+_VARIANCES = ("proposition1", "delta")
+
 
 @dataclass(frozen=True, eq=False)
 class CombinedResult:
@@ -37,7 +40,7 @@ class CombinedResult:
     Attributes
     ----------
     estimate, se, ci_low, ci_high : float
-        Combined prevalence estimate, delta-method SE and normal interval.
+        Combined prevalence estimate, its SE (see ``variance``) and normal interval.
     direct_mean : float
         Share answering "yes" directly (a lower bound under monotonicity).
     dim_estimate, dim_se : float
@@ -51,6 +54,9 @@ class CombinedResult:
     placebo : DataFrame
         Index ``test`` (``"I: DiM among direct yes = 1"``, ``"II: treatment -> direct answer"``),
         columns ``estimate, null, se, z, p_value``.
+    variance : str
+        How ``se`` was computed: ``"proposition1"`` (ACCG 2015, Proposition 1 plug-in) or
+        ``"delta"`` (delta method on the four arm means).
     """
 
     estimate: float
@@ -69,6 +75,7 @@ class CombinedResult:
     J: int
     level: float = 0.95
     placebo: pd.DataFrame = field(default=None, repr=False)
+    variance: str = "proposition1"
 
     def to_frame(self) -> pd.DataFrame:
         """Rows ``combined``, ``difference in means``, ``direct``; columns ``estimate, se, ci_low, ci_high``."""
@@ -93,6 +100,12 @@ class CombinedResult:
             "Combined list / direct-question estimate (Aronow, Coppock, Crawford & Green 2015)",
             f"N = {self.n} ({self.n_treat} treated, {self.n_control} control), J = {self.J}, "
             f"{self.n_direct_yes} direct 'yes'",
+            "combined SE: "
+            + (
+                "ACCG (2015) Proposition 1 plug-in variance"
+                if self.variance == "proposition1"
+                else "delta method on the four arm means"
+            ),
             "",
             f"{'estimator':<22}{'estimate':>10}{'SE':>9}{'CI low':>9}{'CI high':>9}",
         ]
@@ -116,7 +129,13 @@ def _mean_se(a: np.ndarray) -> tuple[float, float]:
 
 
 def combined_list_direct(
-    y, treat, direct, J: int | None = None, *, level: float = 0.95
+    y,
+    treat,
+    direct,
+    J: int | None = None,
+    *,
+    level: float = 0.95,
+    variance: str = "proposition1",
 ) -> CombinedResult:
     r"""Combined list-experiment / direct-question prevalence estimator (ACCG 2015).
 
@@ -130,16 +149,49 @@ def combined_list_direct(
     answering "no" directly), and :math:`\bar D = (n_1\bar d_1 + n_0\bar d_0)/n`. This is the
     sample analogue of the identification result in the module docstring.
 
-    Standard error: delta method on the four arm means :math:`(\bar d_1, \bar a_1, \bar d_0,
-    \bar a_0)`, with each arm's sample covariance of :math:`(D, Y(1 - D))` divided by
-    :math:`n_t` and independent arms. With :math:`q = 1 - \bar D`,
-    :math:`\Delta` the bracket above and :math:`k_t = n_t / n`, the gradient is
-    :math:`\partial/\partial\bar d_1 = k_1(1 - \Delta) + q \bar a_1 / (1 - \bar d_1)^2`,
-    :math:`\partial/\partial\bar a_1 = q / (1 - \bar d_1)`,
-    :math:`\partial/\partial\bar d_0 = k_0(1 - \Delta) - q \bar a_0 / (1 - \bar d_0)^2`,
-    :math:`\partial/\partial\bar a_0 = -q / (1 - \bar d_0)`. ACCG (2015) show the combined
-    estimator is asymptotically more efficient than the difference in means when direct "yes"
-    answers occur; the tests check this SE against a nonparametric bootstrap.
+    Standard error, chosen by ``variance``:
+
+    * ``"proposition1"`` (default) -- the plug-in estimator of the asymptotic variance in ACCG
+      (2015), Proposition 1 (eq. 3, with sample analogues as the paper prescribes after it):
+
+      .. math::
+
+          \widehat{\mathrm{Var}}(\hat\pi_C) = \frac{(1 - \hat\pi_C)^2\,\bar D}{n\,(1 - \bar D)}
+              + (1 - \bar D)\Big[\frac{s^2(Y \mid T = 1, D = 0)}{n_1}
+              + \frac{s^2(Y \mid T = 0, D = 0)}{n_0}\Big],
+
+      i.e. :math:`1/n` times their
+      :math:`(1-\hat\mu)^2 \bar Y / (1 - \bar Y) + (1 - \bar Y)[\hat s^2_{1,0} / \hat\gamma
+      + \hat s^2_{0,0} / (1 - \hat\gamma)]` with :math:`\hat\gamma = n_1 / n` (the paper's
+      :math:`Y, V, Z, \mu` are our :math:`D, Y, T, \pi`), where
+      :math:`s^2` is the sample variance (``ddof = 1``) of the item count among those answering
+      "no" directly in each arm and :math:`n_t` is the full size of arm :math:`t`. The first
+      term is :math:`\mathrm{Var}(\bar D)` times the squared derivative
+      :math:`(1 - \Delta)^2 = \{(1 - \pi) / (1 - P(D = 1))\}^2`, the second the variance of the
+      difference in means among the "no"s scaled by :math:`(1 - \bar D)^2`; terms of order
+      :math:`n^{-2}` are dropped. Its derivation uses Treatment Independence (the
+      share answering "yes" is the same in both arms). **This is the variance behind the SEs
+      and the "% reduction in sampling variance" printed in ACCG (2015), Tables 3 and 6**: it
+      reproduces all ten of each at the printed precision (``ddof = 0`` does not).
+    * ``"delta"`` -- delta method on the four arm means :math:`(\bar d_1, \bar a_1, \bar d_0,
+      \bar a_0)`, with each arm's sample covariance (``ddof = 1``) of :math:`(D, Y(1 - D))`
+      divided by :math:`n_t` and independent arms:
+      :math:`\widehat{\mathrm{Var}} = g_1^\top \hat\Sigma_1 g_1 + g_0^\top \hat\Sigma_0 g_0`.
+      With :math:`q = 1 - \bar D`, :math:`\Delta` the bracket above and :math:`k_t = n_t / n`,
+      the gradient is
+      :math:`\partial/\partial\bar d_1 = k_1(1 - \Delta) + q \bar a_1 / (1 - \bar d_1)^2`,
+      :math:`\partial/\partial\bar a_1 = q / (1 - \bar d_1)`,
+      :math:`\partial/\partial\bar d_0 = k_0(1 - \Delta) - q \bar a_0 / (1 - \bar d_0)^2`,
+      :math:`\partial/\partial\bar a_0 = -q / (1 - \bar d_0)`. It does not use Treatment
+      Independence (arm differences in :math:`\bar d_t` enter through the gradient), so it
+      remains the sampling variance of :math:`\hat\pi_C` when Placebo Test II rejects -- though
+      the estimate itself is then suspect.
+
+    Both are consistent for the same asymptotic variance under ACCG's assumptions and agree to
+    :math:`O_p(n^{-1/2})` relative error; on ACCG's Studies A and B they differ in the fourth
+    decimal of the SE. ACCG (2015) show the combined estimator is asymptotically more efficient
+    than the difference in means when direct "yes" answers occur (Proposition 2); the tests
+    check both SEs against a nonparametric bootstrap.
 
     Placebo tests (after ACCG 2015; the formulations below are ours):
 
@@ -147,8 +199,10 @@ def combined_list_direct(
       means must be 1: :math:`z = (\widehat{DiM}_{D=1} - 1) / \mathrm{SE}` (Neyman SE). A
       rejection signals false confessions, design effects or list liars.
     * II -- the list treatment must not change the direct answer:
-      :math:`z = (\bar d_1 - \bar d_0) / \mathrm{SE}` (two-sample proportions). Most relevant
-      when the list is asked before the direct question.
+      :math:`z = (\bar d_1 - \bar d_0) / \mathrm{SE}` with
+      :math:`\mathrm{SE}^2 = s^2(D \mid T = 1) / n_1 + s^2(D \mid T = 0) / n_0` (sample variances,
+      ``ddof = 1``, as in ACCG 2015, Proposition 4). Most relevant when the list is asked before
+      the direct question.
 
     Parameters
     ----------
@@ -160,12 +214,33 @@ def combined_list_direct(
         Number of control items (inferred when omitted).
     level : float
         Confidence level.
+    variance : {"proposition1", "delta"}
+        Variance estimator for the combined estimate (see above). ``"proposition1"`` (default)
+        is ACCG's Proposition 1 plug-in, used in their tables; ``"delta"`` the delta method on
+        the four arm means.
 
     Returns
     -------
     CombinedResult
+
+    Raises
+    ------
+    InputError
+        Listing every bad value (column, 1-based row, value, expected), or a bad ``variance``.
     """
     what = "combined_list_direct: invalid input"
+    if not isinstance(variance, str) or variance not in _VARIANCES:
+        raise InputError(
+            what,
+            [
+                Problem(
+                    _SOURCE,
+                    "variance",
+                    "expected " + " or ".join(repr(v) for v in _VARIANCES),
+                    value=variance,
+                )
+            ],
+        )
     yf, t, J, _ = _check_list_data(y, treat, J, None, what=what)
     z = _zcrit(level)
     problems: list[Problem] = []
@@ -212,12 +287,19 @@ def combined_list_direct(
     q = 1 - Dbar
     delta = a1 / (1 - d1) - a0 / (1 - d0)
     est = Dbar + q * delta
-    k1, k0 = n1 / n, n0 / n
-    g1 = np.array([k1 * (1 - delta) + q * a1 / (1 - d1) ** 2, q / (1 - d1)])
-    g0 = np.array([k0 * (1 - delta) - q * a0 / (1 - d0) ** 2, -q / (1 - d0)])
-    S1 = np.cov(np.vstack([Df[t], a[t]])) / n1
-    S0 = np.cov(np.vstack([Df[~t], a[~t]])) / n0
-    se = math.sqrt(float(g1 @ S1 @ g1 + g0 @ S0 @ g0))
+    if variance == "proposition1":
+        # ACCG (2015) Proposition 1, plug-in: n1 = n * gamma-hat, sample variances (ddof = 1)
+        s2_1 = float(yf[t & ~D].var(ddof=1))
+        s2_0 = float(yf[~t & ~D].var(ddof=1))
+        var = (1 - est) ** 2 * Dbar / (n * q) + q * (s2_1 / n1 + s2_0 / n0)
+    else:
+        k1, k0 = n1 / n, n0 / n
+        g1 = np.array([k1 * (1 - delta) + q * a1 / (1 - d1) ** 2, q / (1 - d1)])
+        g0 = np.array([k0 * (1 - delta) - q * a0 / (1 - d0) ** 2, -q / (1 - d0)])
+        S1 = np.cov(np.vstack([Df[t], a[t]])) / n1
+        S0 = np.cov(np.vstack([Df[~t], a[~t]])) / n0
+        var = float(g1 @ S1 @ g1 + g0 @ S0 @ g0)
+    se = math.sqrt(var)
 
     m1, v1 = _mean_se(yf[t])
     m0, v0 = _mean_se(yf[~t])
@@ -233,7 +315,9 @@ def combined_list_direct(
     else:
         e1, s1 = np.nan, np.nan
     rows.append(("I: DiM among direct yes = 1", e1, 1.0, s1))
-    s2 = math.sqrt(d1 * (1 - d1) / n1 + d0 * (1 - d0) / n0)
+    # ACCG (2015) Proposition 4: sample variances (ddof = 1) of D in each arm, as for every
+    # other SE here; p(1 - p) / n understates it and misses their Tables 5 and 8 at 3 decimals.
+    s2 = math.sqrt(_mean_se(Df[t])[1] + _mean_se(Df[~t])[1])
     rows.append(("II: treatment -> direct answer", d1 - d0, 0.0, s2))
     placebo = pd.DataFrame(rows, columns=["test", "estimate", "null", "se"]).set_index("test")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -257,4 +341,5 @@ def combined_list_direct(
         J=J,
         level=level,
         placebo=placebo,
+        variance=variance,
     )

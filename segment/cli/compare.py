@@ -1,0 +1,98 @@
+"""`segment compare`: one saved model applied to two waves of the same battery."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..io import read_survey
+from ._common import ENCODING, FORCE, _option_codebook, _refuse_existing, cli, err
+
+
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("wave_1", metavar="WAVE1", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("wave_2", metavar="WAVE2", type=click.Path(dir_okay=False, path_type=Path))
+@_option_codebook("Codebook of both waves (default: the one saved in MODEL).")
+@click.option(
+    "--labels",
+    default=None,
+    help="Names of the two waves, comma-separated (default: the file names).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the shares of both waves into this PNG file.",
+)
+@ENCODING
+@FORCE
+def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, encoding, force):
+    """Segment shares in two waves, scored with one saved MODEL: change, interval and test."""
+    from ..codebook import Codebook
+    from ..compare import compare_waves
+    from ..modelfile import load_model
+
+    if plot_path is not None:
+        _refuse_existing([plot_path], force)
+    model = load_model(model_path)
+    cb = Codebook.load(codebook_path) if codebook_path is not None else model.codebook
+    names = tuple(x.strip() for x in labels.split(",")) if labels else (wave_1.stem, wave_2.stem)
+    if len(names) != 2 or not all(names):
+        raise click.UsageError(f"--labels needs two names separated by a comma, got {labels!r}")
+    frames = []
+    for path in (wave_1, wave_2):
+        frame, wcb = read_survey(path, cb, encoding=encoding)
+        weights = frame[wcb.weight].to_numpy(dtype=float) if wcb.weight else None
+        frames.append((frame, weights))
+    result = compare_waves(
+        model,
+        frames[0][0],
+        frames[1][0],
+        weights_1=frames[0][1],
+        weights_2=frames[1][1],
+        labels=names,
+    )
+    if plot_path is not None:
+        from .._files import atomic_write
+        from ..report.figures import compare_figure, segment_palette
+
+        png = compare_figure(result.table, segment_palette(len(result.table)), names)
+        atomic_write(plot_path, lambda tmp: tmp.write_bytes(png))
+        err.print(f"Wrote {plot_path}.")
+    if fmt == "json":
+        payload = {
+            "labels": list(names),
+            "n": list(result.n),
+            "wald": {"statistic": result.statistic, "df": result.df, "p_value": result.p_value},
+            "segments": result.table.to_dict(orient="records"),
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
+    elif fmt == "markdown":
+        a, b = names
+        lines = [
+            f"| Segment | {a} | {b} | Change (points) | 95% CI | p (Holm) |",
+            "|---|---:|---:|---:|---|---:|",
+        ]
+        for r in result.table.itertuples():
+            lines.append(
+                f"| {r.name} | {r.share_1:.1%} | {r.share_2:.1%} | {100 * r.change:+.1f} | "
+                f"{100 * r.ci_low:+.1f} to {100 * r.ci_high:+.1f} | {r.p_holm:.3f} |"
+            )
+        lines += [
+            "",
+            f"All shares unchanged: Wald chi2({result.df}) = {result.statistic:.2f}, "
+            f"p = {result.p_value:.4f}.",
+        ]
+        click.echo("\n".join(lines))
+    else:
+        click.echo(result.summary())
