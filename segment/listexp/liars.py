@@ -30,6 +30,7 @@ from scipy import linalg, optimize, special
 
 from ..exceptions import InputError, Problem
 from ._ml_model import _log_expit
+from ._results import LikelihoodFit
 from ._validate import _SOURCE, _check_list_data, _design, coef_table
 from .ml import ict_ml
 
@@ -362,7 +363,7 @@ def _covariance(model: _LiarModel, theta: np.ndarray, cov_type: str) -> np.ndarr
 
 
 @dataclass(frozen=True, eq=False)
-class ICTLiarResult:
+class ICTLiarResult(LikelihoodFit):
     """Fitted list-experiment regression with ceiling and/or floor liars (Blair & Imai 2012).
 
     Attributes
@@ -462,18 +463,6 @@ class ICTLiarResult:
     def coef_floor(self) -> pd.Series:
         """Logit coefficients of the floor-liar probability (paper: q(x; kappa), eq. 25)."""
         return self._block("floor")
-
-    @property
-    def n_params(self) -> int:
-        return int(self.params.size)
-
-    @property
-    def aic(self) -> float:
-        return -2 * self.loglik + 2 * self.n_params
-
-    @property
-    def bic(self) -> float:
-        return -2 * self.loglik + math.log(self.n) * self.n_params
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Coefficient table: index (part, term) with part in ``sensitive``, ``control``,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..exceptions import InputError, Problem
 from ._ml_model import _binom_newton, _ICTModel
+from ._results import LikelihoodFit, covariance_from_hessian
 from ._validate import _SOURCE, _check_list_data, _design, coef_table
 from .dim import _dim_row
 
@@ -18,7 +19,7 @@ __all__ = ["ICTMLResult", "ict_ml"]
 
 
 @dataclass(frozen=True, eq=False)
-class ICTMLResult:
+class ICTMLResult(LikelihoodFit):
     """Fitted Imai (2011) maximum likelihood model of a list experiment.
 
     Attributes
@@ -84,18 +85,6 @@ class ICTMLResult:
                 "the constrained model has one set of control coefficients; see coef_control"
             )
         return self._block(2)
-
-    @property
-    def n_params(self) -> int:
-        return int(self.params.size)
-
-    @property
-    def aic(self) -> float:
-        return -2 * self.loglik + 2 * self.n_params
-
-    @property
-    def bic(self) -> float:
-        return -2 * self.loglik + math.log(self.n) * self.n_params
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Coefficient table: index (part, term); columns ``coef, se, z, p_value, ci_low, ci_high``.
@@ -295,11 +284,7 @@ def ict_ml(
         )
 
     ll, g, H, meat = model.derivatives(theta, robust=cov_type == "robust")
-    try:
-        Hinv = np.linalg.inv(-H)
-    except np.linalg.LinAlgError:
-        Hinv = np.full_like(H, np.nan)
-    cov = Hinv if cov_type == "oim" else Hinv @ meat @ Hinv
+    cov = covariance_from_hessian(H, meat, cov_type)
     return ICTMLResult(
         params=theta,
         cov=cov,

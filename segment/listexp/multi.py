@@ -13,6 +13,7 @@ from scipy import special
 
 from ..exceptions import InputError, Problem
 from ._ml_model import _binom_newton, _log_expit
+from ._results import LikelihoodFit, covariance_from_hessian
 from ._validate import _SOURCE, _as_1d, _check_list_data, _design, _rows_problems, coef_table
 
 __all__ = ["ICTMultiMLResult", "ict_ml_multi"]
@@ -23,7 +24,7 @@ _CONDITIONS = ("level", "none")
 
 
 @dataclass(frozen=True, eq=False)
-class ICTMultiMLResult:
+class ICTMultiMLResult(LikelihoodFit):
     """Fitted multiple-sensitive-item ML model of a list experiment (Blair & Imai 2012).
 
     Attributes
@@ -123,18 +124,6 @@ class ICTMultiMLResult:
         """Standard errors of :meth:`coef_sensitive`."""
         s = self._slice(self._arm_index(arm))
         return pd.Series(self.bse[s], index=self.sensitive_terms)
-
-    @property
-    def n_params(self) -> int:
-        return int(self.params.size)
-
-    @property
-    def aic(self) -> float:
-        return -2 * self.loglik + 2 * self.n_params
-
-    @property
-    def bic(self) -> float:
-        return -2 * self.loglik + math.log(self.n) * self.n_params
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Coefficient table: index (block, term); columns ``coef, se, z, p_value, ci_low,
@@ -357,7 +346,10 @@ def _check_treat(treat, n, control, arms, what):
     if miss.any():
         problems.extend(
             _rows_problems(
-                "treat", miss, t_arr, "missing treatment label; expected the control label or an arm"
+                "treat",
+                miss,
+                t_arr,
+                "missing treatment label; expected the control label or an arm",
             )
         )
     present = pd.unique(lab[~miss])
@@ -638,11 +630,7 @@ def ict_ml_multi(
             f"ict_ml_multi did not converge in {max_iter} iterations", RuntimeWarning, stacklevel=2
         )
     ll, _, H, meat = model.derivatives(theta, robust=cov_type == "robust")
-    try:
-        Hinv = np.linalg.inv(-H)
-    except np.linalg.LinAlgError:
-        Hinv = np.full_like(H, np.nan)
-    cov = Hinv if cov_type == "oim" else Hinv @ meat @ Hinv
+    cov = covariance_from_hessian(H, meat, cov_type)
     return ICTMultiMLResult(
         params=theta,
         cov=cov,
