@@ -118,19 +118,36 @@ def _progress(total: int, quiet: bool, label: str):
     show_default=True,
     help="Bootstrap refits per k for stability (0 = none).",
 )
+@click.option(
+    "--blrt",
+    "n_blrt",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Bootstrap samples of the likelihood ratio test of each k against k-1 (0 = none; slow).",
+)
+@click.option(
+    "--bvr",
+    "show_bvr",
+    is_flag=True,
+    help="Show the item pairs with the largest bivariate residuals for the recommended k.",
+)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @ENCODING
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encoding, quiet):
+def select(
+    data, codebook_path, k_text, items, n_init, n_boot, n_blrt, show_bvr, seed, fmt, encoding, quiet
+):
     """Compare numbers of segments: fit statistics, stability, a recommended k."""
     from ..select import select_n_components
 
     ks = _parse_ks(k_text)
     X, weights, _ = _answers(data, codebook_path, items, encoding)
-    bar, tick = _progress(len(ks) * (1 + n_boot), quiet or fmt == "json", "fitting")
+    n_ticks = len(ks) * (1 + n_boot) + n_blrt * sum(k >= 2 for k in ks)
+    bar, tick = _progress(n_ticks, quiet or fmt == "json", "fitting")
     if bar:
         bar.start()
     try:
@@ -142,14 +159,27 @@ def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encodi
             n_boot=n_boot,
             random_state=seed,
             progress=tick,
+            blrt=n_blrt,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     finally:
         if bar:
             bar.stop()
+    bvr = None
+    if show_bvr:
+        from ..diagnostics import bivariate_residuals
+
+        bvr = bivariate_residuals(result.models[result.recommended], X, weights)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, default=float))
+        doc = result.to_dict()
+        if bvr is not None:
+            doc["bvr"] = {
+                "k": result.recommended,
+                "pairs": bvr.head(BVR_TOP).to_dict(orient="records"),
+                "n_pairs": len(bvr),
+            }
+        click.echo(json.dumps(doc, indent=2, default=float))
         return
     table = Table(
         title=f"Number of segments: {data.name} ({len(X):,} respondents, {X.shape[1]} items)"
@@ -166,11 +196,13 @@ def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encodi
         ("smallest_n", "its n"),
         ("stability", "stability"),
     ]
+    if n_blrt:
+        cols.append(("blrt_p", "BLRT p"))
     for _, title in cols:
         table.add_column(title, justify="right")
     for row in result.table.to_dict(orient="records"):
         mark = " *" if row["k"] == result.recommended else ""
-        table.add_row(
+        cells = [
             f"{row['k']}{mark}",
             f"{row['loglik']:,.1f}",
             str(row["n_parameters"]),
@@ -181,11 +213,51 @@ def select(data, codebook_path, k_text, items, n_init, n_boot, seed, fmt, encodi
             f"{row['smallest_share']:.1%}",
             f"{row['smallest_n']:,.0f}",
             "-" if n_boot == 0 else f"{row['stability']:.2f}",
-        )
+        ]
+        if n_blrt:
+            cells.append("-" if row["blrt_p"] != row["blrt_p"] else f"{row['blrt_p']:.3f}")
+        table.add_row(*cells)
     out.print(table)
     out.print(f"Recommended: k = {result.recommended}: {result.reason}.")
     out.print(
         "Stability: mean adjusted Rand index between the full-data segments and bootstrap refits.",
+        style="dim",
+    )
+    if n_blrt:
+        out.print(
+            f"BLRT p: bootstrap likelihood ratio test of k against k-1 segments ({n_blrt} "
+            "samples simulated from the k-1 model; the smallest possible p is "
+            f"{1 / (n_blrt + 1):.3f}).",
+            style="dim",
+        )
+    if bvr is not None:
+        _print_bvr(bvr, result.recommended)
+
+
+#: ``segment select --bvr`` shows this many item pairs.
+BVR_TOP = 10
+
+
+def _print_bvr(bvr, k: int) -> None:
+    top = bvr.head(BVR_TOP)
+    table = Table(title=f"Bivariate residuals, k = {k} (largest {len(top)} of {len(bvr)} pairs)")
+    for title in ("item", "item", "BVR", "df", "n", "> 3.84"):
+        table.add_column(title, justify="left" if title == "item" else "right")
+    for row in top.to_dict(orient="records"):
+        table.add_row(
+            str(row["item_a"]),
+            str(row["item_b"]),
+            "-" if row["bvr"] != row["bvr"] else f"{row['bvr']:.2f}",
+            str(row["df"]),
+            f"{row['n']:,.0f}",
+            "yes" if row["flagged"] else "",
+        )
+    out.print(table)
+    out.print(
+        "BVR: Pearson chi-square of the pair's two-way table against the model's, divided by its "
+        "df. Values well above 1 mean the segments do not explain the pair's association (local "
+        "dependence); 3.84 is a rule of thumb only, as BVRs are not chi-square distributed, and "
+        "among many pairs a few pass it by chance.",
         style="dim",
     )
 
