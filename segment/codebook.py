@@ -1,6 +1,7 @@
 """The codebook: what each column of a poll's respondent file means.
 
-A codebook names the respondent id and weight columns and describes every item: its question,
+A codebook names the respondent id and weight columns (and, optionally, the sampling design's
+strata, PSU and fpc columns) and describes every item: its question,
 domain (civic rights, trust, ...), answer scale (ordered levels with labels, which end means
 "more"), and its special codes: don't know (kept as its own answer by default, because "Unsure
 about ..." is a finding), refused and other missing codes. The file format is documented in
@@ -66,6 +67,67 @@ class Codebook:
             if it.column == column:
                 return it
         raise KeyError(f"codebook has no item {column!r}")
+
+    # ------------------------------------------------------------------ design
+    @property
+    def strata(self) -> str | None:
+        """Stratum column of the sampling design (``design: strata:``), or None."""
+        return self.design.get("strata")
+
+    @property
+    def psu(self) -> str | None:
+        """Primary sampling unit (cluster) column (``design: psu:``), or None."""
+        return self.design.get("psu")
+
+    @property
+    def fpc(self) -> str | None:
+        """Finite population correction column (``design: fpc:``), or None."""
+        return self.design.get("fpc")
+
+    @property
+    def lonely_psu(self) -> str:
+        """What the variance does with a single-PSU stratum (``fail`` unless the codebook says)."""
+        return self.design.get("lonely_psu") or "fail"
+
+    @property
+    def nest(self) -> bool:
+        """Whether PSU labels restart in each stratum (``design: nest:``, default false)."""
+        return bool(self.design.get("nest", False))
+
+    @property
+    def has_design(self) -> bool:
+        """Whether the codebook declares strata, PSUs or an fpc (a design-based variance)."""
+        return any(getattr(self, role) is not None for role in ("strata", "psu", "fpc"))
+
+    def survey_design(self, frame: pd.DataFrame, weights=None, file: str = "<data>"):
+        """The :class:`~segment.design.SurveyDesign` of a validated survey, or None.
+
+        None when the codebook declares no strata, PSU or fpc column. ``weights`` (default: the
+        codebook's weight column, else equal weights) are the survey weights of the design.
+
+        Raises
+        ------
+        DataError
+            Listing every problem with the design columns (see
+            :func:`segment.validate.check_design`).
+        """
+        if not self.has_design:
+            return None
+        from .design import SurveyDesign
+
+        if weights is None and self.weight is not None:
+            weights = as_float(frame[self.weight])[0]
+        return SurveyDesign(
+            weights=weights,
+            strata=None if self.strata is None else frame[self.strata],
+            psu=None if self.psu is None else frame[self.psu],
+            fpc=None if self.fpc is None else frame[self.fpc],
+            lonely_psu=self.lonely_psu,
+            nest=self.nest,
+            n=len(frame),
+            file=file,
+            columns={r: c for r, c in self.design.items() if r in ("strata", "psu", "fpc") and c},
+        )
 
     @property
     def columns(self) -> list[str]:
@@ -153,6 +215,24 @@ class Codebook:
                 )
         if doc.get("id") is not None and doc.get("id") == doc.get("weight"):
             problems.append(Problem(file, "weight", "same column as id", value=doc.get("weight")))
+        design = doc.get("design") or {}
+        roles = [r for r in ("strata", "psu", "fpc") if design.get(r) is not None]
+        for i, role in enumerate(roles):
+            col = design[role]
+            for other in roles[:i]:
+                if design[other] == col:
+                    problems.append(
+                        Problem(file, f"design.{role}", f"same column as design.{other}", value=col)
+                    )
+            if doc.get("weight") is not None and doc.get("weight") == col:
+                problems.append(
+                    Problem(
+                        file,
+                        f"design.{role}",
+                        f"the {role} column cannot also be the weight column",
+                        value=col,
+                    )
+                )
         if problems:
             raise CodebookError(f"codebook {file}", problems)
         return cls(
@@ -208,15 +288,18 @@ class Codebook:
 
         Checks that every codebook column is present; ids are present and unique; weights are
         positive finite numbers; categorical answers are integer codes of the item (levels, don't
-        know, refused or missing codes) or blank; numeric answers lie in ``[min, max]``.
+        know, refused or missing codes) or blank; numeric answers lie in ``[min, max]``; the
+        sampling design's strata, PSU and fpc columns are complete and consistent (see
+        :func:`segment.validate.check_design`: a PSU in two strata, an fpc varying within a
+        stratum, a stratum with a single PSU unless ``design: lonely_psu:`` says otherwise).
         """
         return check_frame(self, frame, file)
 
     def validate(self, frame: pd.DataFrame, file: str = "<data>") -> pd.DataFrame:
         """Check ``frame`` and return it with every codebook column as numbers.
 
-        Item and weight columns become float64 (codes; blank cells NaN); the id column and
-        ``text`` items are left as they are; other columns are kept unchanged.
+        Item, weight and fpc columns become float64 (codes; blank cells NaN); the id, strata
+        and PSU columns and ``text`` items are left as they are; other columns are kept unchanged.
 
         Raises
         ------
@@ -230,6 +313,8 @@ class Codebook:
         numeric_cols = [it.column for it in self.items if it.type != "text"]
         if self.weight is not None:
             numeric_cols.append(self.weight)
+        if self.fpc is not None:
+            numeric_cols.append(self.fpc)
         for col in numeric_cols:
             out[col] = as_float(out[col])[0]
         return out

@@ -7,7 +7,13 @@ most likely segment. With survey weights ``w_i``, segment k's weighted count of 
 
 - **Shares** ``p_k = sum_i w_i r_ik / sum_i w_i`` with a linearisation standard error
   ``sqrt(sum_i w_i^2 (r_ik - p_k)^2) / sum_i w_i`` (with-replacement approximation) and a 95%
-  interval on the logit scale.
+  interval on the logit scale. When the sample is stratified and clustered (the codebook's
+  ``design:`` block, or a ``design=`` :class:`~segment.design.SurveyDesign`), the standard error
+  is design-based instead: linearisation over PSUs within strata (or the Rao-Wu bootstrap,
+  ``variance="bootstrap"``), with a ``deff`` column (design variance over the variance under
+  simple random sampling of as many respondents, R ``survey``'s ``deff = "replace"``).
+  Treating every respondent as its own PSU in one stratum gives the simple standard error
+  times ``sqrt(n / (n - 1))``.
 - **Items**: answer distribution, mean code and mean position on the item's 0..1 "more" scale
   (substantive answers), don't-know share (of answers), and the contrast with the whole sample:
   difference in mean position, standardised effect size (difference / sample SD of positions,
@@ -35,6 +41,7 @@ import pandas as pd
 from scipy.stats import false_discovery_control, norm
 
 from .codebook import Codebook, Item
+from .design import SurveyDesign
 from .summary import MIN_CELL_SIZE
 
 __all__ = ["SegmentProfiles", "profile_segments"]
@@ -49,7 +56,8 @@ class SegmentProfiles:
     Attributes
     ----------
     shares : DataFrame
-        ``segment, share, se, ci_low, ci_high, weighted_n, suppressed``.
+        ``segment, share, se, ci_low, ci_high, weighted_n, suppressed``, and ``deff`` when the
+        standard errors are design-based.
     items : DataFrame
         ``segment, item, domain, weighted_n, mean_code, position, dont_know, sample_position,
         sample_dont_know, difference, effect_size, p_value, p_adjusted, suppressed``.
@@ -69,6 +77,9 @@ class SegmentProfiles:
     ordered: pd.DataFrame
     n_segments: int
     min_cell: int
+    design: str | None = None
+    """The design behind the shares' standard errors (e.g. ``"linearization: 3 strata, 45
+    PSUs, ..."``), or None for the simple with-replacement formula."""
 
 
 def _weighted_stats(values, weights):
@@ -89,6 +100,10 @@ def profile_segments(
     items: list[str] | None = None,
     sample_weight=None,
     min_cell: int = MIN_CELL_SIZE,
+    design: SurveyDesign | None = None,
+    variance: str = "linearization",
+    n_boot: int = 500,
+    random_state=None,
 ) -> SegmentProfiles:
     """Profile statistics of segments.
 
@@ -105,6 +120,19 @@ def profile_segments(
         Survey weights (default: the codebook's weight column, else equal weights).
     min_cell : int
         Smallest number of respondents a reported cell may describe.
+    design : SurveyDesign, optional
+        Sampling design for design-based standard errors of the shares. Default: the
+        codebook's ``design:`` (strata, PSU, fpc columns) when it declares one, else none. Its
+        weights are replaced by the weights used here (``sample_weight`` or the codebook's).
+    variance : {"linearization", "bootstrap"}
+        How a design-based variance is estimated (see :mod:`segment.design`).
+    n_boot, random_state
+        Bootstrap replicates and seed (``variance="bootstrap"``).
+
+    Raises
+    ------
+    DataError
+        When the design columns have problems (a PSU in two strata, a single-PSU stratum ...).
     """
     resp = np.asarray(resp, dtype=float)
     n, k = resp.shape
@@ -116,7 +144,18 @@ def profile_segments(
         w = np.asarray(sample_weight, dtype=float)
     w = w / w.mean()
     wr = w[:, None] * resp
+    if design is None:
+        design = codebook.survey_design(frame, weights=w)
+    elif design.n != n:
+        raise ValueError(f"design has {design.n} respondents but the data have {n}")
+    elif not np.array_equal(design.weights / design.weights.mean(), w):
+        design = design.with_weights(w)
     shares = _shares(resp, w, min_cell)
+    described = None
+    if design is not None:
+        est = design.mean(resp, method=variance, n_boot=n_boot, random_state=random_state)
+        shares = _design_shares(shares, est)
+        described = f"{variance}: {design.describe()}"
     names = items if items is not None else [it.column for it in codebook.attitude_items]
     item_rows, dist_rows = [], []
     for col in names:
@@ -149,6 +188,7 @@ def profile_segments(
         ),
         n_segments=k,
         min_cell=min_cell,
+        design=described,
     )
 
 
@@ -175,6 +215,22 @@ def _shares(resp: np.ndarray, w: np.ndarray, min_cell: int) -> pd.DataFrame:
             "suppressed": suppressed,
         }
     )
+
+
+def _design_shares(shares: pd.DataFrame, est) -> pd.DataFrame:
+    """Shares with design-based SE, logit interval and design effect (suppression kept)."""
+    out = shares.copy()
+    p = est.estimate
+    se = est.se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit = np.log(p / (1 - p))
+        half = Z95 * se / (p * (1 - p))
+    suppressed = out["suppressed"].to_numpy()
+    out["se"] = np.where(suppressed, np.nan, se)
+    out["ci_low"] = np.where(suppressed, np.nan, 1 / (1 + np.exp(-(logit - half))))
+    out["ci_high"] = np.where(suppressed, np.nan, 1 / (1 + np.exp(-(logit + half))))
+    out.insert(out.columns.get_loc("weighted_n"), "deff", np.where(suppressed, np.nan, est.deff))
+    return out
 
 
 def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):

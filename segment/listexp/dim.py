@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..design import SurveyDesign
 from ..exceptions import InputError, Problem
 from ._validate import _SOURCE, _as_1d, _check_list_data, _rows_problems, _zcrit
 
@@ -24,6 +25,8 @@ _DIM_COLUMNS = [
     "mean_treat",
     "mean_control",
 ]
+#: Extra columns of design-based results: SE of each arm mean and the design effect.
+_DESIGN_COLUMNS = ["se_treat", "se_control", "deff"]
 
 
 def _arm_mean_var(y: np.ndarray, w: np.ndarray | None) -> tuple[float, float, int]:
@@ -60,7 +63,47 @@ def _dim_row(y, t, w) -> dict:
         "n_control": nc,
         "mean_treat": mt,
         "mean_control": mc,
+        "se_treat": math.sqrt(vt) if vt == vt else np.nan,
+        "se_control": math.sqrt(vc) if vc == vc else np.nan,
     }
+
+
+def _design_rows(
+    y, t, design: SurveyDesign, groups, n_groups: int, options: dict
+) -> tuple[list[dict], np.ndarray]:
+    """Arm means of every group as domains of one design, linearised (or bootstrapped) jointly.
+
+    Domain ``2 g + arm`` holds group ``g``'s treated (arm 1) or control (arm 0) respondents;
+    the difference of group ``g`` is the contrast ``theta[2g+1] - theta[2g]`` with variance
+    ``c' V c`` from the joint covariance ``V``, and its design effect compares ``c' V c`` with
+    the same contrast's variance under simple random sampling. Returns one row per group and
+    the covariance matrix of the groups' differences.
+    """
+    arm = t.astype(np.int64)
+    est = design.domain_means(y, groups * 2 + arm, **options)
+    theta, cov = est.estimate, est.cov
+    pos = design.weights > 0
+    rows = []
+    A = np.zeros((n_groups, 2 * n_groups))
+    for g in range(n_groups):
+        c = np.zeros(2 * n_groups)
+        c[2 * g + 1], c[2 * g] = 1.0, -1.0
+        A[g] = c
+        diff = est.contrast(c)
+        rows.append(
+            {
+                "estimate": diff.estimate,
+                "se": diff.se,
+                "n_treat": int((pos & t & (groups == g)).sum()),
+                "n_control": int((pos & ~t & (groups == g)).sum()),
+                "mean_treat": float(theta[2 * g + 1]),
+                "mean_control": float(theta[2 * g]),
+                "se_treat": float(np.sqrt(cov[2 * g + 1, 2 * g + 1])),
+                "se_control": float(np.sqrt(cov[2 * g, 2 * g])),
+                "deff": diff.deff,
+            }
+        )
+    return rows, A @ cov @ A.T
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,7 +130,16 @@ class DiMResult:
         ci_high, n_treat, n_control, mean_treat, mean_control``.
     differences : DataFrame or None
         With ``by=``: one row per pair of groups, columns ``group_a, group_b, difference`` (a
-        minus b)``, se, z, p_value`` (two-sided z-test; groups are independent samples).
+        minus b)``, se, z, p_value`` (two-sided z-test; groups are independent samples, or,
+        with a design, domains of the same design with their covariance).
+    se_treat, se_control : float
+        Standard errors of the two arm means (design-based with a design).
+    deff : float
+        With a design: design effect of the estimate (NaN otherwise).
+    design : str or None
+        The design behind design-based standard errors (e.g. ``"linearization: 3 strata, 40
+        PSUs, 400 respondents"``), or None. With a design, ``groups`` also has the columns
+        ``se_treat, se_control, deff``.
     """
 
     estimate: float
@@ -103,11 +155,20 @@ class DiMResult:
     weighted: bool = False
     groups: pd.DataFrame | None = field(default=None, repr=False)
     differences: pd.DataFrame | None = field(default=None, repr=False)
+    se_treat: float = float("nan")
+    se_control: float = float("nan")
+    deff: float = float("nan")
+    design: str | None = None
 
     def to_frame(self) -> pd.DataFrame:
-        """Estimates as a DataFrame: the row ``"overall"`` then one row per group (if ``by=``)."""
+        """Estimates as a DataFrame: the row ``"overall"`` then one row per group (if ``by=``).
+
+        Columns ``estimate, se, ci_low, ci_high, n_treat, n_control, mean_treat, mean_control``
+        and, with a design, ``se_treat, se_control, deff``.
+        """
+        columns = _DIM_COLUMNS + (_DESIGN_COLUMNS if self.design is not None else [])
         overall = pd.DataFrame(
-            [{c: getattr(self, c) for c in _DIM_COLUMNS}], index=pd.Index(["overall"], name="group")
+            [{c: getattr(self, c) for c in columns}], index=pd.Index(["overall"], name="group")
         )
         if self.groups is None:
             return overall
@@ -121,7 +182,7 @@ class DiMResult:
         frame = self.to_frame()
         lines = [
             "Difference-in-means estimate of sensitive-item prevalence",
-            f"J = {self.J} control items; {'weighted (linearised SE)' if self.weighted else 'Neyman SE'}; {pct} normal CI",
+            f"J = {self.J} control items; {self._se_kind()}; {pct} normal CI",
             "",
             f"{'group':<16}{'estimate':>10}{'SE':>9}{'CI low':>9}{'CI high':>9}"
             f"{'n treat':>9}{'n ctrl':>8}{'mean T':>9}{'mean C':>9}",
@@ -143,12 +204,29 @@ class DiMResult:
                 )
         return "\n".join(lines)
 
+    def _se_kind(self) -> str:
+        if self.design is not None:
+            return f"design-based SE ({self.design}; deff {self.deff:.2f})"
+        return "weighted (linearised SE)" if self.weighted else "Neyman SE"
+
     def __str__(self) -> str:
         return self.summary()
 
 
 def difference_in_means(
-    y, treat, *, J: int | None = None, weights=None, by=None, level: float = 0.95
+    y,
+    treat,
+    *,
+    J: int | None = None,
+    weights=None,
+    by=None,
+    level: float = 0.95,
+    design: SurveyDesign | None = None,
+    strata=None,
+    psu=None,
+    variance: str = "linearization",
+    n_boot: int = 500,
+    random_state=None,
 ) -> DiMResult:
     r"""Difference-in-means estimator of the sensitive item's prevalence.
 
@@ -167,6 +245,16 @@ def difference_in_means(
     respondents as independent draws (no strata or clusters). With equal weights this is exactly
     :math:`s^2/n`, so unit weights reproduce the unweighted Neyman SE.
 
+    With a sampling ``design`` (or ``strata`` / ``psu`` arrays) the two arms are domains of the
+    same stratified, clustered sample: both arm means are ratio estimators of the whole design,
+    linearised jointly over PSUs within strata (:mod:`segment.design`), and the difference's
+    variance is :math:`c^\top V c` with :math:`c = (1, -1)` and :math:`V` the arms' covariance
+    matrix, which is not zero when the arms share PSUs (randomisation within PSUs makes it
+    positive and the difference more precise than the arms). ``deff`` compares that variance
+    with the Neyman variance of the same difference under simple random sampling. With ``by=``
+    every group's arms are domains of the same design, so the differences between groups also
+    use their covariances.
+
     Parameters
     ----------
     y : array-like of int
@@ -182,6 +270,15 @@ def difference_in_means(
         (difference, SE :math:`\sqrt{SE_a^2 + SE_b^2}`, z and two-sided p-value).
     level : float
         Confidence level.
+    design : SurveyDesign, optional
+        Sampling design of the respondents (one row per respondent, in the order of ``y``);
+        its weights are the survey weights, so ``weights`` must then be omitted.
+    strata, psu : array-like, optional
+        Shortcut for ``design=SurveyDesign(weights, strata, psu)`` (single-PSU strata fail).
+    variance : {"linearization", "bootstrap"}
+        How a design-based variance is estimated.
+    n_boot, random_state
+        Bootstrap replicates and seed (``variance="bootstrap"``).
 
     Returns
     -------
@@ -195,7 +292,27 @@ def difference_in_means(
     what = "difference_in_means: invalid input"
     yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
     z = _zcrit(level)
-    row = _dim_row(yf, t, w)
+    design = _resolve_design(design, strata, psu, weights, w, yf.size, what)
+    options = {"method": variance, "n_boot": n_boot, "random_state": random_state}
+    if design is not None:
+        w = np.asarray(design.weights, dtype=float)
+        pos = w > 0
+        for arm, name in ((t, "treated"), (~t, "control")):
+            if int((arm & pos).sum()) < 2:
+                raise InputError(
+                    what,
+                    [
+                        Problem(
+                            _SOURCE,
+                            "treat",
+                            f"fewer than 2 {name} respondents with a positive weight",
+                        )
+                    ],
+                )
+        rows, _ = _design_rows(yf, t, design, np.zeros(yf.size, np.int64), 1, options)
+        row = rows[0]
+    else:
+        row = _dim_row(yf, t, w)
     groups = diffs = None
     if by is not None:
         problems: list[Problem] = []
@@ -231,19 +348,26 @@ def difference_in_means(
                     )
         if problems:
             raise InputError(what, problems)
-        rows = []
-        for k in range(labels.size):
-            m = codes == k
-            rows.append(_dim_row(yf[m], t[m], None if w is None else w[m]))
+        if design is not None:
+            rows, cov_groups = _design_rows(yf, t, design, codes, labels.size, options)
+        else:
+            rows = []
+            for k in range(labels.size):
+                m = codes == k
+                rows.append(_dim_row(yf[m], t[m], None if w is None else w[m]))
         groups = pd.DataFrame(rows, index=pd.Index(labels, name="group"))
         groups["ci_low"] = groups["estimate"] - z * groups["se"]
         groups["ci_high"] = groups["estimate"] + z * groups["se"]
-        groups = groups[_DIM_COLUMNS]
+        groups = groups[_DIM_COLUMNS + (_DESIGN_COLUMNS if design is not None else [])]
         ia, ib = np.triu_indices(labels.size, k=1)
         est = groups["estimate"].to_numpy()
         se = groups["se"].to_numpy()
         d = est[ia] - est[ib]
-        dse = np.sqrt(se[ia] ** 2 + se[ib] ** 2)
+        if design is not None:
+            dvar = cov_groups[ia, ia] + cov_groups[ib, ib] - 2 * cov_groups[ia, ib]
+            dse = np.sqrt(np.clip(dvar, 0.0, None))
+        else:
+            dse = np.sqrt(se[ia] ** 2 + se[ib] ** 2)
         zz = d / dse
         diffs = pd.DataFrame(
             {
@@ -269,4 +393,38 @@ def difference_in_means(
         weighted=w is not None,
         groups=groups,
         differences=diffs,
+        se_treat=row["se_treat"],
+        se_control=row["se_control"],
+        deff=row.get("deff", float("nan")),
+        design=None if design is None else f"{variance}: {design.describe()}",
     )
+
+
+def _resolve_design(design, strata, psu, weights, w, n: int, what: str) -> SurveyDesign | None:
+    """The design of ``difference_in_means``: given, built from strata/psu arrays, or None."""
+    if design is None and strata is None and psu is None:
+        return None
+    problems = []
+    if design is not None and (strata is not None or psu is not None):
+        problems.append(Problem(_SOURCE, "design", "give design= or strata=/psu=, not both"))
+    if design is not None and weights is not None:
+        problems.append(
+            Problem(_SOURCE, "weights", "a design carries its own weights; omit weights=")
+        )
+    if design is not None and not isinstance(design, SurveyDesign):
+        problems.append(
+            Problem(_SOURCE, "design", f"expected a SurveyDesign, got {type(design).__name__}")
+        )
+    elif design is not None and design.n != n:
+        problems.append(
+            Problem(
+                _SOURCE,
+                "design",
+                f"has {design.n} respondents but y has {n}; expected one per respondent",
+            )
+        )
+    if problems:
+        raise InputError(what, problems)
+    if design is None:
+        design = SurveyDesign(weights=w, strata=strata, psu=psu, n=n)
+    return design
