@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from helpers import run_cli
 
@@ -184,3 +185,25 @@ def test_power_command(capsys):
     )
     assert code == 0 and "N = " in out
     assert run_cli(["listexp-power", "--J", "4"], capsys)[0] == 2
+
+
+@pytest.mark.parametrize("variance", ["linearization", "bootstrap"])
+def test_cli_listexp_design_based_standard_errors(tmp_path, capsys, variance):
+    frame = pd.read_csv(bundled_path("data", "kz2022_listexp.csv"))
+    path = tmp_path / "design.csv"
+    frame.assign(psu=frame["resp_id"], stratum=1).to_csv(path, index=False)
+    base = ["listexp", path, "--J", "4", "--format", "json"]
+    code, out, _ = run_cli(base, capsys)
+    srs = json.loads(out)["overall"]
+    code, out, _ = run_cli(
+        [*base, "--psu", "psu", "--strata", "stratum", "--variance", variance], capsys
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["design"].startswith(variance)
+    # one respondent per PSU, one stratum: the design SE is the simple-random-sampling SE
+    # (linearisation: up to the n/(n-1) vs per-arm small-sample factors; bootstrap: noise)
+    tol = 0.01 if variance == "linearization" else 0.12
+    assert doc["overall"]["se"] == pytest.approx(srs["se"], rel=tol)
+    assert doc["overall"]["deff"] == pytest.approx(1.0, rel=3 * tol)
+    assert doc["overall"]["estimate"] == pytest.approx(srs["estimate"])

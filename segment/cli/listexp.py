@@ -69,6 +69,15 @@ def _numeric(series: pd.Series, file: str) -> np.ndarray:
     "--by", "by", help="Comma-separated columns: estimates for each group (difference in means)."
 )
 @click.option("--weights", "weight_col", help="Column of survey weights.")
+@click.option("--strata", "strata_col", help="Column of sampling strata (design-based SEs).")
+@click.option("--psu", "psu_col", help="Column of primary sampling units (design-based SEs).")
+@click.option(
+    "--variance",
+    type=click.Choice(["linearization", "bootstrap"]),
+    default="linearization",
+    show_default=True,
+    help="Design-based variance with --strata/--psu: Taylor linearisation or PSU bootstrap.",
+)
 @click.option(
     "--segments",
     "model_path",
@@ -108,6 +117,9 @@ def listexp(
     covariates,
     by,
     weight_col,
+    strata_col,
+    psu_col,
+    variance,
     model_path,
     n_boot,
     seed,
@@ -125,7 +137,19 @@ def listexp(
     t = _numeric(_column(frame, treat_col, file, "--treat"), file)
     w = _numeric(_column(frame, weight_col, file, "--weights"), file) if weight_col else None
     payload: dict = {"file": file, "J": J, "method": method, "weighted": w is not None}
-    overall = difference_in_means(y, t, J=J, weights=w)
+    design: dict = {}
+    if strata_col or psu_col:
+        design = {
+            "strata": _column(frame, strata_col, file, "--strata").to_numpy(dtype=object)
+            if strata_col
+            else None,
+            "psu": _column(frame, psu_col, file, "--psu").to_numpy(dtype=object)
+            if psu_col
+            else None,
+            "variance": variance,
+            "random_state": seed,
+        }
+    overall = difference_in_means(y, t, J=J, weights=w, **design)
     payload["overall"] = {
         "n": overall.n_treat + overall.n_control,
         "control": overall.mean_control,
@@ -135,6 +159,9 @@ def listexp(
         "ci_low": overall.ci_low,
         "ci_high": overall.ci_high,
     }
+    if overall.design is not None:
+        payload["overall"]["deff"] = overall.deff
+        payload["design"] = overall.design
     by_names = [c.strip() for c in (by or "").split(",") if c.strip()]
     by_labels = {
         name: _column(frame, name, file, "--by")
@@ -142,7 +169,9 @@ def listexp(
         .to_numpy(dtype=object, na_value=None)
         for name in by_names
     }
-    groups, differences = subgroup_table(y, t, by_labels, J=J, weights=w, min_cell=min_cell)
+    groups, differences = subgroup_table(
+        y, t, by_labels, J=J, weights=w, min_cell=min_cell, **design
+    )
     payload["groups"], payload["differences"] = groups, differences
     test = design_effect_test(y, t, J)
     published = design_effect_test(y, t, J, moment_selection="blair-imai")
@@ -226,6 +255,11 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
                     f"| {var} | {group} | {r['n']} | {r['control']:.2f} | {r['treatment']:.2f} | {_pct(r['estimate'])} | {_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
                 )
         lines.append("")
+        if "design" in payload:
+            lines.append(
+                f"Design-based standard errors ({payload['design']}); design effect of the "
+                f"overall estimate {o['deff']:.2f}."
+            )
         dt = payload["design_effect_test"]
         lines.append(
             f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {dt['p_value']:.3f} "
@@ -278,6 +312,11 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
                 f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])}",
             )
     out.print(table)
+    if "design" in payload:
+        out.print(
+            f"Design-based standard errors ({payload['design']}); design effect of the overall "
+            f"estimate {o['deff']:.2f}."
+        )
     dt = payload["design_effect_test"]
     out.print(
         f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {dt['p_value']:.3f} "

@@ -33,6 +33,17 @@ def _rows(result, variable: str, min_cell: int) -> list[dict]:
     return rows
 
 
+def _design_args(strata, psu, inside, variance, random_state) -> dict:
+    if strata is None and psu is None:
+        return {}
+    return {
+        "strata": None if strata is None else strata[inside],
+        "psu": None if psu is None else psu[inside],
+        "variance": variance,
+        "random_state": random_state,
+    }
+
+
 def subgroup_table(
     y: np.ndarray,
     treat: np.ndarray,
@@ -41,6 +52,10 @@ def subgroup_table(
     J: int,
     weights: np.ndarray | None = None,
     min_cell: int = 30,
+    strata: np.ndarray | None = None,
+    psu: np.ndarray | None = None,
+    variance: str = "linearization",
+    random_state=None,
 ) -> tuple[list[dict], list[dict]]:
     """Difference in means within the groups of each variable of ``by``, and between them.
 
@@ -57,6 +72,12 @@ def subgroup_table(
         Number of control items.
     weights : array, optional
     min_cell : int
+    strata, psu : arrays, optional
+        Sampling design: design-based standard errors (see
+        :func:`segment.listexp.difference_in_means`); groups are domains of the design.
+    variance : {"linearization", "bootstrap"}
+    random_state : int, optional
+        Seed of the PSU bootstrap.
 
     Returns
     -------
@@ -89,6 +110,7 @@ def subgroup_table(
                 J=J,
                 weights=None if weights is None else weights[inside],
                 by=labels[inside],
+                **_design_args(strata, psu, inside, variance, random_state),
             )
             rows = _rows(res, name, min_cell)
         rows += [
