@@ -56,6 +56,9 @@ class ListExperiment:
         Columns to estimate support within (e.g. gender, region).
     weights : str, optional
         Column of survey weights.
+    strata, psu : str, optional
+        Columns of the sampling design: design-based standard errors for the overall and
+        subgroup estimates.
     label : str
         What the sensitive item measures, for the report ("support for CSTO membership").
     synthetic : bool
@@ -70,6 +73,8 @@ class ListExperiment:
     weights: str | None = None
     label: str = "the sensitive item"
     synthetic: bool = False
+    strata: str | None = None
+    psu: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class ListexpResults:
     design_effect_p: float
     support: SegmentSupport
     n_typed: int
+    design: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,8 +178,7 @@ def _listexp_results(
 
     frame, _ = read_table(spec.path)
     missing = [c for c in (spec.count, spec.treat, *spec.by) if c not in frame.columns]
-    if spec.weights and spec.weights not in frame.columns:
-        missing.append(spec.weights)
+    missing += [c for c in (spec.weights, spec.strata, spec.psu) if c and c not in frame.columns]
     if missing:
         from .exceptions import DataError, Problem
 
@@ -186,9 +191,16 @@ def _listexp_results(
     w = None
     if spec.weights:
         w = pd.to_numeric(frame[spec.weights], errors="coerce").to_numpy(dtype=float)
-    overall = difference_in_means(y, t, J=spec.J, weights=w)
+    design = {}
+    if spec.strata or spec.psu:
+        design = {
+            "strata": frame[spec.strata].to_numpy(dtype=object) if spec.strata else None,
+            "psu": frame[spec.psu].to_numpy(dtype=object) if spec.psu else None,
+            "random_state": seed,
+        }
+    overall = difference_in_means(y, t, J=spec.J, weights=w, **design)
     by = {c: frame[c].astype("string").to_numpy(dtype=object, na_value=None) for c in spec.by}
-    groups, differences = subgroup_table(y, t, by, J=spec.J, weights=w, min_cell=min_cell)
+    groups, differences = subgroup_table(y, t, by, J=spec.J, weights=w, min_cell=min_cell, **design)
     support = support_by_segment(
         model,
         frame.assign(**{spec.count: y, spec.treat: t}),
@@ -216,6 +228,7 @@ def _listexp_results(
         design_effect_p=design_effect_test(y, t, spec.J).p_value,
         support=support,
         n_typed=int(((reasons == None) & (used > 0)).sum()),  # noqa: E711 - elementwise
+        design=overall.design,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import run_cli as run
@@ -181,3 +182,27 @@ def test_run_on_bad_data_writes_nothing(tmp_path, capsys, bundled_survey):
     assert code == 2
     assert "trust_army, row 3: value 7" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_report_uses_the_codebook_design_for_intervals(tmp_path):
+    import yaml
+
+    frame = pd.read_csv(bundled_path("data", "kz2020_synthetic.csv"))
+    # 60 PSUs of 25 respondents in 6 strata (a made-up clustered design)
+    frame["psu"] = np.arange(len(frame)) // 25
+    frame["stratum"] = frame["psu"] % 6
+    data = tmp_path / "clustered.csv"
+    frame.to_csv(data, index=False)
+    doc = yaml.safe_load(bundled_path("data", "kz2020_synthetic_codebook.yaml").read_text("utf-8"))
+    doc["design"] = {"strata": "stratum", "psu": "psu"}
+    doc["items"] = [
+        *doc["items"],
+        {"column": "psu", "type": "numeric", "domain": "other"},
+        {"column": "stratum", "type": "numeric", "domain": "other"},
+    ]
+    codebook = tmp_path / "clustered.yaml"
+    codebook.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), "utf-8")
+    a = run_analysis(data, codebook, k=6, ks=[], embed=False, n_init=2, random_state=1)
+    assert a.profiles.design.startswith("linearization: 6 strata, 60 PSUs")
+    assert "deff" in a.profiles.shares
+    assert "design-based intervals (linearization: 6 strata, 60 PSUs" in build_html(a)

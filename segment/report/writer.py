@@ -155,6 +155,8 @@ def _context(a) -> dict:
         if a.typology is None
         else {"name": a.typology.name, "size": len(a.typology.segments)},
         "entropy": a.model.estimator.entropy_,
+        "design": a.profiles.design,
+        "listexp_design": None if a.listexp is None else a.listexp.design,
     }
     match = a.names.set_index("segment")
     ctx["segments"] = [
