@@ -2,5 +2,6 @@
 
 from .gaussian import GaussianMixtureModel, KMeansModel
 from .latent_class import LatentClassModel
+from .ordinal import OrdinalLatentClassModel
 
-__all__ = ["GaussianMixtureModel", "KMeansModel", "LatentClassModel"]
+__all__ = ["GaussianMixtureModel", "KMeansModel", "LatentClassModel", "OrdinalLatentClassModel"]
