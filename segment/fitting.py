@@ -7,7 +7,7 @@ import pandas as pd
 
 from .codebook import Codebook
 from .modelfile import data_fingerprint
-from .models import LatentClassModel
+from .models import LatentClassModel, OrdinalLatentClassModel
 from .naming import name_segments
 from .profile_stats import profile_segments
 from .profile_text import tagline
@@ -41,12 +41,19 @@ def fit_segments(
     n_init: int = 10,
     random_state: int | None = 1,
     min_cell: int = 30,
+    measurement: str = "nominal",
 ) -> SegmentModel:
     """Fit a latent class model on a validated survey and name its segments.
 
     Survey weights (the codebook's weight column) are rescaled to mean 1. Segments are named
     after ``typology`` when they match it (:func:`segment.naming.name_segments`); otherwise
     they are labelled with their tagline.
+
+    ``measurement`` is the item model: ``"nominal"`` (:class:`LatentClassModel`, free answer
+    probabilities per segment) or ``"ordinal"`` / ``"cumulative"``
+    (:class:`~segment.models.OrdinalLatentClassModel` on the codebook's ordinal items, with
+    adjacent-category or cumulative logits; don't-know stays a category of its own). The saved
+    model keeps the fitted answer probabilities, so it scores the same way either way.
     """
     names = segmentation_items(codebook, items)
     X = codebook.model_codes(frame, names)
@@ -54,9 +61,22 @@ def fit_segments(
     if codebook.weight is not None:
         w = frame[codebook.weight].to_numpy(dtype=float)
         w = w / w.mean()
-    est = LatentClassModel(n_segments, n_init=n_init, random_state=random_state).fit(
-        X, sample_weight=w
-    )
+    if measurement == "nominal":
+        est = LatentClassModel(n_segments, n_init=n_init, random_state=random_state)
+    elif measurement in ("ordinal", "cumulative"):
+        est = OrdinalLatentClassModel.from_codebook(
+            codebook,
+            n_segments,
+            items=names,
+            ordinal_type=measurement,
+            n_init=n_init,
+            random_state=random_state,
+        )
+    else:
+        raise ValueError(
+            f"measurement must be 'nominal', 'ordinal' or 'cumulative', got {measurement!r}"
+        )
+    est.fit(X, sample_weight=w)
     profiles = profile_segments(
         est.predict_proba(X), frame, codebook, items=names, sample_weight=w, min_cell=min_cell
     )
@@ -85,6 +105,7 @@ def fit_segments(
             )
         segments.append(entry)
     fit = {
+        "measurement": measurement,
         "bic": est.bic(X, sample_weight=w),
         "aic": est.aic(X, sample_weight=w),
         "sabic": est.sabic(X, sample_weight=w),

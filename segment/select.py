@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils import check_random_state
@@ -83,6 +84,7 @@ def select_n_components(
     random_state=None,
     progress: Callable[[str], None] | None = None,
     blrt: int = 0,
+    estimator: LatentClassModel | None = None,
 ) -> Selection:
     """Fit k = each of ``ks`` classes and compare the solutions.
 
@@ -107,7 +109,11 @@ def select_n_components(
         (``boot_n_init`` random starts plus warm starts), so this is slow. A (k - 1)-class model
         not among ``ks`` is fitted for the test. The test runs after, and on a random stream
         separate from, everything else, so the rest of the table does not change with ``blrt``.
-        The recommendation does not use it.
+        The recommendation does not use it. It always uses the nominal model.
+    estimator : LatentClassModel, optional
+        Template of the measurement model, e.g. an
+        :class:`~segment.models.OrdinalLatentClassModel` with ordinal items (default: the
+        nominal :class:`~segment.models.LatentClassModel`); cloned for every k and resample.
     """
     ks = sorted(set(int(k) for k in ks))
     if not ks or ks[0] < 1:
@@ -120,7 +126,7 @@ def select_n_components(
     rows, models = [], {}
     for k in ks:
         seed = int(rng.randint(2**31 - 1))
-        model = LatentClassModel(k, n_init=n_init, random_state=seed).fit(X, sample_weight=w)
+        model = _model(estimator, k, n_init, seed).fit(X, sample_weight=w)
         models[k] = model
         if progress:
             progress(f"k={k} fitted")
@@ -131,13 +137,11 @@ def select_n_components(
         for _ in range(n_boot):
             idx = rng.randint(0, n, n)
             try:
-                boot = LatentClassModel(
-                    k, n_init=boot_n_init, random_state=int(rng.randint(2**31 - 1))
-                )
+                boot = _model(estimator, k, boot_n_init, int(rng.randint(2**31 - 1)))
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    boot.fit(Xa[idx], sample_weight=w[idx])
-                other = _predict_seen(boot, Xa)
+                    boot.fit(_rows(X, Xa, idx), sample_weight=w[idx])
+                other = _predict_seen(boot, Xa, X)
             except ValueError:
                 other = None  # the resample lost a category or became too small: counts as unstable
             if other is None:
@@ -188,12 +192,27 @@ def select_n_components(
     return Selection(table, recommended, reason, models, tests)
 
 
-def _predict_seen(model: LatentClassModel, X: np.ndarray) -> np.ndarray:
-    """Classify rows, treating answers the refit never saw as missing."""
+def _model(template: LatentClassModel | None, k: int, n_init: int, seed: int):
+    """An unfitted copy of ``template`` (default: the nominal latent class model) with k classes."""
+    if template is None:
+        return LatentClassModel(k, n_init=n_init, random_state=seed)
+    return clone(template).set_params(n_components=k, n_init=n_init, random_state=seed)
+
+
+def _rows(X, Xa: np.ndarray, idx: np.ndarray):
+    """Rows ``idx`` of the answers, as a DataFrame when ``X`` is one (item types by name)."""
+    if isinstance(X, pd.DataFrame):
+        return pd.DataFrame(Xa[idx], columns=X.columns)
+    return Xa[idx]
+
+
+def _predict_seen(model: LatentClassModel, X: np.ndarray, like=None) -> np.ndarray:
+    """Classify rows, treating answers the refit never saw as missing (``like``: the original
+    answers, whose column names the refit may need)."""
     X = X.copy()
     for j, cats in enumerate(model.categories_):
         X[~np.isin(X[:, j], cats) & ~np.isnan(X[:, j]), j] = np.nan
-    return model.predict(X)
+    return model.predict(_rows(like, X, slice(None)) if like is not None else X)
 
 
 def _recommend(table: pd.DataFrame, with_stability: bool) -> tuple[int, str]:

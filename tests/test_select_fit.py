@@ -82,3 +82,63 @@ def test_hungarian_alignment_recovers_a_permutation():
     perm = np.array([2, 0, 3, 1])
     np.testing.assert_array_equal(align_labels(ref, perm[ref], 4), ref)
     assert match_classes(np.eye(3)[[1, 2, 0]]).tolist() == [1, 2, 0]
+
+
+def test_select_with_an_ordinal_measurement_model_has_fewer_parameters(shared_data):
+    from segment.models import OrdinalLatentClassModel
+
+    X = (
+        pd.read_csv(shared_data / "lca" / "election.csv")
+        .filter(like="MORAL")
+        .join(pd.read_csv(shared_data / "lca" / "election.csv").filter(like="CARES"))
+    )
+    nominal = select_n_components(X, [2, 3], n_init=2, n_boot=2, random_state=0)
+    ordinal = select_n_components(
+        X,
+        [2, 3],
+        n_init=2,
+        n_boot=2,
+        random_state=0,
+        estimator=OrdinalLatentClassModel(item_types="ordinal"),
+    )
+    assert (ordinal.table["n_parameters"] < nominal.table["n_parameters"]).all()
+    assert isinstance(ordinal.models[3], OrdinalLatentClassModel)
+    assert ordinal.table["stability"].between(0, 1).all()
+    assert (ordinal.table["stability"] > 0).all()  # the bootstrap refits ran
+
+
+@pytest.mark.parametrize("measurement", ["ordinal", "cumulative"])
+def test_cli_fit_and_select_with_ordinal_items(tmp_path, capsys, bundled_survey, measurement):
+    from segment.modelfile import load_model
+
+    data, codebook, _ = bundled_survey
+    out = tmp_path / "model.json"
+    code, _, err = run(
+        [
+            "fit",
+            data,
+            "--codebook",
+            codebook,
+            "--k",
+            "4",
+            "--n-init",
+            "1",
+            "--measurement",
+            measurement,
+            "-o",
+            out,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    model = load_model(out)
+    frame = pd.read_csv(data).head(20)
+    assert np.allclose(model.predict_proba(frame).sum(axis=1), 1)
+    args = ["select", data, "--codebook", codebook, "--k", "3", "--n-init", "1"]
+    args += ["--bootstrap", "0", "--format", "json"]
+    counts = {}
+    for m in ("nominal", measurement):
+        code, text, _ = run([*args, "--measurement", m], capsys)
+        assert code == 0
+        counts[m] = json.loads(text)["table"][0]["n_parameters"]
+    assert counts[measurement] < 0.7 * counts["nominal"]  # 312 vs 515 at k = 3

@@ -75,6 +75,15 @@ def _answers(data: Path, codebook_path: Path | None, items: str | None, encoding
     return X, weights, cb
 
 
+def _measurement_model(cb, items: list[str], measurement: str):
+    """The estimator template for ``--measurement`` (None: the nominal model)."""
+    if measurement == "nominal":
+        return None
+    from ..models import OrdinalLatentClassModel
+
+    return OrdinalLatentClassModel.from_codebook(cb, items=items, ordinal_type=measurement)
+
+
 def _progress(total: int, quiet: bool, label: str):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -132,6 +141,14 @@ def _progress(total: int, quiet: bool, label: str):
     is_flag=True,
     help="Show the item pairs with the largest bivariate residuals for the recommended k.",
 )
+@click.option(
+    "--measurement",
+    type=click.Choice(["nominal", "ordinal", "cumulative"]),
+    default="nominal",
+    show_default=True,
+    help="Item model: nominal (free answer probabilities), or the codebook's ordinal items as "
+    "adjacent-category (ordinal) or cumulative logits (far fewer parameters).",
+)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -139,13 +156,25 @@ def _progress(total: int, quiet: bool, label: str):
 @ENCODING
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def select(
-    data, codebook_path, k_text, items, n_init, n_boot, n_blrt, show_bvr, seed, fmt, encoding, quiet
+    data,
+    codebook_path,
+    k_text,
+    items,
+    n_init,
+    n_boot,
+    n_blrt,
+    show_bvr,
+    measurement,
+    seed,
+    fmt,
+    encoding,
+    quiet,
 ):
     """Compare numbers of segments: fit statistics, stability, a recommended k."""
     from ..select import select_n_components
 
     ks = _parse_ks(k_text)
-    X, weights, _ = _answers(data, codebook_path, items, encoding)
+    X, weights, cb = _answers(data, codebook_path, items, encoding)
     n_ticks = len(ks) * (1 + n_boot) + n_blrt * sum(k >= 2 for k in ks)
     bar, tick = _progress(n_ticks, quiet or fmt == "json", "fitting")
     if bar:
@@ -160,6 +189,7 @@ def select(
             random_state=seed,
             progress=tick,
             blrt=n_blrt,
+            estimator=_measurement_model(cb, list(X.columns), measurement),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -182,7 +212,8 @@ def select(
         click.echo(json.dumps(doc, indent=2, default=float))
         return
     table = Table(
-        title=f"Number of segments: {data.name} ({len(X):,} respondents, {X.shape[1]} items)"
+        title=f"Number of segments: {data.name} ({len(X):,} respondents, {X.shape[1]} items, "
+        f"{measurement} items)"
     )
     cols = [
         ("k", "k"),
@@ -281,6 +312,14 @@ def _print_bvr(bvr, k: int) -> None:
     show_default=True,
     help="Random starts (plus a k-means start).",
 )
+@click.option(
+    "--measurement",
+    type=click.Choice(["nominal", "ordinal", "cumulative"]),
+    default="nominal",
+    show_default=True,
+    help="Item model: nominal (free answer probabilities), or the codebook's ordinal items as "
+    "adjacent-category (ordinal) or cumulative logits (far fewer parameters).",
+)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option(
     "-o",
@@ -291,7 +330,19 @@ def _print_bvr(bvr, k: int) -> None:
 )
 @ENCODING
 @FORCE
-def fit(data, codebook_path, k, items, typology_path, n_init, seed, output, encoding, force):
+def fit(
+    data,
+    codebook_path,
+    k,
+    items,
+    typology_path,
+    n_init,
+    measurement,
+    seed,
+    output,
+    encoding,
+    force,
+):
     """Fit a k-segment latent class model, name its segments and save it as JSON."""
     from ..fitting import fit_segments
     from ..modelfile import save_model
@@ -303,7 +354,14 @@ def fit(data, codebook_path, k, items, typology_path, n_init, seed, output, enco
     names = [c.strip() for c in items.split(",") if c.strip()] if items else None
     try:
         model = fit_segments(
-            frame, cb, k, items=names, typology=typology, n_init=n_init, random_state=seed
+            frame,
+            cb,
+            k,
+            items=names,
+            typology=typology,
+            n_init=n_init,
+            random_state=seed,
+            measurement=measurement,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
