@@ -20,6 +20,36 @@ most likely segment. With survey weights ``w_i``, segment k's weighted count of 
   Cohen's d), and a Welch z-test of the segment against the rest of the sample with Kish
   effective sizes; p-values are adjusted for the number of tests with Benjamini & Hochberg's
   (1995) false discovery rate.
+- **Design-based item tests.** When a design is in force, the item tests use design-based
+  variances instead, and ``items`` gets ``se`` and ``deff`` columns. For an item, let
+  ``s_i`` = 1 when respondent i gave a substantive answer (0 otherwise) and ``x_i`` its position.
+  Segment k's posterior-weighted mean position and the sample's are ratio estimators
+
+      m_k = sum_i w_i r_ik s_i x_i / X_k,   X_k = sum_i w_i r_ik s_i,
+      m   = sum_i w_i s_i x_i / X,          X   = sum_i w_i s_i,
+
+  and the reported ``difference`` ``d_k = m_k - m`` is linearised jointly (Binder 1983; Wolter
+  2007, sec. 6.11, the linearisation of a ratio) with the linearised variable
+
+      z_ik = w_i r_ik s_i (x_i - m_k) / X_k  -  w_i s_i (x_i - m) / X,
+
+  whose PSU totals ``z_hik`` (PSU i of stratum h) give the ultimate-cluster variance
+
+      Var(d_k) = sum_h (1 - f_h) n_h / (n_h - 1) sum_i (z_hik - zbar_hk)^2
+
+  (:mod:`segment.design`: lonely PSUs as the design says; or the Rao-Wu-Yue bootstrap of PSUs,
+  ``variance="bootstrap"``, recomputing both ratios from replicate PSU totals). ``se`` is
+  ``sqrt(Var(d_k))``, ``deff`` is ``Var(d_k)`` over its variance under simple random sampling
+  of as many respondents (R ``survey``'s ``deff = "replace"``; it includes the effect of
+  unequal weights), and ``p_value = 2 (1 - Phi(|d_k| / se))`` (normal reference, as for the
+  shares). Because ``d_k = (1 - pi_k)(m_k - m_rest)``, with ``pi_k = X_k / X`` the segment's
+  weighted share of the substantive answers, this tests the same null hypothesis as the
+  segment-against-the-rest test without a design. All items and segments are estimated in one
+  pass, so the covariances between a segment's and the sample's mean are used. Memberships
+  ``r_ik`` are treated as known, as elsewhere. With every respondent its own PSU in one stratum
+  and equal weights, ``deff`` is 1. Demographic shares get a design-based ``se`` and ``deff``
+  the same way (a segment's share of a category is the ratio
+  ``sum w r_k [category] / sum w r_k [known]``).
 - **Demographics**: composition of each segment and an index against the sample
   (100 = as in the sample; "More women" = the index of women above 100).
 
@@ -30,6 +60,16 @@ by construction and small p-values there are no evidence of anything beyond the 
 Cells describing fewer than ``min_cell`` respondents are suppressed (statistics and counts NaN,
 ``suppressed`` True). The count is of respondents (``sum_i r_ik`` over those in the cell,
 unweighted), not of weighted respondents, so heavy weights cannot reveal a small cell.
+
+References
+----------
+Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of the
+Royal Statistical Society B* 57(1): 289-300.
+
+Binder, D. A. (1983). On the variances of asymptotically normal estimators from complex
+surveys. *International Statistical Review* 51(3): 279-292.
+
+Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. New York: Springer.
 """
 
 from __future__ import annotations
@@ -60,11 +100,14 @@ class SegmentProfiles:
         standard errors are design-based.
     items : DataFrame
         ``segment, item, domain, weighted_n, mean_code, position, dont_know, sample_position,
-        sample_dont_know, difference, effect_size, p_value, p_adjusted, suppressed``.
+        sample_dont_know, difference, effect_size, p_value, p_adjusted, suppressed``; with a
+        design also ``se`` and ``deff`` of ``difference`` (after it), and ``p_value`` is then
+        the design-based test of ``difference``.
     distributions : DataFrame
         ``segment, item, code, label, kind (answer / dont_know), share, sample_share``.
     demographics : DataFrame
-        ``segment, variable, category, share, sample_share, index, weighted_n, suppressed``.
+        ``segment, variable, category, share, sample_share, index, weighted_n, suppressed``;
+        with a design also ``se`` and ``deff`` of ``share`` (after it).
     ordered : DataFrame
         ``segment, variable, position, sample_position`` for ordered demographics (age bands,
         education, income, settlement size): mean position on the 0..1 scale.
@@ -78,8 +121,8 @@ class SegmentProfiles:
     n_segments: int
     min_cell: int
     design: str | None = None
-    """The design behind the shares' standard errors (e.g. ``"linearization: 3 strata, 45
-    PSUs, ..."``), or None for the simple with-replacement formula."""
+    """The design behind the standard errors of the shares, item tests and demographic shares
+    (e.g. ``"linearization: 3 strata, 45 PSUs, ..."``), or None for the simple formulas."""
 
 
 def _weighted_stats(values, weights):
@@ -121,7 +164,8 @@ def profile_segments(
     min_cell : int
         Smallest number of respondents a reported cell may describe.
     design : SurveyDesign, optional
-        Sampling design for design-based standard errors of the shares. Default: the
+        Sampling design for design-based standard errors of the shares, of the item
+        differences (their p-values) and of the demographic shares. Default: the
         codebook's ``design:`` (strata, PSU, fpc columns) when it declares one, else none. Its
         weights are replaced by the weights used here (``sample_weight`` or the codebook's).
     variance : {"linearization", "bootstrap"}
@@ -158,13 +202,20 @@ def profile_segments(
         described = f"{variance}: {design.describe()}"
     names = items if items is not None else [it.column for it in codebook.attitude_items]
     item_rows, dist_rows = [], []
+    positions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for col in names:
         it = codebook[col]
         codes = codebook.model_codes(frame, [col])[col].to_numpy()
         rows, dists = _item_stats(it, codes, wr, w, min_cell)
         item_rows += rows
         dist_rows += dists
+        if it.type == "ordinal":
+            _, _, substantive, subst_pos = _substantive(it, codes)
+            positions[col] = (substantive, subst_pos)
     items_df = pd.DataFrame(item_rows)
+    options = {"method": variance, "n_boot": n_boot, "random_state": random_state}
+    if design is not None and len(items_df):
+        items_df = _design_items(items_df, positions, resp, design, options)
     if len(items_df):
         tested = items_df["p_value"].notna()
         items_df["p_adjusted"] = np.nan
@@ -178,11 +229,14 @@ def profile_segments(
             values = frame[it.column].to_numpy(dtype=float)
             demo_rows += _demographic_stats(it, values, wr, w, min_cell)
             ordered_rows += ordered_positions(it, values, wr, w, min_cell)
+    demo_df = pd.DataFrame(demo_rows)
+    if design is not None and len(demo_df):
+        demo_df = _design_demographics(demo_df, codebook, frame, resp, design, options)
     return SegmentProfiles(
         shares=shares,
         items=items_df,
         distributions=pd.DataFrame(dist_rows),
-        demographics=pd.DataFrame(demo_rows),
+        demographics=demo_df,
         ordered=pd.DataFrame(
             ordered_rows, columns=["segment", "variable", "position", "sample_position"]
         ),
@@ -233,15 +287,135 @@ def _design_shares(shares: pd.DataFrame, est) -> pd.DataFrame:
     return out
 
 
-def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
-    k = wr.shape[1]
-    resp = wr / np.where(w > 0, w, 1.0)[:, None]
+def _substantive(it: Item, codes: np.ndarray):
+    """Answered, don't-know and substantive masks, and positions (0 where not substantive)."""
     answered = ~np.isnan(codes)
     dk = np.isin(codes, it.dont_know_codes) & answered
     position = it.position(codes) if it.type == "ordinal" else np.full(len(codes), np.nan)
     substantive = answered & ~dk & ~np.isnan(position)
+    return answered, dk, substantive, np.where(substantive, position, 0.0)
+
+
+def _contrasts(design: SurveyDesign, Y: list, X: list, pairs: list, options: dict):
+    """Design-based estimate, SE and deff of ``ratio[a] - ratio[b]`` for each pair (a, b).
+
+    The ratios ``sum w Y[:, j] / sum w X[:, j]`` are estimated jointly in one pass (one
+    linearisation, or one set of bootstrap replicates), so each contrast uses the covariance of
+    its two ratios; ``b`` is None for a ratio on its own.
+    """
+    est = design.ratio(np.column_stack(Y), np.column_stack(X), **options)
+    a = np.array([p[0] for p in pairs])
+    b = np.array([-1 if p[1] is None else p[1] for p in pairs])
+    has_b = b >= 0
+    b = np.where(has_b, b, a)
+    sign = np.where(has_b, 1.0, 0.0)
+
+    def var(C):
+        return C[a, a] + sign * (C[b, b] - 2 * C[a, b])
+
+    value = est.estimate[a] - sign * est.estimate[b]
+    v, v_srs = var(est.cov), var(est.srs_cov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deff = np.where(v_srs > 0, v / v_srs, np.nan)
+    return value, np.sqrt(np.clip(v, 0.0, None)), deff
+
+
+def _design_items(
+    items_df: pd.DataFrame, positions: dict, resp: np.ndarray, design: SurveyDesign, options
+) -> pd.DataFrame:
+    """Items with the design-based ``se``, ``deff`` and ``p_value`` of ``difference``."""
+    Y, X, pairs, rows = [], [], [], []
+    segment = items_df["segment"].to_numpy()
+    item = items_df["item"].to_numpy()
+    testable = (
+        ~items_df["suppressed"].to_numpy(dtype=bool) & items_df["position"].notna().to_numpy()
+    )
+    for col, (s, x) in positions.items():
+        where = np.flatnonzero(testable & (item == col))
+        if where.size == 0:
+            continue
+        sample = len(Y)
+        Y.append(s * x)
+        X.append(s.astype(float))
+        for row in where:
+            pairs.append((len(Y), sample))
+            Y.append(resp[:, segment[row]] * s * x)
+            X.append(resp[:, segment[row]] * s)
+            rows.append(row)
+    se = np.full(len(items_df), np.nan)
+    deff = np.full(len(items_df), np.nan)
+    p = np.full(len(items_df), np.nan)
+    if pairs:
+        diff, se_r, deff_r = _contrasts(design, Y, X, pairs, options)
+        rows = np.array(rows)
+        se[rows], deff[rows] = se_r, deff_r
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p[rows] = np.where(se_r > 0, 2 * norm.sf(np.abs(diff) / se_r), np.nan)
+    out = items_df.copy()
+    out["p_value"] = p
+    at = out.columns.get_loc("difference") + 1
+    out.insert(at, "se", se)
+    out.insert(at + 1, "deff", deff)
+    return out
+
+
+def _design_demographics(
+    demo_df: pd.DataFrame,
+    codebook: Codebook,
+    frame: pd.DataFrame,
+    resp: np.ndarray,
+    design: SurveyDesign,
+    options: dict,
+) -> pd.DataFrame:
+    """Demographics with the design-based ``se`` and ``deff`` of each segment's ``share``."""
+    Y, X, pairs, rows = [], [], [], []
+    reported = demo_df["share"].notna().to_numpy()
+    row = 0  # demo_df's rows come in this order: variable, segment, category
+    for it in codebook.demographic_items:
+        if it.column not in frame.columns:
+            continue
+        cats = _categories(it, frame[it.column].to_numpy(dtype=float))
+        if cats is None:
+            continue
+        known = np.zeros(len(frame), dtype=bool)
+        for _, mask in cats:
+            known |= mask
+        for s in range(resp.shape[1]):
+            for _, mask in cats:
+                if reported[row]:
+                    pairs.append((len(Y), None))
+                    Y.append(resp[:, s] * mask)
+                    X.append(resp[:, s] * known)
+                    rows.append(row)
+                row += 1
+    assert row == len(demo_df)
+    se = np.full(len(demo_df), np.nan)
+    deff = np.full(len(demo_df), np.nan)
+    if pairs:
+        _, se_r, deff_r = _contrasts(design, Y, X, pairs, options)
+        se[rows], deff[rows] = se_r, deff_r
+    out = demo_df.copy()
+    at = out.columns.get_loc("share") + 1
+    out.insert(at, "se", se)
+    out.insert(at + 1, "deff", deff)
+    return out
+
+
+def _categories(it: Item, values: np.ndarray):
+    """``[(name, mask), ...]`` of a banded or categorical demographic, else None."""
+    if it.bands:
+        labels = it.band_labels(values)
+        return [(b[2], labels == b[2]) for b in it.bands]
+    if it.is_categorical:
+        return [(lv.name or lv.label(), values == lv.code) for lv in it.levels]
+    return None
+
+
+def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
+    k = wr.shape[1]
+    resp = wr / np.where(w > 0, w, 1.0)[:, None]
+    answered, dk, substantive, subst_pos = _substantive(it, codes)
     subst_codes = np.where(substantive, codes, 0.0)
-    subst_pos = np.where(substantive, position, 0.0)
     w_ans = w * answered
     sample_dk = float((w * dk).sum() / w_ans.sum()) if w_ans.sum() > 0 else np.nan
     sample_pos, sample_var, _ = _weighted_stats(subst_pos[substantive], w[substantive])
@@ -302,12 +476,8 @@ def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_
 
 
 def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
-    if it.bands:
-        labels = it.band_labels(values)
-        cats = [(b[2], labels == b[2]) for b in it.bands]
-    elif it.is_categorical:
-        cats = [(lv.name or lv.label(), values == lv.code) for lv in it.levels]
-    else:
+    cats = _categories(it, values)
+    if cats is None:
         return []
     resp = wr / np.where(w > 0, w, 1.0)[:, None]
     known = np.zeros(len(values), dtype=bool)

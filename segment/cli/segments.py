@@ -403,9 +403,42 @@ def fit(
     show_default=True,
     help="Smallest number of respondents a reported cell may describe.",
 )
+@click.option(
+    "--variance",
+    type=click.Choice(["linearization", "bootstrap"]),
+    default="linearization",
+    show_default=True,
+    help="Design-based variance when the codebook declares a design (strata, PSUs): Taylor "
+    "linearisation or the Rao-Wu bootstrap of PSUs.",
+)
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    type=click.IntRange(min=10),
+    default=500,
+    show_default=True,
+    help="Bootstrap replicates for --variance bootstrap.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @ENCODING
-def profile(model_path, data, codebook_path, typology_path, fmt, explain, min_cell, encoding):
-    """Print profile cards of a fitted model's segments on DATA, named after a typology."""
+def profile(
+    model_path,
+    data,
+    codebook_path,
+    typology_path,
+    fmt,
+    explain,
+    min_cell,
+    variance,
+    n_boot,
+    seed,
+    encoding,
+):
+    """Print profile cards of a fitted model's segments on DATA, named after a typology.
+
+    When the codebook declares a design (``design:`` strata, PSU, fpc), the shares, the item
+    tests and the demographic shares get design-based standard errors (``--variance``).
+    """
     from ..modelfile import load_model
     from ..naming import name_segments
     from ..profile_stats import profile_segments
@@ -420,8 +453,21 @@ def profile(model_path, data, codebook_path, typology_path, fmt, explain, min_ce
     if missing:
         raise click.UsageError(f"the model's items are not in the codebook: {', '.join(missing)}")
     X = cb.model_codes(frame, items)
+    if variance != "linearization" and not cb.has_design:
+        err.print(
+            f"note: --variance {variance} has no effect: the codebook declares no design "
+            "(strata, PSU), so respondents are treated as independent draws.",
+            markup=False,
+        )
     profiles = profile_segments(
-        model.estimator.predict_proba(X), frame, cb, items=items, min_cell=min_cell
+        model.estimator.predict_proba(X),
+        frame,
+        cb,
+        items=items,
+        min_cell=min_cell,
+        variance=variance,
+        n_boot=n_boot,
+        random_state=seed,
     )
     typology = Typology.load(typology_path)
     names = name_segments(profiles, typology)
@@ -431,6 +477,7 @@ def profile(model_path, data, codebook_path, typology_path, fmt, explain, min_ce
             "typology": typology.name,
             "synthetic": cb.synthetic,
             "min_cell": min_cell,
+            "design": profiles.design,
             "segments": cards_to_dicts(cards),
         }
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
