@@ -612,6 +612,20 @@ class SurveyDesign:
             deff_kind=deff,
         )
 
+    def total_cov(self, z) -> np.ndarray:
+        r"""Design covariance of the totals :math:`\sum_i z_i` of per-respondent values ``z``
+        (n, m) by the ultimate-cluster estimator.
+
+        With ``z`` the weighted scores of an estimating equation this is the "meat" of Binder's
+        (1983) design-based sandwich :math:`H^{-1} \hat V(\sum_i z_i) H^{-1}`.
+        """
+        z = np.asarray(z, dtype=float)
+        if z.ndim == 1:
+            z = z[:, None]
+        if z.shape[0] != self.n:
+            raise ValueError(f"z has {z.shape[0]} rows but the design has {self.n} respondents")
+        return self._linearized_cov(z)
+
     def _linearized_cov(self, z: np.ndarray) -> np.ndarray:
         """Ultimate-cluster covariance of the totals of the linearised variables ``z``."""
         U = _sum_by(self._psu, z, self.n_psu)

@@ -304,3 +304,47 @@ def test_bad_input_lengths_and_X():
 def test_J_inferred_and_string_treat():
     r = difference_in_means([0, 1, 3, 4], ["FALSE", "FALSE", "TRUE", "TRUE"])
     assert r.J == 3
+
+
+def test_ml_design_covariance_with_one_psu_per_respondent_is_the_sandwich(race):
+    from segment.design import SurveyDesign
+
+    X = race[["south", "age", "male", "college"]]
+    n = len(race)
+    robust = ict_ml(race.y, race.treat, X, 3, weights=np.ones(n), cov_type="robust")
+    design = ict_ml(race.y, race.treat, X, 3, design=SurveyDesign(np.ones(n)))
+    assert design.cov_type == "design"
+    np.testing.assert_allclose(design.params, robust.params)
+    # ultimate-cluster estimator: the sandwich with the n / (n - 1) factor
+    np.testing.assert_allclose(design.cov, robust.cov * n / (n - 1), rtol=1e-8)
+
+
+def test_ml_design_covariance_with_states_as_clusters(race):
+    from segment.design import SurveyDesign
+
+    X = race[["south", "age", "male", "college"]]
+    n = len(race)
+    plain = ict_ml(race.y, race.treat, X, 3)
+    clustered = ict_ml(race.y, race.treat, X, 3, design=SurveyDesign(np.ones(n), psu=race.state))
+    np.testing.assert_allclose(clustered.params, plain.params, atol=1e-6)
+    ratio = clustered.bse / plain.bse
+    assert np.isfinite(ratio).all() and not np.allclose(ratio, 1, atol=0.02)
+    # permuting rows permutes nothing that matters
+    perm = np.random.default_rng(0).permutation(n)
+    again = ict_ml(
+        race.y.to_numpy()[perm],
+        race.treat.to_numpy()[perm],
+        X.to_numpy()[perm],
+        3,
+        design=SurveyDesign(np.ones(n), psu=race.state.to_numpy()[perm]),
+    )
+    np.testing.assert_allclose(again.bse, clustered.bse, rtol=1e-6)
+
+
+def test_ml_design_needs_the_same_respondents(race):
+    from segment.design import SurveyDesign
+
+    with pytest.raises(InputError, match="design"):
+        ict_ml(race.y, race.treat, None, 3, design=SurveyDesign(np.ones(10)))
+    with pytest.raises(InputError, match="design"):
+        ict_ml(race.y, race.treat, None, 3, cov_type="design")

@@ -198,7 +198,28 @@ def listexp(
                 labels.append(f"P({seg_model.names[k]})")
         X = pd.DataFrame(dict(zip(labels, columns, strict=True))) if columns else None
         fitter = {"lm": ict_lm, "nls": ict_nls, "ml": ict_ml}[method]
-        result = fitter(y, t, X, J, weights=w)
+        if design and method != "ml":
+            raise click.UsageError(
+                "--strata/--psu give design-based standard errors for --method dim and ml; "
+                f"--method {method} has only the respondent-level sandwich"
+            )
+        if design:
+            from ..design import SurveyDesign
+
+            sd = SurveyDesign(
+                w,
+                strata=design["strata"],
+                psu=design["psu"],
+                file=file,
+                columns={
+                    k: v
+                    for k, v in (("strata", strata_col), ("psu", psu_col), ("weight", weight_col))
+                    if v
+                },
+            )
+            result = fitter(y, t, X, J, weights=w, design=sd)
+        else:
+            result = fitter(y, t, X, J, weights=w)
         prev = predict_prevalence(result, X)
         payload["model"] = {
             "method": method,

@@ -129,6 +129,14 @@ class _ICTModel:
                     meat[b * p : (b + 1) * p, a * p : (a + 1) * p] = blk.T
         return ll, grad, H, meat
 
+    def scores(self, theta) -> np.ndarray:
+        """Per-respondent weighted scores of the observed log-likelihood (n, blocks * p); their
+        column sums are the gradient."""
+        _, w, pi, p0, p1 = self.estep(theta)
+        score, _, _ = self._multipliers(w, pi, p0, p1)
+        sw = np.ones_like(w) if self.s is None else self.s
+        return np.hstack([self.X * (sw * m)[:, None] for m in score])
+
     def mstep(self, theta, n_newton=2):
         """One EM iteration: E-step, then Newton steps of the weighted logistic/binomial fits."""
         _, w, *_ = self.estep(theta)

@@ -134,6 +134,7 @@ def ict_ml(
     algorithm: str = "em-newton",
     max_iter: int = 5000,
     tol: float = 1e-8,
+    design=None,
 ) -> ICTMLResult:
     r"""Maximum likelihood regression for the standard list experiment (Imai 2011).
 
@@ -170,7 +171,11 @@ def ict_ml(
     complete-data score); ``cov_type="oim"`` inverts it. ``cov_type="robust"`` is the sandwich
     :math:`H^{-1} (\sum_i s_i^2 g_i g_i^\top) H^{-1}`, the default with survey weights (weights
     then enter the pseudo-log-likelihood :math:`\sum_i s_i \log L_i`); ``"oim"`` with weights
-    treats them as frequency weights.
+    treats them as frequency weights. With a sampling ``design`` (``cov_type="design"``, its
+    default then) the meat is the design covariance of the total score over PSUs within strata,
+    :math:`H^{-1} \hat V_{design}(\sum_i s_i g_i) H^{-1}` (Binder 1983), so clustering and
+    stratification enter the standard errors; the design's weights are used when ``weights``
+    is not given.
 
     Parameters
     ----------
@@ -186,14 +191,17 @@ def ict_ml(
         Non-negative survey weights.
     intercept : bool
         Prepend an intercept column to ``X``.
-    cov_type : {"oim", "robust"}, optional
-        Default ``"oim"`` without weights and ``"robust"`` with weights.
+    cov_type : {"oim", "robust", "design"}, optional
+        Default ``"design"`` with a design, else ``"oim"`` without weights and ``"robust"``
+        with weights.
     algorithm : {"em-newton", "em"}
         ``"em"`` runs plain EM to convergence (slow; kept to check the default).
     max_iter : int
     tol : float
         Convergence when the log-likelihood increases by less than ``tol * (1 + |loglik|)``
         and, for Newton, the Newton decrement is below ``tol``.
+    design : SurveyDesign, optional
+        Sampling design (:class:`segment.design.SurveyDesign`) of the same respondents.
 
     Returns
     -------
@@ -205,21 +213,43 @@ def ict_ml(
             what,
             [Problem(_SOURCE, "J", "expected the number of control items (a positive integer)")],
         )
+    if design is not None and design.n != len(np.asarray(y)):
+        raise InputError(
+            what,
+            [
+                Problem(
+                    _SOURCE,
+                    "design",
+                    "expected a design of the same respondents as y",
+                    value=f"{design.n} respondents vs {len(np.asarray(y))}",
+                )
+            ],
+        )
+    if design is not None and weights is None:
+        weights = design.weights
     yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
     Xm, names = _design(X, yf.size, intercept, what)
     if Xm.shape[1] == 0:
         raise InputError(what, [Problem(_SOURCE, "X", "no covariates and no intercept")])
     if cov_type is None:
-        cov_type = "oim" if w is None else "robust"
-    if cov_type not in ("oim", "robust"):
+        cov_type = "design" if design is not None else "oim" if w is None else "robust"
+    if cov_type not in ("oim", "robust", "design"):
         raise InputError(
-            what, [Problem(_SOURCE, "cov_type", "expected 'oim' or 'robust'", value=cov_type)]
+            what,
+            [Problem(_SOURCE, "cov_type", "expected 'oim', 'robust' or 'design'", value=cov_type)],
         )
+    if (cov_type == "design") != (design is not None):
+        raise InputError(
+            what,
+            [Problem(_SOURCE, "design", "cov_type='design' goes with a design= and only with it")],
+        )
+    n_all = yf.size
     if algorithm not in ("em-newton", "em"):
         raise InputError(
             what, [Problem(_SOURCE, "algorithm", "expected 'em-newton' or 'em'", value=algorithm)]
         )
     # zero weights: drop those rows (they contribute nothing and must not poison the fit)
+    keep = np.ones(n_all, bool)
     if w is not None and np.any(w == 0):
         keep = w > 0
         yf, t, w, Xm = yf[keep], t[keep], w[keep], Xm[keep]
@@ -284,7 +314,11 @@ def ict_ml(
         )
 
     ll, g, H, meat = model.derivatives(theta, robust=cov_type == "robust")
-    cov = covariance_from_hessian(H, meat, cov_type)
+    if cov_type == "design":
+        U = np.zeros((n_all, theta.size))
+        U[keep] = model.scores(theta)  # zero-weight respondents stay in their PSU, score 0
+        meat = design.total_cov(U)
+    cov = covariance_from_hessian(H, meat, "oim" if cov_type == "oim" else "robust")
     return ICTMLResult(
         params=theta,
         cov=cov,
