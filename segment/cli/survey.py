@@ -83,6 +83,13 @@ REPORT_FILES = ("index.html", "profiles.md", "model.json")
     help="Report folder (default: reports/<data file name>).",
 )
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--min-cell",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Smallest number of respondents any reported cell may describe.",
+)
 @click.option("--no-map", is_flag=True, help="Skip the UMAP map (faster).")
 @ENCODING
 @FORCE
@@ -101,6 +108,7 @@ def run(
     listexp_label,
     output,
     seed,
+    min_cell,
     no_map,
     encoding,
     force,
@@ -172,6 +180,7 @@ def run(
             listexp=listexp,
             embed=not no_map,
             random_state=seed,
+            min_cell=min_cell,
             progress=progress,
         )
     except ValueError as exc:
