@@ -12,7 +12,7 @@ import sys
 import click
 
 from ..exceptions import InputError, SegmentError
-from . import compare, listexp, scoring, segments, survey, weights  # noqa: F401 - registers the commands
+from . import compare, listexp, quiz, scoring, segments, survey, weights  # noqa: F401 - registers the commands
 from ._common import cli, err
 
 __all__ = ["cli", "main"]

@@ -1,0 +1,110 @@
+"""The quiz command: a typing tool as a static, self-contained web page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..exceptions import InputError, Problem
+from ._common import FORCE, _refuse_existing, cli, err, out
+
+
+@cli.command()
+@click.argument("tool_path", metavar="TOOL", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write (index.html inside).",
+)
+@click.option(
+    "--lang",
+    "language",
+    help="Language the page opens in (default: the codebook's first language).",
+)
+@click.option(
+    "--typology",
+    "typology_path",
+    default="model",
+    show_default=True,
+    help="Reference typology whose cards describe the named segments: 'model' (the one the "
+    "segments were named against), a bundled name, a file, or 'none'.",
+)
+@click.option(
+    "--profiles",
+    "profiles_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON of `segment profile MODEL DATA --format json`: cards for segments the "
+    "typology does not describe.",
+)
+@click.option("--title", help="Page title (default: a question, in each language).")
+@FORCE
+def quiz(tool_path, output, language, typology_path, profiles_path, title, force):
+    """Write TOOL's questions as a self-contained web page that scores answers in the browser.
+
+    The page (OUTPUT/index.html) needs no server and loads nothing from outside: it opens
+    from file:// and can be mailed or put on any static host.
+    """
+    from ..modelfile import load_model
+    from ..quiz import build_quiz, write_quiz
+    from ..typology import Typology
+
+    _refuse_existing([output], force)
+    model = load_model(tool_path)
+    name = typology_path.strip()
+    if name.lower() == "none":
+        typology = None
+    elif name.lower() == "model":
+        typology = Typology.load(model.typology) if model.typology else None
+    else:
+        typology = Typology.load(name)
+    profiles = None
+    if profiles_path is not None:
+        try:
+            profiles = json.loads(profiles_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(
+                f"profiles file {profiles_path}",
+                [Problem(str(profiles_path), "", "file not found")],
+            ) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(
+                f"profiles file {profiles_path}",
+                [Problem(str(profiles_path), "", f"not a JSON file ({exc})")],
+            ) from None
+    result = build_quiz(
+        model,
+        typology=typology,
+        profiles=profiles,
+        profiles_name=None if profiles_path is None else profiles_path.name,
+        language=language,
+        title=title,
+        source_name=tool_path.name,
+    )
+    write_quiz(result, output, force=force)
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False)
+    sources = result.profile_sources
+    cards = []
+    if sources.count("typology"):
+        cards.append(f"{sources.count('typology')} from the reference typology {typology.name}")
+    if sources.count("profiles"):
+        cards.append(f"{sources.count('profiles')} from {profiles_path.name}")
+    if sources.count(None):
+        cards.append(f"{sources.count(None)} without a card")
+    out.print(
+        f"Wrote {output / 'index.html'}: {len(model.items)} questions, {len(model.segments)} "
+        f"segments, languages {', '.join(result.languages)} (opens in {result.language}); "
+        f"profile cards: {'; '.join(cards)}.",
+        markup=False,
+    )
+    if len(model.items) > 20:
+        err.print(
+            f"note: {len(model.items)} questions is a long quiz; `segment typing-tool` chooses "
+            "a few golden questions.",
+            markup=False,
+        )
+    out.print(f"Open {(output / 'index.html').resolve().as_uri()} in a browser.", markup=False)
