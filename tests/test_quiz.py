@@ -331,3 +331,13 @@ def test_bad_tool_file_exits_2_with_a_clear_message(tmp_path, capsys):
     code, _, err = run_cli(["quiz", tmp_path / "missing.json", "-o", tmp_path / "q"], capsys)
     assert code == 2 and "file not found" in err
     assert not (tmp_path / "quiz").exists() and not (tmp_path / "q").exists()
+
+
+def test_quiz_without_a_tool_uses_the_bundled_one(tmp_path, capsys):
+    from helpers import run_cli
+
+    code, _, err = run_cli(["quiz", "-o", tmp_path / "q"], capsys)
+    assert code == 0, err
+    html = (tmp_path / "q" / "index.html").read_text("utf-8")
+    assert "kz2020_typing_tool.json" in html
+    assert "SYNTHETIC" in html

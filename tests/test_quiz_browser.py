@@ -15,6 +15,7 @@ from helpers import run_cli
 from test_report_browser import CHROMIUM_FLAGS, _chromium
 
 from segment.modelfile import load_model
+from segment.resources import bundled_path
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "reports" / "browser-test" / "quiz.png"
@@ -41,6 +42,9 @@ def tool(bundled_survey, tmp_path_factory):
         with pytest.raises(SystemExit) as exc:
             main([str(a) for a in args])
         assert exc.value.code == 0, args
+    # the bundled tool is exactly what these documented commands write (see data/README.md)
+    bundled = bundled_path("data", "kz2020_typing_tool.json")
+    assert tool_path.read_bytes() == bundled.read_bytes(), "regenerate data/kz2020_typing_tool.json"
     return {"folder": folder, "data": data, "tool": tool_path, "page": quiz / "index.html"}
 
 

@@ -12,7 +12,12 @@ from ._common import FORCE, _refuse_existing, cli, err, out
 
 
 @cli.command()
-@click.argument("tool_path", metavar="TOOL", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "tool_path",
+    metavar="[TOOL]",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
 @click.option(
     "-o",
     "--output",
@@ -46,13 +51,16 @@ def quiz(tool_path, output, language, typology_path, profiles_path, title, force
     """Write TOOL's questions as a self-contained web page that scores answers in the browser.
 
     The page (OUTPUT/index.html) needs no server and loads nothing from outside: it opens
-    from file:// and can be mailed or put on any static host.
+    from file:// and can be mailed or put on any static host. Without TOOL: the bundled
+    8-question typing tool of the synthetic kz2020 survey (data/kz2020_typing_tool.json).
     """
     from ..modelfile import load_model
     from ..quiz import build_quiz, write_quiz
+    from ..resources import bundled_path
     from ..typology import Typology
 
     _refuse_existing([output], force)
+    tool_path = tool_path or bundled_path("data", "kz2020_typing_tool.json")
     model = load_model(tool_path)
     name = typology_path.strip()
     if name.lower() == "none":
