@@ -30,7 +30,7 @@ from .._util import plain_number
 from ._base import MixtureBase
 from ._kernels import kernels
 
-__all__ = ["LatentClassModel"]
+__all__ = ["LatentClassModel", "sufficient_statistics"]
 
 KMEANS_SUBSAMPLE = 2000
 
@@ -112,6 +112,18 @@ class LatentClassModel(MixtureBase):
                 values = np.flatnonzero(np.bincount(col.astype(np.int64) - low)) + low
             else:
                 values = np.unique(col[~np.isnan(col)] if col.dtype.kind == "f" else col)
+            cats.append(values)
+        self._set_categories(cats, names)
+
+    def _set_categories(self, cats, names):
+        """Check and store the answer categories of each item (sorted codes, at least two).
+
+        Also used by :func:`segment.distributed_fit.fit_latent_class_dask`, which scans the
+        categories of a partitioned dataset before fitting.
+        """
+        checked = []
+        for j, values in enumerate(cats):
+            values = np.asarray(values)
             label = names[j] if names is not None else f"column {j}"
             if len(values) == 0:
                 raise ValueError(f"{label} has no answers: every value is missing")
@@ -120,7 +132,8 @@ class LatentClassModel(MixtureBase):
                     f"{label} is constant (every answer is {values[0]!r}): it cannot separate "
                     "classes; drop it"
                 )
-            cats.append(values.astype(float))
+            checked.append(values.astype(float))
+        cats = checked
         self.categories_ = cats
         n_max = max(len(c) for c in cats)
         self._code_dtype = np.uint8 if n_max < 255 else np.uint16 if n_max < 65535 else np.uint32
@@ -240,28 +253,15 @@ class LatentClassModel(MixtureBase):
         return theta
 
     def _log_table(self, params):
-        """log theta with an extra all-zero category row for missing answers.
-
-        Probabilities are floored at 1e-300 (log about -690) instead of 0: a maximum-likelihood
-        class can give an answer probability exactly 0, and a new respondent whose answers are
-        each impossible in some class would otherwise be impossible in every class (no
-        posterior). The floor changes no likelihood at double precision.
-        """
-        n_items, n_cat, k = params.shape
-        table = np.zeros((n_items, n_cat + 1, k))
-        table[:, :n_cat, :] = np.log(np.maximum(params, 1e-300))
-        return table
+        return _log_table(params)
 
     def _e_step(self, data, weights, params, log_prior):
         n_items, n_cat, k = params.shape
+        if log_prior.ndim == 1:
+            ll, counts, totals = sufficient_statistics(data, weights, params, log_prior)
+            return ll, {"counts": counts, "class_totals": totals}, None
         log_theta = self._log_table(params)
         counts = np.empty((n_items, n_cat + 1, k))
-        if log_prior.ndim == 1:
-            totals = np.empty(k)
-            ll = kernels(k).em_pass(
-                data, weights, log_theta, np.ascontiguousarray(log_prior), counts, totals
-            )
-            return ll, {"counts": counts[:, :n_cat, :], "class_totals": totals}, None
         resp = np.empty((data.shape[0], k))
         ll = kernels(k).em_pass_rows(
             data, weights, log_theta, np.ascontiguousarray(log_prior), counts, resp
@@ -341,6 +341,62 @@ class LatentClassModel(MixtureBase):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _log_table(params):
+    """log theta with an extra all-zero category row for missing answers.
+
+    Probabilities are floored at 1e-300 (log about -690) instead of 0: a maximum-likelihood
+    class can give an answer probability exactly 0, and a new respondent whose answers are
+    each impossible in some class would otherwise be impossible in every class (no
+    posterior). The floor changes no likelihood at double precision.
+    """
+    n_items, n_cat, k = params.shape
+    table = np.zeros((n_items, n_cat + 1, k))
+    table[:, :n_cat, :] = np.log(np.maximum(params, 1e-300))
+    return table
+
+
+def sufficient_statistics(codes, weights, theta, log_prior):
+    """Weighted log-likelihood and EM sufficient statistics of a chunk of encoded answers.
+
+    One compiled pass (the E-step of :class:`LatentClassModel`): posteriors are computed for
+    each respondent and added into the counts at once. Statistics of disjoint chunks add up to
+    those of their union, which is what a distributed E-step needs.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n, n_items), unsigned integers, C-contiguous
+        Answer codes as the model encodes them: ``0 .. C_j - 1`` for the categories of item j,
+        ``theta.shape[1]`` for a missing answer.
+    weights : ndarray of shape (n,), float64
+        Survey weights; a zero weight drops the row.
+    theta : ndarray of shape (n_items, n_categories, n_components)
+        ``theta[j, c, k]`` = P(category c of item j | class k); zero beyond ``C_j``.
+    log_prior : ndarray of shape (n_components,)
+        Log class shares.
+
+    Returns
+    -------
+    loglik : float
+        ``sum_i w_i log sum_k pi_k prod_j theta_jk(x_ij)``.
+    counts : ndarray of shape (n_items, n_categories, n_components)
+        ``sum_i w_i r_ik [x_ij = c]``, with ``r_ik`` the posterior of class k.
+    class_totals : ndarray of shape (n_components,)
+        ``sum_i w_i r_ik``.
+    """
+    n_items, n_cat, k = theta.shape
+    counts = np.empty((n_items, n_cat + 1, k))
+    totals = np.empty(k)
+    ll = kernels(k).em_pass(
+        codes,
+        np.ascontiguousarray(weights, dtype=float),
+        _log_table(theta),
+        np.ascontiguousarray(log_prior, dtype=float),
+        counts,
+        totals,
+    )
+    return float(ll), counts[:, :n_cat, :], totals
 
 
 def _check_numeric_frame(frame: pd.DataFrame) -> None:
