@@ -197,7 +197,7 @@ class Codebook:
                 items.append(item)
         seen: dict[str, int] = {}
         for i, raw in enumerate(doc["items"]):
-            col = raw.get("column")
+            col = raw.get("column") if isinstance(raw, Mapping) else None
             if not isinstance(col, str):
                 continue
             if col in seen:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -171,11 +172,19 @@ def _from_text(text: str, name: str) -> SegmentModel:
     def fail(where: str, message: str, value: Any = None) -> ModelFileError:
         return ModelFileError(f"model file {name}", [Problem(name, where, message, value=value)])
 
+    def no_constant(word: str):
+        raise ValueError(f"{word} is not a JSON number")
+
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=no_constant)
     except json.JSONDecodeError as exc:
         raise fail(
             f"line {exc.lineno}", f"not valid JSON ({exc.msg}); the file looks truncated or damaged"
+        ) from None
+    except ValueError as exc:  # NaN / Infinity: Python writes them, JSON has no such numbers
+        raise fail(
+            _line_of(text, str(exc).split()[0]),
+            f"not valid JSON ({exc}); the file was edited or damaged after it was written",
         ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
@@ -199,7 +208,7 @@ def _from_text(text: str, name: str) -> SegmentModel:
         codebook = Codebook.from_dict(doc["codebook"], file=f"{name} (codebook)")
     except CodebookError as exc:
         raise ModelFileError(f"model file {name}", exc.problems) from None
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise fail("codebook", f"malformed: {exc!r}") from None
     try:
         estimator = _estimator(doc["model"], name)
@@ -222,8 +231,47 @@ def _from_text(text: str, name: str) -> SegmentModel:
         )
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:
+        raise fail(
+            _missing_key_location(doc, exc.args[0]),
+            "missing; the file was edited or damaged after it was written",
+        ) from None
+    except (TypeError, ValueError, AttributeError) as exc:
         raise fail("model", f"malformed model section: {exc!r}") from None
+
+
+def _line_of(text: str, word: str) -> str:
+    """``line N`` of the first occurrence of ``word`` outside a string (for messages)."""
+    for n, line in enumerate(text.splitlines(), start=1):
+        if re.search(rf"[:\[,]\s*-?{re.escape(word)}\b", line):
+            return f"line {n}"
+    return ""
+
+
+_REQUIRED = {
+    "model": (
+        "type", "params", "items", "categories", "shares", "prior_shares", "item_probs", "coef",
+        "n_covariates",
+    ),
+    "fit": (
+        "loglik", "entropy", "n_respondents", "n_empty", "n_iter", "converged", "start_logliks",
+    ),
+}  # fmt: skip
+
+
+def _missing_key_location(doc: dict, key: object) -> str:
+    """Where a required key is missing: ``fit`` at the top level, else e.g. ``fit.loglik``."""
+    if key not in doc and key in ("model", "fit", "segments"):
+        return str(key)
+    for section, keys in _REQUIRED.items():
+        node = doc.get(section)
+        if key in keys and isinstance(node, dict) and key not in node:
+            return f"{section}.{key}"
+    model = doc.get("model")
+    params = model.get("params") if isinstance(model, dict) else None
+    if key in _PARAMS and isinstance(params, dict) and key not in params:
+        return f"model.params.{key}"
+    return str(key)
 
 
 def _estimator(m: dict, name: str) -> LatentClassModel:

@@ -17,7 +17,14 @@ from .exceptions import Problem
 if TYPE_CHECKING:
     from .codebook import Codebook, Item
 
-__all__ = ["LONELY_PSU", "as_float", "check_design", "check_frame", "describe_codes"]
+__all__ = [
+    "LONELY_PSU",
+    "as_float",
+    "check_design",
+    "check_frame",
+    "describe_codes",
+    "duplicate_columns",
+]
 
 #: What to do with a stratum holding a single PSU (see :func:`check_design`).
 LONELY_PSU = ("fail", "adjust", "remove", "average")
@@ -25,11 +32,21 @@ LONELY_PSU = ("fail", "adjust", "remove", "average")
 
 def check_frame(codebook: Codebook, frame: pd.DataFrame, file: str) -> list[Problem]:
     """Every violation of ``codebook`` in ``frame`` (see :meth:`Codebook.check_data`)."""
-    problems: list[Problem] = []
+    problems = duplicate_columns(list(frame.columns), file)
     duplicated = duplicates(list(frame.columns))
-    for col in duplicated:
-        problems.append(Problem(file, col, "column name appears more than once in the header"))
     columns = set(frame.columns)
+    expected = {codebook.id, codebook.weight, *(it.column for it in codebook.items)} - {None}
+    if len(columns) == 1 and not expected & columns and len(expected) > 1:
+        problems.append(
+            Problem(
+                file,
+                "header",
+                "the header was read as a single column; expected the codebook's columns "
+                "separated by a comma, semicolon or tab (is the file delimited by another "
+                "character?)",
+                value=str(frame.columns[0])[:60],
+            )
+        )
     present = columns - set(duplicated)
     for role, col in (("id", codebook.id), ("weight", codebook.weight)):
         if col is not None and col not in columns:
@@ -68,6 +85,22 @@ def check_frame(codebook: Codebook, frame: pd.DataFrame, file: str) -> list[Prob
                 columns=design_cols,
                 lonely_psu=codebook.lonely_psu,
                 nest=codebook.nest,
+            )
+        )
+    return problems
+
+
+def duplicate_columns(columns: list, file: str) -> list[Problem]:
+    """One problem per column name that appears more than once, with its 1-based positions."""
+    problems = []
+    for col in duplicates(columns):
+        where = [str(i + 1) for i, c in enumerate(columns) if c == col]
+        problems.append(
+            Problem(
+                file,
+                str(col),
+                "column name appears more than once in the header "
+                f"(columns {', '.join(where[:-1])} and {where[-1]})",
             )
         )
     return problems

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
 import pandas as pd
 from rich.table import Table
 
-from ..exceptions import InputError, Problem
+from ..exceptions import DataError, InputError, Problem
 from ..io import read_survey, read_table
+from ..validate import duplicate_columns
 from ._common import (
     ENCODING,
     FORCE,
@@ -40,30 +42,121 @@ def _parse_answers(pairs: tuple[str, ...], model) -> pd.DataFrame:
     return pd.DataFrame([row], dtype=object)
 
 
-def _iter_chunks(path: Path, chunk_size: int, encoding: str):
-    """Yield DataFrames of at most ``chunk_size`` rows (CSV and Parquet stream; others load)."""
+def _iter_chunks(path: Path, chunk_size: int, encoding: str, items: list[str]):
+    """Yield DataFrames of at most ``chunk_size`` rows (CSV and Parquet stream; others load).
+
+    The file is refused (:class:`DataError` naming the file, column, row and value) when it
+    cannot be decoded or parsed, is empty, has no data rows, repeats or leaves out a column
+    name, or holds none of the model's ``items``.
+    """
     suffix = path.suffix.lower()
+    name = str(path)
     if suffix in (".csv", ".tsv", ".txt"):
-        from ..io import _sniff_delimiter
-
-        with open(path, encoding=encoding, newline="") as fh:
-            sep = _sniff_delimiter(fh.readline())
-        yield from pd.read_csv(
-            path,
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            chunksize=chunk_size,
-            encoding=encoding,
-        )
+        chunks = _csv_chunks(path, chunk_size, encoding)
     elif suffix in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
+        chunks = _parquet_chunks(path, chunk_size)
+    else:
+        chunks = iter([read_table(path, encoding=encoding)[0]])
+    n_rows = 0
+    for i, chunk in enumerate(chunks):
+        if i == 0:
+            problems = duplicate_columns(list(chunk.columns), name)
+            if not set(items) & set(chunk.columns):
+                problems.append(
+                    Problem(
+                        name,
+                        "",
+                        "none of the model's items is a column of the file; expected some of "
+                        f"{', '.join(items)} (data from another questionnaire, or another "
+                        "delimiter?)",
+                    )
+                )
+            if problems:
+                raise DataError(f"data file {name}", problems)
+        n_rows += len(chunk)
+        yield chunk
+    if n_rows == 0:
+        raise DataError(
+            f"data file {name}", [Problem(name, "", "file has a header but no data rows")]
+        )
 
+
+def _parquet_chunks(path: Path, chunk_size: int):
+    import pyarrow.parquet as pq
+
+    try:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
             yield batch.to_pandas()
-    else:
-        yield read_table(path, encoding=encoding)[0]
+    except Exception as exc:  # pyarrow raises several unrelated types
+        name = str(path)
+        raise DataError(
+            f"data file {name}", [Problem(name, "", f"cannot be read as Parquet: {exc}")]
+        ) from None
+
+
+def _csv_chunks(path: Path, chunk_size: int, encoding: str):
+    """Stream a delimited file in chunks, with the header exactly as written."""
+    from ..io import (
+        _decode_problem,
+        _extra_field_problems,
+        _parse_problem,
+        _sniff_delimiter,
+    )
+
+    name = str(path)
+    options = dict(dtype=str, keep_default_na=False, encoding=encoding, index_col=False)
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            sep = _sniff_delimiter(fh.readline().lstrip("\ufeff"))
+        try:
+            first = pd.read_csv(path, sep=sep, header=None, nrows=1, **options)
+        except pd.errors.EmptyDataError:
+            raise DataError(
+                f"data file {name}",
+                [Problem(name, "", "file is empty; expected a header row and data rows")],
+            ) from None
+        header = ["" if pd.isna(c) else str(c).lstrip("\ufeff") for c in first.iloc[0]]
+        empty = [i + 1 for i, c in enumerate(header) if not c.strip()]
+        if empty:
+            raise DataError(
+                f"data file {name}",
+                [
+                    Problem(name, "header", f"column {i} has an empty name; expected a column name")
+                    for i in empty
+                ],
+            )
+        # index_col=False: a trailing delimiter must not shift every column into the index
+        with pd.read_csv(path, sep=sep, na_values=[""], chunksize=chunk_size, **options) as reader:
+            scanned = False
+            while True:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", pd.errors.ParserWarning)
+                    chunk = next(reader, None)
+                if chunk is None:
+                    break
+                if not scanned and any(
+                    issubclass(w.category, pd.errors.ParserWarning) for w in caught
+                ):
+                    # pandas drops fields beyond the header: refuse rows where they hold values
+                    scanned = True  # the scan covers the whole file
+                    with open(path, encoding=encoding, newline="") as fh:
+                        extra = _extra_field_problems(name, fh, sep, len(header))
+                    if extra:
+                        raise DataError(f"data file {name}", extra)
+                if chunk.shape[1] == len(header):
+                    chunk.columns = header  # pandas renames repeated names ("q1.1")
+                yield chunk
+    except UnicodeDecodeError:
+        raw = path.read_bytes()
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"data file {name}", [_decode_problem(name, raw, encoding, exc)]
+            ) from None
+        raise
+    except pd.errors.ParserError as exc:
+        raise DataError(f"data file {name}", [_parse_problem(name, exc)]) from None
 
 
 @cli.command()
@@ -179,7 +272,7 @@ def score(
         bar.start()
     try:
         with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
-            for i, chunk in enumerate(_iter_chunks(data, chunk_size, encoding)):
+            for i, chunk in enumerate(_iter_chunks(data, chunk_size, encoding, model.items)):
                 scored = model.score_frame(chunk, min_probability=min_probability)
                 if fmt == "csv":
                     scored.to_csv(fh, index=False, header=(i == 0), lineterminator="\n")

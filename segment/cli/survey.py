@@ -143,7 +143,10 @@ def run(
     if listexp_path is None and bundled:
         listexp_path = bundled_path("data", BUNDLED_LISTEXP)
     if listexp_path is not None and str(listexp_path).lower() != "none":
+        from .listexp import check_list_file
+
         frame, _ = read_table(listexp_path, encoding=encoding)
+        check_list_file(frame, str(listexp_path), count_col, treat_col, J)  # before fitting
         wanted = [c.strip() for c in by.split(",") if c.strip()]
         listexp = ListExperiment(
             path=Path(listexp_path),
