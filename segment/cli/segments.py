@@ -75,6 +75,16 @@ def _answers(data: Path, codebook_path: Path | None, items: str | None, encoding
     return X, weights, cb
 
 
+MEASUREMENT = click.option(
+    "--measurement",
+    type=click.Choice(["nominal", "ordinal", "cumulative"]),
+    default="nominal",
+    show_default=True,
+    help="Item model: nominal (free answer probabilities), or the codebook's ordinal items as "
+    "adjacent-category (ordinal) or cumulative logits (far fewer parameters).",
+)
+
+
 def _measurement_model(cb, items: list[str], measurement: str):
     """The estimator template for ``--measurement`` (None: the nominal model)."""
     if measurement == "nominal":
@@ -141,14 +151,7 @@ def _progress(total: int, quiet: bool, label: str):
     is_flag=True,
     help="Show the item pairs with the largest bivariate residuals for the recommended k.",
 )
-@click.option(
-    "--measurement",
-    type=click.Choice(["nominal", "ordinal", "cumulative"]),
-    default="nominal",
-    show_default=True,
-    help="Item model: nominal (free answer probabilities), or the codebook's ordinal items as "
-    "adjacent-category (ordinal) or cumulative logits (far fewer parameters).",
-)
+@MEASUREMENT
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -312,14 +315,7 @@ def _print_bvr(bvr, k: int) -> None:
     show_default=True,
     help="Random starts (plus a k-means start).",
 )
-@click.option(
-    "--measurement",
-    type=click.Choice(["nominal", "ordinal", "cumulative"]),
-    default="nominal",
-    show_default=True,
-    help="Item model: nominal (free answer probabilities), or the codebook's ordinal items as "
-    "adjacent-category (ordinal) or cumulative logits (far fewer parameters).",
-)
+@MEASUREMENT
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option(
     "-o",

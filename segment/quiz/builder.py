@@ -27,8 +27,6 @@ import html as html_lib
 import json
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -38,6 +36,7 @@ from typing import Any
 import jinja2
 
 from .. import __version__
+from .._files import atomic_directory
 from .._util import plain_number
 from ..exceptions import InputError, Problem
 from ..items import DOMAINS
@@ -502,28 +501,6 @@ def write_quiz(quiz: Quiz, out_dir: str | os.PathLike, *, force: bool = False) -
                 ],
             )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_directory(out_dir) as tmp:
         (tmp / "index.html").write_text(quiz.html, encoding="utf-8", newline="\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
-        os.chmod(tmp / "index.html", 0o666 & ~umask)
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(out_dir, old)
-        try:
-            os.replace(tmp, out_dir)
-        except BaseException:
-            if old is not None:
-                os.replace(old, out_dir)  # put the previous quiz back
-            raise
-        if old is not None:
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return out_dir

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .._files import atomic_directory
 from ..modelfile import save_model
 from ..profile_text import DOMAIN_TITLES
 from ..render import CARD_ORDER, cards_to_markdown
@@ -313,24 +312,8 @@ def write_report(analysis, out_dir: str | os.PathLike) -> Path:
         synthetic=analysis.synthetic,
         title=f"Segment profiles: {analysis.title}",
     )
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_directory(out_dir) as tmp:
         (tmp / "index.html").write_text(html, encoding="utf-8", newline="\n")
         (tmp / "profiles.md").write_text(markdown, encoding="utf-8", newline="\n")
         save_model(analysis.model, tmp / "model.json")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return out_dir
