@@ -125,7 +125,8 @@ def check_list_file(
     type=click.Choice(["dim", "lm", "nls", "ml"]),
     default="dim",
     show_default=True,
-    help="Difference in means, or Imai (2011) maximum likelihood with covariates.",
+    help="Difference in means, or Imai (2011) regression with covariates: linear (lm), "
+    "nonlinear least squares (nls) or maximum likelihood (ml).",
 )
 @click.option("--covariates", help="Comma-separated numeric columns for --method ml.")
 @click.option(
