@@ -128,7 +128,7 @@ def check_list_file(
     help="Difference in means, or Imai (2011) regression with covariates: linear (lm), "
     "nonlinear least squares (nls) or maximum likelihood (ml).",
 )
-@click.option("--covariates", help="Comma-separated numeric columns for --method ml.")
+@click.option("--covariates", help="Comma-separated numeric columns for --method lm, nls or ml.")
 @click.option(
     "--by", "by", help="Comma-separated columns: estimates for each group (difference in means)."
 )
