@@ -111,6 +111,13 @@ def model_to_dict(model: SegmentModel) -> dict[str, Any]:
                 if "typing_tool" in model.fit
                 else {}
             ),
+            # the item model the probabilities were fitted under (they score the same way)
+            "measurement": str(model.fit.get("measurement", "nominal")),
+            **(
+                {"item_types": [str(t) for t in est.item_types_]}
+                if hasattr(est, "item_types_")
+                else {}
+            ),
         },
         "codebook": model.codebook.to_dict(),
         "training_data": model.training,
