@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from browser import offline_page
 from helpers import run_cli
-from test_report_browser import CHROMIUM_FLAGS, _chromium
 
 from segment.modelfile import load_model
 from segment.resources import bundled_path
@@ -90,29 +90,13 @@ def _option_id(j: int, value: str) -> str:
 @pytest.fixture(scope="module")
 def run(tool):
     playwright = pytest.importorskip("playwright.sync_api")
-    executable = _chromium()
     tool_model = load_model(tool["tool"])
     items = tool_model.items
     people = _respondents(tool["tool"], tool["data"])
     keyboard_person = 1
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1000, "height": 900})
-        requests: list[str] = []
-        # the quiz must need nothing from outside its own file
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(("file:", "data:"))
-                else (requests.append(route.request.url), route.abort())
-            ),
-        )
-        page = context.new_page()
-        messages: list[tuple[str, str]] = []
-        errors: list[str] = []
-        page.on("console", lambda m: messages.append((m.type, m.text)))
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        view = offline_page(p, width=1000)  # the quiz must need nothing from outside its file
+        page = view.page
         page.goto(tool["page"].as_uri(), wait_until="load")
         unlabelled = page.evaluate(
             "Array.from(document.querySelectorAll('input, select, button'))"
@@ -187,15 +171,15 @@ def run(tool):
         page.click("#change")  # back to the questions, answers kept, focus on the first
         change_focus = page.evaluate("document.activeElement.name")
         phone_form_width = page.evaluate("document.documentElement.scrollWidth")
-        browser.close()
+        page.context.browser.close()
     return {
         "people": people,
         "results": results,
         "bulk": np.array(bulk),
         "raw": raw,
-        "messages": messages,
-        "errors": errors,
-        "requests": requests,
+        "messages": view.messages,
+        "errors": view.errors,
+        "requests": view.requests,
         "unlabelled": unlabelled,
         "focus_trail": focus_trail,
         "change_focus": change_focus,

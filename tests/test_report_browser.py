@@ -4,60 +4,21 @@ renders without console errors, that every image loads, and save a screenshot.""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import offline_page
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "reports" / "browser-test" / "report.png"
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _chromium() -> str:
-    path = os.environ.get("SEGMENT_CHROMIUM") or shutil.which("chromium")
-    if path is None:
-        if os.environ.get("SEGMENT_SKIP_BROWSER"):
-            pytest.skip("SEGMENT_SKIP_BROWSER is set")
-        pytest.fail(
-            "Chromium not found: run scripts/install-browser.sh (the README's test command "
-            "does), or set SEGMENT_SKIP_BROWSER=1 to skip the browser test"
-        )
-    return path
 
 
 @pytest.fixture(scope="module")
 def page_report(bundled_report):
     playwright = pytest.importorskip("playwright.sync_api")
-    executable = _chromium()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        requests: list[str] = []
-        # the report must need nothing from outside its own file
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith(("file:", "data:"))
-                else (requests.append(route.request.url), route.abort())
-            ),
-        )
-        page = context.new_page()
-        messages: list[tuple[str, str]] = []
-        errors: list[str] = []
-        page.on("console", lambda m: messages.append((m.type, m.text)))
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        view = offline_page(p, width=1200)  # the report must need nothing from outside its file
+        page = view.page
         page.goto((bundled_report / "index.html").as_uri(), wait_until="load")
         images = page.evaluate(
             "Array.from(document.images).map(i => "
@@ -67,12 +28,12 @@ def page_report(bundled_report):
         page.screenshot(path=str(SCREENSHOT), full_page=True)
         title = page.title()
         headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
-        browser.close()
+        page.context.browser.close()
     return {
-        "messages": messages,
-        "errors": errors,
+        "messages": view.messages,
+        "errors": view.errors,
         "images": images,
-        "requests": requests,
+        "requests": view.requests,
         "title": title,
         "headings": headings,
     }
