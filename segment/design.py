@@ -101,7 +101,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .exceptions import DataError, Problem
+from .exceptions import DataError, Problem, problems_at_rows
 from .validate import LONELY_PSU, _codes, as_float, check_design
 
 __all__ = ["METHODS", "Contrast", "DesignEstimate", "SurveyDesign"]
@@ -110,8 +110,6 @@ __all__ = ["METHODS", "Contrast", "DesignEstimate", "SurveyDesign"]
 METHODS = ("linearization", "bootstrap")
 #: Design-effect denominators: SRS with replacement (R ``deff="replace"``) or without (``TRUE``).
 DEFF_KINDS = ("replace", "noreplace")
-#: At most this many rows are listed per kind of problem with an estimation input.
-_MAX_ROWS = 20
 #: Bootstrap replicates are formed in blocks of at most this many replicate x PSU cells.
 _BLOCK_CELLS = 2_000_000
 
@@ -296,7 +294,7 @@ class SurveyDesign:
             w, bad = as_float(series.reset_index(drop=True))
             with np.errstate(invalid="ignore"):
                 wrong = bad | np.isnan(w) | ~np.isfinite(w) | (w < 0)
-            problems += _rows(
+            problems += problems_at_rows(
                 file, wcol, wrong, series.to_numpy(dtype=object), "expected a weight >= 0"
             )
             if not wrong.any() and not (w > 0).any():
@@ -354,7 +352,7 @@ class SurveyDesign:
             raise ValueError(f"weights have shape {w.shape}; expected ({self.n},)")
         wrong = ~np.isfinite(w) | (w < 0)
         if wrong.any() or not (w > 0).any():
-            problems = _rows("data", "weight", wrong, w, "expected a weight >= 0") or [
+            problems = problems_at_rows("data", "weight", wrong, w, "expected a weight >= 0") or [
                 Problem("data", "weight", "every weight is zero")
             ]
             raise DataError("survey design (data)", problems)
@@ -546,7 +544,9 @@ class SurveyDesign:
         return v
 
     def _rows_error(self, what: str, bad: np.ndarray, values, message: str) -> DataError:
-        return DataError(f"survey estimate ({what})", _rows("data", what, bad, values, message))
+        return DataError(
+            f"survey estimate ({what})", problems_at_rows("data", what, bad, values, message)
+        )
 
     def _estimate(
         self,
@@ -717,18 +717,6 @@ def _sort_key(v):
     if isinstance(v, (int, float, np.integer, np.floating)):
         return (0, float(v), "")
     return (1, 0.0, str(v))
-
-
-def _rows(file: str, where: str, bad: np.ndarray, values, message: str) -> list[Problem]:
-    idx = np.flatnonzero(bad)
-    out = []
-    for i in idx[:_MAX_ROWS]:
-        v = values[i] if values is not None else None
-        v = v.item() if hasattr(v, "item") else v
-        out.append(Problem(file, where, message, row=int(i) + 1, value=v))
-    if idx.size > _MAX_ROWS:
-        out.append(Problem(file, where, f"... and {idx.size - _MAX_ROWS} more rows: {message}"))
-    return out
 
 
 def _zcrit(level: float) -> float:

@@ -22,6 +22,9 @@ __all__ = [
 #: Input errors print at most this many problems; ``segment codebook check`` prints all.
 MAX_PROBLEMS_SHOWN = 50
 
+#: :func:`problems_at_rows` lists at most this many rows of one problem, then counts the rest.
+MAX_ROWS_LISTED = 20
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -108,3 +111,21 @@ class TypologyError(InputError):
 
 class DataError(InputError):
     """A respondent data file violates its codebook or cannot be read."""
+
+
+def problems_at_rows(
+    file: str, where: str, bad, values, message: str, limit: int = MAX_ROWS_LISTED
+) -> list[Problem]:
+    """One :class:`Problem` per row where ``bad`` holds (1-based rows, with that row's value from
+    ``values`` when given), the first ``limit`` of them, then one line counting the rest."""
+    import numpy as np
+
+    idx = np.flatnonzero(bad)
+    out = []
+    for i in idx[:limit]:
+        v = values[i] if values is not None else None
+        v = v.item() if hasattr(v, "item") else v
+        out.append(Problem(file, where, message, row=int(i) + 1, value=v))
+    if idx.size > limit:
+        out.append(Problem(file, where, f"... and {idx.size - limit} more rows: {message}"))
+    return out

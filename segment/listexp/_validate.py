@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import InputError, Problem
+from ..exceptions import InputError, Problem, problems_at_rows
 
 #: At most this many bad rows are listed per column and kind of problem; the rest are counted.
 _MAX_ROWS_LISTED = 20
@@ -23,18 +23,8 @@ _SOURCE = "data"
 
 
 def _rows_problems(where: str, bad: np.ndarray, values: np.ndarray, message: str) -> list[Problem]:
-    """One Problem per bad row (1-based), the first ``_MAX_ROWS_LISTED`` of them, then a count."""
-    idx = np.flatnonzero(bad)
-    out = []
-    for i in idx[:_MAX_ROWS_LISTED]:
-        v = values[i]
-        v = v.item() if hasattr(v, "item") else v
-        out.append(Problem(_SOURCE, where, message, row=int(i) + 1, value=v))
-    if idx.size > _MAX_ROWS_LISTED:
-        out.append(
-            Problem(_SOURCE, where, f"... and {idx.size - _MAX_ROWS_LISTED} more rows: {message}")
-        )
-    return out
+    """One Problem per bad row of the list-experiment data (see :func:`problems_at_rows`)."""
+    return problems_at_rows(_SOURCE, where, bad, values, message, _MAX_ROWS_LISTED)
 
 
 def _as_1d(x, name: str, problems: list[Problem]) -> np.ndarray | None:
