@@ -53,7 +53,8 @@ class ListExperiment:
     J : int
         Number of control items.
     by : tuple of str
-        Columns to estimate support within (e.g. gender, region).
+        Columns to estimate support within (e.g. gender, region); those the file lacks are
+        skipped.
     weights : str, optional
         Column of survey weights.
     strata, psu : str, optional
@@ -170,27 +171,33 @@ def umap_embedding(X: pd.DataFrame, *, random_state: int = 1) -> tuple[np.ndarra
     return np.asarray(coords, dtype=float), rows
 
 
+def _read_listexp(spec: ListExperiment, encoding: str):
+    """The list-experiment file with its counts, treatment and weights checked (every problem
+    named by file, column, row and value), before anything is fitted."""
+    from .listexp.files import _column, check_list_file
+
+    file = str(spec.path)
+    frame, _ = read_table(spec.path, encoding=encoding)
+    y, t, w = check_list_file(frame, file, spec.count, spec.treat, spec.J, spec.weights)
+    for col, option in ((spec.strata, "strata"), (spec.psu, "psu")):
+        if col:
+            _column(frame, col, file, option)
+    return frame, y, t, w
+
+
 def _listexp_results(
-    spec: ListExperiment, model: SegmentModel, *, seed: int, n_boot: int, min_cell: int
+    spec: ListExperiment,
+    data,
+    model: SegmentModel,
+    *,
+    seed: int,
+    n_boot: int,
+    min_cell: int,
 ) -> ListexpResults:
     from .listexp import design_effect_test, difference_in_means
     from .listexp.subgroups import subgroup_table
 
-    frame, _ = read_table(spec.path)
-    missing = [c for c in (spec.count, spec.treat, *spec.by) if c not in frame.columns]
-    missing += [c for c in (spec.weights, spec.strata, spec.psu) if c and c not in frame.columns]
-    if missing:
-        from .exceptions import DataError, Problem
-
-        raise DataError(
-            f"list experiment file {spec.path}",
-            [Problem(str(spec.path), c, "column not found") for c in missing],
-        )
-    y = pd.to_numeric(frame[spec.count], errors="coerce").to_numpy(dtype=float)
-    t = pd.to_numeric(frame[spec.treat], errors="coerce").to_numpy(dtype=float)
-    w = None
-    if spec.weights:
-        w = pd.to_numeric(frame[spec.weights], errors="coerce").to_numpy(dtype=float)
+    frame, y, t, w = data
     design = {}
     if spec.strata or spec.psu:
         design = {
@@ -199,7 +206,11 @@ def _listexp_results(
             "random_state": seed,
         }
     overall = difference_in_means(y, t, J=spec.J, weights=w, **design)
-    by = {c: frame[c].astype("string").to_numpy(dtype=object, na_value=None) for c in spec.by}
+    by = {
+        c: frame[c].astype("string").to_numpy(dtype=object, na_value=None)
+        for c in spec.by
+        if c in frame.columns
+    }
     groups, differences = subgroup_table(y, t, by, J=spec.J, weights=w, min_cell=min_cell, **design)
     support = support_by_segment(
         model,
@@ -247,6 +258,7 @@ def run_analysis(
     min_cell: int = MIN_CELL_SIZE,
     random_state: int = 1,
     title: str | None = None,
+    encoding: str = "utf-8",
     progress: Callable[[str, str], None] | None = None,
 ) -> Analysis:
     """Run the main job on a survey file.
@@ -272,6 +284,8 @@ def run_analysis(
         Compute the UMAP map.
     random_state : int
         Seed of every random step: the same data and seed give the same analysis.
+    encoding : str
+        Text encoding of CSV input (the survey and the list-experiment file).
     progress : callable(step, message), optional
         Called as each step starts and ends (``message`` "done" at the end).
     """
@@ -291,7 +305,7 @@ def run_analysis(
             progress(name, "start")
 
     step("validate")
-    frame, cb = read_survey(data, codebook)
+    frame, cb = read_survey(data, codebook, encoding=encoding)
     summary = summarise_survey(frame, cb, min_cell=min_cell)
     if isinstance(typology, str):
         typology = None if typology.lower() == "none" else Typology.load(typology)
@@ -301,6 +315,7 @@ def run_analysis(
     if cb.weight is not None:
         w = frame[cb.weight].to_numpy(dtype=float)
         w = w / w.mean()
+    listexp_data = _read_listexp(listexp, encoding) if listexp is not None else None
 
     step("choose k")
     ks = sorted(set(ks) | ({k} if k else set()))
@@ -356,7 +371,12 @@ def run_analysis(
     le = None
     if listexp is not None:
         le = _listexp_results(
-            listexp, model, seed=random_state, n_boot=n_boot_support, min_cell=min_cell
+            listexp,
+            listexp_data,
+            model,
+            seed=random_state,
+            n_boot=n_boot_support,
+            min_cell=min_cell,
         )
     step("")
     return Analysis(

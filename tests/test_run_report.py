@@ -206,3 +206,22 @@ def test_report_uses_the_codebook_design_for_intervals(tmp_path):
     assert a.profiles.design.startswith("linearization: 6 strata, 60 PSUs")
     assert "deff" in a.profiles.shares
     assert "design-based intervals (linearization: 6 strata, 60 PSUs" in build_html(a)
+
+
+def test_run_reads_the_list_experiment_file_in_the_given_encoding(tmp_path):
+    from segment.exceptions import InputError
+
+    le = pd.read_csv(bundled_path("data", "kz2022_listexp.csv"))
+    le["region"] = le["region"].map({"almaty": "Алматы", "astana": "Астана", "other": "другие"})
+    path = tmp_path / "listexp_cp1251.csv"
+    le.to_csv(path, index=False, encoding="cp1251")
+    args = dict(k=6, ks=[], embed=False, n_init=1, n_boot_support=20)
+    spec = ListExperiment(path, J=4, by=("region",))
+    survey = (
+        bundled_path("data", "kz2020_synthetic.csv"),
+        bundled_path("data", "kz2020_synthetic_codebook.yaml"),
+    )
+    with pytest.raises(InputError, match="listexp_cp1251.csv"):
+        run_analysis(*survey, listexp=spec, **args)  # read as UTF-8: refused before fitting
+    a = run_analysis(*survey, listexp=spec, encoding="cp1251", **args)
+    assert {g["group"] for g in a.listexp.groups} == {"Алматы", "Астана", "другие"}

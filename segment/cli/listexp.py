@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -11,98 +10,9 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from .._util import plain_number
-from ..exceptions import InputError, Problem
 from ..io import read_table
-from ..validate import as_float
+from ..listexp.files import _column, _in_file, _numeric, check_list_file
 from ._common import ENCODING, cli, out
-
-
-def _column(frame: pd.DataFrame, name: str, file: str, option: str) -> pd.Series:
-    if name not in frame.columns:
-        raise InputError(
-            f"data file {file}",
-            [
-                Problem(
-                    file,
-                    name,
-                    f"no such column (given by {option}); columns: {', '.join(map(str, frame.columns))}",
-                )
-            ],
-        )
-    return frame[name]
-
-
-def _numeric(series: pd.Series, file: str, expected: str = "a number") -> np.ndarray:
-    values, bad = as_float(series)
-    if bad.any():
-        problems = [
-            Problem(
-                file,
-                str(series.name),
-                f"not a number; expected {expected}",
-                row=int(r) + 1,
-                value=series.iloc[r],
-            )
-            for r in np.flatnonzero(bad)
-        ]
-        raise InputError(f"data file {file}", problems)
-    return values
-
-
-@contextmanager
-def _in_file(file: str, columns: dict[str, str | None]):
-    """Report the estimators' input problems against FILE and its column names.
-
-    The estimators check arrays, so their problems name ``data`` and the argument (``y``,
-    ``treat``, ``weights``, ``X[age]``); the rows are the file's rows.
-    """
-    from ..listexp._validate import _SOURCE
-
-    try:
-        yield
-    except InputError as exc:
-        if not any(p.file == _SOURCE for p in exc.problems):
-            raise
-        problems = []
-        for p in exc.problems:
-            if p.file != _SOURCE:
-                problems.append(p)
-                continue
-            where = columns.get(p.where) or p.where
-            if where.startswith("X[") and where.endswith("]"):
-                where = where[2:-1]
-            value = p.value
-            if isinstance(value, (float, np.floating)):
-                value = plain_number(value) if np.isfinite(value) else None
-            problems.append(Problem(file, where, p.message, row=p.row, value=value))
-        raise InputError(f"list experiment file {file}", problems) from None
-
-
-def check_list_file(
-    frame: pd.DataFrame, file: str, count: str, treat: str, J: int, weights: str | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Counts, treatment and weights of a list-experiment file, checked.
-
-    Raises
-    ------
-    InputError
-        Naming the file, column, row and value of every problem: a missing column, a value that
-        is not a number, a count outside 0..J (control) or 0..J+1 (treated), a treatment other
-        than 0/1, a negative or missing weight, an arm with no respondents.
-    """
-    from ..listexp._validate import _check_list_data
-
-    y = _numeric(_column(frame, count, file, "--count"), file, "a whole-number item count")
-    t = _numeric(_column(frame, treat, file, "--treat"), file, "a binary treatment indicator: 0/1")
-    w = (
-        _numeric(_column(frame, weights, file, "--weights"), file, "a weight >= 0")
-        if weights
-        else None
-    )
-    with _in_file(file, {"y": count, "treat": treat, "weights": weights}):
-        _check_list_data(y, t, J, w, what=f"list experiment file {file}")
-    return y, t, w
 
 
 @cli.command()

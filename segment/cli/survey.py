@@ -143,17 +143,12 @@ def run(
     if listexp_path is None and bundled:
         listexp_path = bundled_path("data", BUNDLED_LISTEXP)
     if listexp_path is not None and str(listexp_path).lower() != "none":
-        from .listexp import check_list_file
-
-        frame, _ = read_table(listexp_path, encoding=encoding)
-        check_list_file(frame, str(listexp_path), count_col, treat_col, J)  # before fitting
-        wanted = [c.strip() for c in by.split(",") if c.strip()]
         listexp = ListExperiment(
             path=Path(listexp_path),
             count=count_col,
             treat=treat_col,
             J=J,
-            by=tuple(c for c in wanted if c in frame.columns),
+            by=tuple(c.strip() for c in by.split(",") if c.strip()),
             label=listexp_label,
             synthetic=bundled and Path(listexp_path).name == BUNDLED_LISTEXP,
         )
@@ -184,6 +179,7 @@ def run(
             embed=not no_map,
             random_state=seed,
             min_cell=min_cell,
+            encoding=encoding,
             progress=progress,
         )
     except ValueError as exc:
