@@ -136,7 +136,7 @@ class Timer:
     """Times the E-steps and the sample start inside ``fit_latent_class_dask``."""
 
     def __init__(self):
-        import segment.distributed_fit as mod
+        import segment.models.dask_fit as mod
 
         self.mod = mod
         self.em = []
@@ -169,7 +169,7 @@ class Timer:
 def run_dask(source: Path, n_workers: int, init=None) -> dict:
     import distributed
 
-    from segment.distributed_fit import fit_latent_class_dask
+    from segment.models.dask_fit import fit_latent_class_dask
 
     os.environ.update(ONE_THREAD)
     with (

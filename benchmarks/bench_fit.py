@@ -74,7 +74,7 @@ def worker(tool: str, path: str) -> dict:
         iters, loglik = model.n_iter_, model.loglik_
         data = model._prepare(codes, fitting=False)
         t = time.perf_counter()
-        model._e_step(data, np.ones(len(codes)), model._theta, np.log(model._shares))
+        model._e_step(data, np.ones(len(codes)), model._theta, np.log(model.prior_shares_))
         em_pass = time.perf_counter() - t
     else:
         import warnings

@@ -124,8 +124,6 @@ def stream_table() -> None:
     """Peak memory of `segment score` on CSV files of two sizes (streamed in chunks)."""
     import pandas as pd
 
-    from segment.models import LatentClassModel
-
     print("\nStreaming `segment score` on CSV (chunks of 100,000 rows)")
     print(f"{'rows':>10}{'file MB':>9}{'seconds':>9}{'peak MB':>9}")
     with tempfile.TemporaryDirectory() as tmp:

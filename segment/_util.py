@@ -1,10 +1,12 @@
-"""Small helpers shared by the input-checking modules."""
+"""Small helpers shared across the package: plain numbers, duplicates, normalised weights."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["duplicates", "plain_number"]
+import numpy as np
+
+__all__ = ["duplicates", "normalised_weights", "plain_number"]
 
 
 def plain_number(x: float) -> int | float:
@@ -20,3 +22,9 @@ def duplicates(values: list[Any]) -> list[Any]:
             dups.append(v)
         seen.add(v)
     return dups
+
+
+def normalised_weights(weights) -> np.ndarray:
+    """Survey weights rescaled to mean 1, so that they sum to the number of respondents."""
+    w = np.asarray(weights, dtype=float)
+    return w / w.mean()

@@ -14,18 +14,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cards import ProfileCard
-from .codebook import Codebook
-from .fitting import fit_segments, segmentation_items
-from .io import read_survey, read_table
-from .naming import name_segments
-from .profile_stats import SegmentProfiles, profile_segments
-from .profile_text import build_cards
-from .scoring import SegmentModel
-from .segment_support import SegmentSupport, support_by_segment
-from .select import Selection, select_n_components
-from .summary import MIN_CELL_SIZE, SurveySummary, summarise_survey
-from .typology import Typology
+from segment.cards.card import ProfileCard
+from segment.cards.profile_stats import SegmentProfiles
+from segment.cards.typology import Typology
+from segment.cards.wording import build_cards
+from segment.models.selection import Selection, select_n_components
+from segment.segments.fit import fit_estimator, model_inputs, name_and_profile, segment_model
+from segment.segments.model import SegmentModel
+from segment.segments.support import SegmentSupport, support_by_segment
+from segment.survey.codebook import Codebook
+from segment.survey.read import read_survey
+from segment.survey.summary import MIN_CELL_SIZE, SurveySummary, summarise_survey
+from segment.survey.tables import read_table
 
 __all__ = ["STEPS", "Analysis", "ListExperiment", "ListexpResults", "run_analysis"]
 
@@ -111,7 +111,7 @@ class Analysis:
     model : SegmentModel
     profiles : SegmentProfiles
     names : DataFrame
-        Match of each segment to the reference typology (:func:`segment.naming.name_segments`).
+        Match of each segment to the reference typology (:func:`segment.cards.naming.name_segments`).
     cards : list of ProfileCard
     embedding : (n, 2) array or None
         UMAP coordinates of the respondents who answered at least one item.
@@ -174,14 +174,14 @@ def umap_embedding(X: pd.DataFrame, *, random_state: int = 1) -> tuple[np.ndarra
 def _read_listexp(spec: ListExperiment, encoding: str):
     """The list-experiment file with its counts, treatment and weights checked (every problem
     named by file, column, row and value), before anything is fitted."""
-    from .listexp.files import _column, check_list_file
+    from segment.listexp.files import check_list_file, column_of
 
     file = str(spec.path)
     frame, _ = read_table(spec.path, encoding=encoding)
     y, t, w = check_list_file(frame, file, spec.count, spec.treat, spec.J, spec.weights)
     for col, option in ((spec.strata, "strata"), (spec.psu, "psu")):
         if col:
-            _column(frame, col, file, option)
+            column_of(frame, col, file, option)
     return frame, y, t, w
 
 
@@ -194,8 +194,9 @@ def _listexp_results(
     n_boot: int,
     min_cell: int,
 ) -> ListexpResults:
+    from segment.listexp.subgroups import subgroup_table
+
     from .listexp import design_effect_test, difference_in_means
-    from .listexp.subgroups import subgroup_table
 
     frame, y, t, w = data
     design = {}
@@ -264,7 +265,7 @@ def run_analysis(
     """Run the main job on a survey file.
 
     Steps (:data:`STEPS`): validate the data against the codebook; choose the number of
-    segments with :func:`segment.select.select_n_components` (lowest BIC among stable,
+    segments with :func:`segment.models.selection.select_n_components` (lowest BIC among stable,
     reportable solutions) unless ``k`` is given; fit the latent class model; name the segments
     against ``typology`` and profile them; map respondents with UMAP; estimate the list
     experiment overall, by subgroup and by segment (typing its respondents with the model).
@@ -309,12 +310,7 @@ def run_analysis(
     summary = summarise_survey(frame, cb, min_cell=min_cell)
     if isinstance(typology, str):
         typology = None if typology.lower() == "none" else Typology.load(typology)
-    items = segmentation_items(cb)
-    X = cb.model_codes(frame, items)
-    w = None
-    if cb.weight is not None:
-        w = frame[cb.weight].to_numpy(dtype=float)
-        w = w / w.mean()
+    items, X, w = model_inputs(frame, cb)
     listexp_data = _read_listexp(listexp, encoding) if listexp is not None else None
 
     step("choose k")
@@ -339,33 +335,21 @@ def run_analysis(
         raise ValueError("give k or a non-empty ks to choose it from")
 
     step("fit")
-    model = fit_segments(
-        frame,
-        cb,
-        k,
-        items=items,
-        typology=typology,
-        n_init=n_init,
-        random_state=random_state,
-        min_cell=min_cell,
-    )
+    estimator = fit_estimator(X, cb, k, sample_weight=w, n_init=n_init, random_state=random_state)
 
     step("name and profile")
-    resp = model.estimator.predict_proba(X)
-    profiles = profile_segments(resp, frame, cb, items=items, sample_weight=w, min_cell=min_cell)
-    if typology is not None:
-        names = name_segments(profiles, typology, fallback=model.names)
-    else:
-        names = pd.DataFrame(
-            {"segment": range(k), "name": model.names, "named": False, "reference_name": None}
-        )
+    named = name_and_profile(
+        estimator, X, frame, cb, sample_weight=w, typology=typology, min_cell=min_cell
+    )
+    model = segment_model(estimator, named, X, cb, sample_weight=w, typology=typology)
+    profiles, names = named.profiles, named.names
     cards = build_cards(profiles, cb, names if typology is not None else None)
 
     step("map respondents")
     embedding = labels = None
     if embed and len(X) >= 20:
         embedding, rows = umap_embedding(X, random_state=random_state)
-        labels = np.argmax(resp[rows], axis=1)
+        labels = np.argmax(estimator.predict_proba(X)[rows], axis=1)
 
     step("list experiment")
     le = None

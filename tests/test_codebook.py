@@ -16,7 +16,7 @@ import yaml
 from helpers import run_cli
 
 from segment import Codebook, CodebookError, DataError
-from segment.io import read_survey
+from segment.survey.read import read_survey
 
 
 def small_doc() -> dict:

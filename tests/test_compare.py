@@ -11,13 +11,13 @@ from helpers import run_cli as run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segment.compare import compare_waves, posterior_shares
-from segment.fitting import fit_segments
-from segment.io import read_survey
-from segment.modelfile import save_model
+from segment.cards.typology import Typology
 from segment.resources import bundled_path
-from segment.synth import generate_survey, write_survey
-from segment.typology import Typology
+from segment.segments.fit import fit_segments
+from segment.segments.model_file import save_model
+from segment.segments.waves import compare_waves, posterior_shares
+from segment.survey.read import read_survey
+from segment.synth.survey import generate_survey, write_survey
 
 WAVE2_SHARES = {
     "illiberal_loyalists": 0.12,

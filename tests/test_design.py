@@ -1,4 +1,4 @@
-"""Design-based variances (segment.design) against R survey's figures, their properties, the
+"""Design-based variances (segment.weights.survey_design) against R survey's figures, their properties, the
 codebook's design fields, and the design-based SEs of profile shares and list experiments."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segment import Codebook, DataError
-from segment.design import SurveyDesign
+from segment.cards.profile_stats import _shares, profile_segments
 from segment.listexp import difference_in_means
-from segment.profile_stats import _shares, profile_segments
+from segment.weights.survey_design import SurveyDesign
 
 REF = Path(__file__).parent / "reference" / "survey_r"
 REFERENCE = json.loads((REF / "reference.json").read_text(encoding="utf-8"))
@@ -412,7 +412,7 @@ def test_codebook_check_lists_every_design_problem_with_file_column_row_value(tm
         }
     )
     assert adjusted.check_data(frame, "poll.csv") == []
-    design = adjusted.survey_design(adjusted.validate(frame))
+    design = SurveyDesign.from_codebook(adjusted, adjusted.validate(frame))
     assert design.n_strata == 3 and design.n_psu == 5 and design.lonely_psu == "adjust"
 
 

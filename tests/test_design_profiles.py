@@ -12,9 +12,9 @@ from helpers import run_cli
 from scipy.stats import false_discovery_control, norm
 
 from segment import Codebook, read_survey
-from segment.design import SurveyDesign
-from segment.profile_stats import profile_segments
+from segment.cards.profile_stats import profile_segments
 from segment.resources import bundled_path
+from segment.weights.survey_design import SurveyDesign
 
 ITEMS = ["q1", "q2", "q3", "q4"]
 LEVELS = {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}
@@ -90,7 +90,7 @@ def _influence_se(frame: pd.DataFrame, resp: np.ndarray, item: str, k: int) -> f
     The influence of respondent j is the derivative of the difference with respect to a
     relative change of j's weight (central differences, all respondents at once); with every
     respondent its own PSU in one stratum the variance is ``n / (n - 1) sum (z - zbar)^2``.
-    Nothing here uses segment.design or segment.profile_stats.
+    Nothing here uses segment.weights.survey_design or segment.cards.profile_stats.
     """
     w = frame["w"].to_numpy(dtype=float)
     w = w / w.mean()
@@ -215,7 +215,7 @@ def test_clustering_raises_the_design_effect_and_the_p_values(clustered):
     assert (designed.demographics["se"] > srs.demographics["se"]).all()
     # a demographic share's SE is the design-based SE of its ratio estimator
     man = designed.demographics.set_index(["segment", "category"]).loc[(2, "man")]
-    design = cb.survey_design(frame, weights=frame["w"] / frame["w"].mean())
+    design = SurveyDesign.from_codebook(cb, frame, weights=frame["w"] / frame["w"].mean())
     known = frame["sex"].isin([1, 2]).to_numpy()
     est = design.ratio(resp[:, 2] * (frame["sex"] == 1), resp[:, 2] * known)
     assert man["share"] == pytest.approx(est.estimate[0], rel=1e-12)
@@ -230,7 +230,7 @@ def test_row_order_does_not_matter(clustered, variance):
     if variance == "linearization":
         perm = rng.permutation(len(frame))
     else:
-        # the bootstrap numbers PSUs in order of first appearance (segment.design), so a given
+        # the bootstrap numbers PSUs in order of first appearance (segment.weights.survey_design), so a given
         # seed draws the same replicates when respondents are shuffled within their PSUs
         village = frame["village"].to_numpy()
         perm = np.lexsort((rng.random(len(frame)), village))

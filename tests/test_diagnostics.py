@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from helpers import run_cli as run
 
-from segment.diagnostics import BVR_RULE_OF_THUMB, bivariate_residuals, bootstrap_lrt
 from segment.models import LatentClassModel
-from segment.select import select_n_components
+from segment.models.diagnostics import BVR_RULE_OF_THUMB, bivariate_residuals, bootstrap_lrt
+from segment.models.selection import select_n_components
 
 PAIRS = [("A", "B"), ("A", "C"), ("A", "D"), ("B", "C"), ("B", "D"), ("C", "D")]
 

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from segment import read_survey
-from segment.modelfile import load_model, save_model
 from segment.models import LatentClassModel
-from segment.scoring import SegmentModel
+from segment.segments.model import SegmentModel
+from segment.segments.model_file import load_model, save_model
 
 distributed = pytest.importorskip("distributed")
-from segment.distributed_fit import fit_latent_class_dask  # noqa: E402
+from segment.models.dask_fit import fit_latent_class_dask  # noqa: E402
 
 K = 5
 

@@ -1,7 +1,7 @@
 """Fuzz tests of the readers and the codebook checker: bad input raises only ``SegmentError``.
 
 Random bytes, random CSV-like text and random mutations of the bundled files go through
-``segment.io.read_table``, ``read_survey`` (against the bundled codebook) and the codebook
+``segment.survey.tables.read_table``, ``read_survey`` (against the bundled codebook) and the codebook
 checker (``Codebook.from_dict``, ``check_data``). Whatever comes in, the only exceptions allowed
 are the package's own (:class:`segment.exceptions.SegmentError` subclasses, which carry problems
 naming the file); a crash would be a traceback and exit code 1 for the user.
@@ -19,10 +19,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segment.codebook import Codebook
 from segment.exceptions import InputError, Problem, SegmentError
-from segment.io import read_survey, read_table
 from segment.resources import bundled_path
+from segment.survey.codebook import Codebook
+from segment.survey.read import read_survey
+from segment.survey.tables import read_table
 
 FUZZ = settings(
     max_examples=60,

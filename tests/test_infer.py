@@ -13,8 +13,8 @@ import pytest
 from helpers import run_cli
 
 from segment import Codebook, read_survey
-from segment.infer import MAX_CATEGORIES, infer_codebook
-from segment.io import read_table
+from segment.survey.draft import MAX_CATEGORIES, infer_codebook
+from segment.survey.tables import read_table
 
 AGREE5 = {
     1: "Strongly disagree",
@@ -341,6 +341,6 @@ def test_real_lca_data_infer_check_round_trip(tmp_path, capsys, shared_data, nam
     ],
 )
 def test_domain_guess_matches_keywords_at_word_starts(column, domain):
-    from segment.infer import _guess_domain
+    from segment.survey.draft import _guess_domain
 
     assert _guess_domain(column, None) == domain

@@ -13,7 +13,7 @@ import pytest
 from helpers import run_cli
 
 from segment import Codebook, DataError, read_survey
-from segment.io import read_table
+from segment.survey.tables import read_table
 
 Q1_LABELS = {
     1: "Strongly disagree",
@@ -323,7 +323,7 @@ def test_missing_unsupported_or_corrupt_file_exit_2_naming_file(
 
 
 def test_trailing_delimiters_do_not_shift_columns(tmp_path):
-    from segment.io import read_table
+    from segment.survey.tables import read_table
 
     path = tmp_path / "trailing.csv"
     path.write_text("id,q1,q2\n1,2,3,\n2,1,1,\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from segment import read_survey
 from segment.models import GaussianMixtureModel, KMeansModel, LatentClassModel
-from segment.synth import generate_survey
+from segment.synth.survey import generate_survey
 
 
 def fit(X, k, **kwargs):

@@ -307,7 +307,7 @@ def test_J_inferred_and_string_treat():
 
 
 def test_ml_design_covariance_with_one_psu_per_respondent_is_the_sandwich(race):
-    from segment.design import SurveyDesign
+    from segment.weights.survey_design import SurveyDesign
 
     X = race[["south", "age", "male", "college"]]
     n = len(race)
@@ -320,7 +320,7 @@ def test_ml_design_covariance_with_one_psu_per_respondent_is_the_sandwich(race):
 
 
 def test_ml_design_covariance_with_states_as_clusters(race):
-    from segment.design import SurveyDesign
+    from segment.weights.survey_design import SurveyDesign
 
     X = race[["south", "age", "male", "college"]]
     n = len(race)
@@ -342,7 +342,7 @@ def test_ml_design_covariance_with_states_as_clusters(race):
 
 
 def test_ml_design_needs_the_same_respondents(race):
-    from segment.design import SurveyDesign
+    from segment.weights.survey_design import SurveyDesign
 
     with pytest.raises(InputError, match="design"):
         ict_ml(race.y, race.treat, None, 3, design=SurveyDesign(np.ones(10)))

@@ -8,8 +8,8 @@ import pytest
 
 from segment import Typology
 from segment.listexp import difference_in_means
-from segment.listexp_synth import BATTERY, TABLE1, generate_table1_survey
 from segment.resources import bundled_path
+from segment.synth.listexp import BATTERY, TABLE1, generate_table1_survey
 
 
 @pytest.fixture(scope="module")

@@ -499,7 +499,7 @@ def test_undeclared_dont_know_code_is_warned_about():
 
 def test_from_codebook_refuses_an_unknown_ordinal_type(bundled_survey):
     _, codebook_path, _ = bundled_survey
-    from segment.codebook import Codebook
+    from segment.survey.codebook import Codebook
 
     codebook = Codebook.load(codebook_path)
     with pytest.raises(ValueError, match=r"ordinal_type must be .* got 'probit'"):

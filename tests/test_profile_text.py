@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from segment import Typology, read_survey
+from segment.cards.naming import name_segments, typology_agreement
+from segment.cards.profile_stats import profile_segments
+from segment.cards.render import cards_to_markdown
+from segment.cards.wording import attitude_bullets, build_cards, classify_level, demographic_bullets
 from segment.cli import main
 from segment.models import LatentClassModel
-from segment.naming import name_segments, typology_agreement
-from segment.profile_stats import profile_segments
-from segment.profile_text import attitude_bullets, build_cards, classify_level, demographic_bullets
-from segment.render import cards_to_markdown
 
 
 @pytest.mark.parametrize(
@@ -269,7 +269,7 @@ def test_cards_on_real_data_without_a_matching_typology_use_taglines(shared_data
     ],
 )
 def test_item_wording_from_the_codebook(level, expected):
-    from segment.profile_text import say_text
+    from segment.cards.wording import say_text
 
     item = Typology.load("kz2020").instrument["opt_soviet_nostalgia"]
     assert say_text(item, level) == expected
@@ -277,7 +277,9 @@ def test_item_wording_from_the_codebook(level, expected):
 
 def test_illiberal_loyalists_card_uses_the_seeds_words(fitted):
     _, cb, profiles, _, names = fitted
-    texts = [b.text for b in attitude_bullets(segment_named(names, "Illiberal Loyalists"), profiles, cb)]
+    texts = [
+        b.text for b in attitude_bullets(segment_named(names, "Illiberal Loyalists"), profiles, cb)
+    ]
     for bullet in (
         "Think democracy in Kazakhstan is working",
         "Balance protection of human rights with maintenance of public order",

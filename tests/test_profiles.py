@@ -8,9 +8,9 @@ import pytest
 from helpers import ELECTION_ITEMS
 
 from segment import Codebook, Typology, read_survey
+from segment.cards.naming import name_segments, typology_distances
+from segment.cards.profile_stats import profile_segments
 from segment.models import LatentClassModel
-from segment.naming import name_segments, typology_distances
-from segment.profile_stats import profile_segments
 
 
 # ---------------------------------------------------------------- hand-computed statistics

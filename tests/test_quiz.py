@@ -16,11 +16,11 @@ from helpers import run_cli
 
 import segment.quiz.builder as builder
 from segment import read_survey
-from segment.fitting import fit_segments
-from segment.modelfile import load_model, save_model
+from segment.cards.typology import Typology
 from segment.quiz import PROBABILITY_FLOOR, build_quiz, read_embedded
-from segment.typing_tool import build_typing_tool
-from segment.typology import Typology
+from segment.segments.fit import fit_segments
+from segment.segments.model_file import load_model, save_model
+from segment.segments.typing_tool import build_typing_tool
 
 QUESTIONS = [
     "dem_engaged_parties",

@@ -14,8 +14,8 @@ import pytest
 from browser import offline_page
 from helpers import run_cli
 
-from segment.modelfile import load_model
 from segment.resources import bundled_path
+from segment.segments.model_file import load_model
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "reports" / "browser-test" / "quiz.png"
@@ -216,7 +216,7 @@ def test_page_equals_segment_score_for_respondents_who_answer_it(tool, run, tmp_
     assert run["results"][-2]["items_used"] == N_QUESTIONS - 1  # the answer nobody gave at fit
     assert run["results"][-1]["items_used"] == 0  # skipped everything: the prior shares
     np.testing.assert_allclose(
-        run["results"][-1]["probabilities"], model.estimator._shares, rtol=0, atol=1e-12
+        run["results"][-1]["probabilities"], model.estimator.prior_shares_, rtol=0, atol=1e-12
     )
     assert min(r["items_used"] for r in run["results"][:-1]) < N_QUESTIONS
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from helpers import run_cli as run
 
-from segment.modelfile import load_model
 from segment.pipeline import ListExperiment, run_analysis
 from segment.report import build_html, write_report
 from segment.resources import bundled_path
+from segment.segments.model_file import load_model
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,15 @@ import pytest
 from helpers import run_cli as run
 
 from segment import read_survey
-from segment.fitting import fit_segments
-from segment.modelfile import FORMAT_VERSION, ModelFileError, load_model, model_to_dict, save_model
-from segment.typology import Typology
+from segment.cards.typology import Typology
+from segment.segments.fit import fit_segments
+from segment.segments.model_file import (
+    FORMAT_VERSION,
+    ModelFileError,
+    load_model,
+    model_to_dict,
+    save_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +143,7 @@ def test_no_answers_scores_the_prior_and_is_flagged(model):
     scored = model.score_frame(pd.DataFrame({"cr_free_speech": [np.nan]}))
     assert scored.loc[0, "items_used"] == 0
     np.testing.assert_allclose(
-        scored[[f"p_{n}" for n in model.names]].to_numpy()[0], model.estimator._shares
+        scored[[f"p_{n}" for n in model.names]].to_numpy()[0], model.estimator.prior_shares_
     )
     assert bool(scored.loc[0, "low_confidence"])
 
@@ -230,7 +236,7 @@ def test_dask_scoring_on_a_local_cluster_matches_in_process_scoring(
     model, model_path, survey, tmp_path, capsys
 ):
     distributed = pytest.importorskip("distributed")
-    from segment.distributed import score_parquet_dask
+    from segment.segments.dask_scoring import score_parquet_dask
 
     data, _, _ = survey
     raw = pd.read_csv(data)

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segment.fitting import fit_segments
-from segment.segment_support import support_by_segment
-from segment.synth import generate_survey
-from segment.typing_tool import build_typing_tool
-from segment.typology import Typology
+from segment.cards.typology import Typology
+from segment.segments.fit import fit_segments
+from segment.segments.support import support_by_segment
+from segment.segments.typing_tool import build_typing_tool
+from segment.synth.survey import generate_survey
 
 
 @pytest.fixture(scope="module")

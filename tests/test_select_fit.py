@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from helpers import run_cli as run
 
-from segment._align import align_labels, match_classes
-from segment.select import select_n_components
+from segment.models.align import align_labels, match_classes
+from segment.models.selection import select_n_components
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_select_with_an_ordinal_measurement_model_has_fewer_parameters(shared_da
 
 @pytest.mark.parametrize("measurement", ["ordinal", "cumulative"])
 def test_cli_fit_and_select_with_ordinal_items(tmp_path, capsys, bundled_survey, measurement):
-    from segment.modelfile import load_model
+    from segment.segments.model_file import load_model
 
     data, codebook, _ = bundled_survey
     out = tmp_path / "model.json"

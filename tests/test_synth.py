@@ -9,8 +9,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from segment import Typology, read_survey
 from segment.cli import main
-from segment.population import Population, PopulationError
-from segment.synth import generate_survey, write_survey
+from segment.synth.population import Population, PopulationError
+from segment.synth.survey import generate_survey, write_survey
 
 N_BUNDLED, SEED_BUNDLED = 1500, 1
 

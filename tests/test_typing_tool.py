@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import segment.typing_tool as tt
+import segment.segments.typing_tool as tt
 from segment import read_survey
+from segment.cards.typology import Typology
 from segment.cli import main
-from segment.fitting import fit_segments
-from segment.modelfile import load_model, save_model
-from segment.typing_tool import build_typing_tool, select_questions
-from segment.typology import Typology
+from segment.segments.fit import fit_segments
+from segment.segments.model_file import load_model, save_model
+from segment.segments.typing_tool import build_typing_tool, select_questions
 
 
 @pytest.fixture(scope="module")

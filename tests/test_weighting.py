@@ -1,4 +1,4 @@
-"""Raking (`segment.weighting`, `segment weights rake`): a published example, properties, errors."""
+"""Raking (`segment.weights.raking`, `segment weights rake`): a published example, properties, errors."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from helpers import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segment.codebook import Codebook
 from segment.exceptions import DataError
-from segment.io import read_table
-from segment.weighting import (
+from segment.survey.codebook import Codebook
+from segment.survey.tables import read_table
+from segment.weights.raking import (
     ConvergenceError,
     Margins,
     MarginsError,

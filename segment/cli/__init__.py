@@ -1,4 +1,9 @@
-"""The ``segment`` command line. The only module that prints.
+"""The ``segment`` command line. The only part of the package that prints.
+
+One module per command or command group, named after it (``select_command`` and
+``profile_command`` for ``segment select`` and ``segment profile``: ``select`` and ``profile``
+are standard-library names). A command parses its arguments, calls the library and prints;
+statistics and file formats live in the library.
 
 Every command exits 0 on success and 2 on bad input, printing one message that lists every
 problem found (file, column or location, row, value, expected). Outputs are written atomically:
@@ -11,8 +16,24 @@ import sys
 
 import click
 
-from ..exceptions import InputError, SegmentError
-from . import compare, listexp, quiz, scoring, segments, survey, weights  # noqa: F401 - registers the commands
+from segment.exceptions import InputError, SegmentError
+
+from . import (  # noqa: F401 - importing a command module registers its command
+    codebook,
+    compare,
+    describe,
+    fit,
+    listexp,
+    profile_command,
+    quiz,
+    run,
+    score,
+    select_command,
+    synth,
+    typing_tool,
+    typology,
+    weights,
+)
 from ._common import cli, err
 
 __all__ = ["cli", "main"]

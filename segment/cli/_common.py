@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from .. import __version__
+from segment._version import __version__
 
 BUNDLED_DATA = "kz2020_synthetic.csv"
 BUNDLED_CODEBOOK = "kz2020_synthetic_codebook.yaml"
@@ -50,3 +50,89 @@ def _refuse_existing(paths: list[Path], force: bool) -> None:
 @click.version_option(__version__, prog_name="segment")
 def cli() -> None:
     """Attitude segmentation for opinion polls (see README.md)."""
+
+
+def warn_if_drafted(codebook_path: Path | None) -> None:
+    if codebook_path is None:
+        err.print(
+            "warning: no --codebook: using a codebook drafted from the file. Every unlabelled "
+            "code counts as an answer on an ordered scale, so don't-know or refused codes such as "
+            "8, 9 or 99 would be read as the top of the scale; write a codebook for real work "
+            "(segment codebook infer DATA -o codebook.yaml, then review it).",
+            markup=False,
+        )
+
+
+def parse_ks(text: str) -> list[int]:
+    """Numbers such as ``2-8`` or ``3,4,6``, sorted and unique."""
+    ks: list[int] = []
+    for part in text.split(","):
+        lo, sep, hi = part.partition("-")
+        try:
+            ks.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+        except ValueError:
+            raise click.BadParameter(
+                f"expected numbers like 2-10 or 3,4,6, got {text!r}", param_hint="--k"
+            ) from None
+    if not ks or min(ks) < 1:
+        raise click.BadParameter(f"k must be positive, got {text!r}", param_hint="--k")
+    return sorted(set(ks))
+
+
+def answers_to_segment(data: Path, codebook_path: Path | None, items: str | None, encoding: str):
+    """Answer codes of the segmentation items, survey weights (mean 1) and the codebook."""
+    from segment.segments.fit import model_inputs, segmentation_items
+    from segment.survey.read import read_survey
+
+    warn_if_drafted(codebook_path)
+    frame, cb = read_survey(data, codebook_path, encoding=encoding)
+    names = None
+    if items:
+        names = [c.strip() for c in items.split(",") if c.strip()]
+        if not names:
+            raise click.UsageError("no categorical items to segment on; name them with --items")
+    try:
+        names = segmentation_items(cb, names)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--items") from None
+    if not names:
+        raise click.UsageError("no categorical items to segment on; name them with --items")
+    _, X, weights = model_inputs(frame, cb, names)
+    return X, weights, cb
+
+
+MEASUREMENT = click.option(
+    "--measurement",
+    type=click.Choice(["nominal", "ordinal", "cumulative"]),
+    default="nominal",
+    show_default=True,
+    help="Item model: nominal (free answer probabilities), or the codebook's ordinal items as "
+    "adjacent-category (ordinal) or cumulative logits (far fewer parameters).",
+)
+
+
+def measurement_template(cb, items: list[str], measurement: str):
+    """The estimator template for ``--measurement`` (None: the nominal model)."""
+    if measurement == "nominal":
+        return None
+    from segment.models import OrdinalLatentClassModel
+
+    return OrdinalLatentClassModel.from_codebook(cb, items=items, ordinal_type=measurement)
+
+
+def progress_bar(total: int, quiet: bool, label: str):
+    """A rich progress bar on stderr and its tick function (both None when quiet)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if quiet:
+        return None, None
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task(label, total=total)
+    return bar, (lambda message: bar.update(task, advance=1, description=message))

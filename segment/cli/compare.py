@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..io import read_survey
+from segment.survey.read import read_survey
+
 from ._common import ENCODING, FORCE, _option_codebook, _refuse_existing, cli, err
 
 
@@ -38,9 +39,9 @@ from ._common import ENCODING, FORCE, _option_codebook, _refuse_existing, cli, e
 @FORCE
 def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, encoding, force):
     """Segment shares in two waves, scored with one saved MODEL: change, interval and test."""
-    from ..codebook import Codebook
-    from ..compare import compare_waves
-    from ..modelfile import load_model
+    from segment.segments.model_file import load_model
+    from segment.segments.waves import compare_waves
+    from segment.survey.codebook import Codebook
 
     if plot_path is not None:
         _refuse_existing([plot_path], force)
@@ -63,8 +64,8 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
         labels=names,
     )
     if plot_path is not None:
-        from .._files import atomic_write
-        from ..report.figures import compare_figure, segment_palette
+        from segment._files import atomic_write
+        from segment.report.figures import compare_figure, segment_palette
 
         png = compare_figure(result.table, segment_palette(len(result.table)), names)
         atomic_write(plot_path, lambda tmp: tmp.write_bytes(png))

@@ -6,12 +6,10 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
-import pandas as pd
 from rich.table import Table
 
-from ..io import read_table
-from ..listexp.files import _column, _in_file, _numeric, check_list_file
+from segment.survey.tables import read_table
+
 from ._common import ENCODING, cli, out
 
 
@@ -102,127 +100,33 @@ def listexp(
     encoding,
 ):
     """Estimate support for the sensitive item of a list experiment."""
-    from ..listexp import design_effect_test, difference_in_means, ict_ml, predict_prevalence
-    from ..listexp.subgroups import subgroup_table
+    from segment.segments.list_experiment import analyse_list_experiment
+    from segment.segments.model_file import load_model
 
-    frame, _ = read_table(data, encoding=encoding)
-    file = str(data)
-    y, t, w = check_list_file(frame, file, count_col, treat_col, J, weight_col)
-    payload: dict = {"file": file, "J": J, "method": method, "weighted": w is not None}
-    design: dict = {}
-    if strata_col or psu_col:
-        design = {
-            "strata": _column(frame, strata_col, file, "--strata").to_numpy(dtype=object)
-            if strata_col
-            else None,
-            "psu": _column(frame, psu_col, file, "--psu").to_numpy(dtype=object)
-            if psu_col
-            else None,
-            "variance": variance,
-            "random_state": seed,
-        }
-    overall = difference_in_means(y, t, J=J, weights=w, **design)
-    payload["overall"] = {
-        "n": overall.n_treat + overall.n_control,
-        "control": overall.mean_control,
-        "treatment": overall.mean_treat,
-        "estimate": overall.estimate,
-        "se": overall.se,
-        "ci_low": overall.ci_low,
-        "ci_high": overall.ci_high,
-    }
-    if overall.design is not None:
-        payload["overall"]["deff"] = overall.deff
-        payload["design"] = overall.design
-    by_names = [c.strip() for c in (by or "").split(",") if c.strip()]
-    by_labels = {
-        name: _column(frame, name, file, "--by")
-        .astype("string")
-        .to_numpy(dtype=object, na_value=None)
-        for name in by_names
-    }
-    groups, differences = subgroup_table(
-        y, t, by_labels, J=J, weights=w, min_cell=min_cell, **design
-    )
-    payload["groups"], payload["differences"] = groups, differences
-    test = design_effect_test(y, t, J)
-    published = design_effect_test(y, t, J, moment_selection="blair-imai")
-    payload["design_effect_test"] = {
-        "p_value": test.p_value,
-        "p_value_blair_imai": published.p_value,
-        "method": "Blair & Imai (2012), Bonferroni-corrected; p_value with Andrews-Soares "
-        "moment selection, p_value_blair_imai with the paper's (and R list's) selection",
-    }
-    if method != "dim":
-        from ..listexp import ict_lm, ict_nls
-
-        names = [c.strip() for c in (covariates or "").split(",") if c.strip()]
-        columns = [_numeric(_column(frame, c, file, "--covariates"), file) for c in names]
-        labels = list(names)
-        if model_path is not None and method == "ml":
-            # the segment as a covariate: posterior probabilities of every segment but the first
-            from ..modelfile import load_model
-
-            seg_model = load_model(model_path)
-            proba = seg_model.predict_proba(frame)
-            for k in range(1, proba.shape[1]):
-                columns.append(np.nan_to_num(proba[:, k], nan=0.0))
-                labels.append(f"P({seg_model.names[k]})")
-        X = pd.DataFrame(dict(zip(labels, columns, strict=True))) if columns else None
-        fitter = {"lm": ict_lm, "nls": ict_nls, "ml": ict_ml}[method]
-        if design and method != "ml":
-            raise click.UsageError(
-                "--strata/--psu give design-based standard errors for --method dim and ml; "
-                f"--method {method} has only the respondent-level sandwich"
-            )
-        in_file = _in_file(file, {"y": count_col, "treat": treat_col, "weights": weight_col})
-        if design:
-            from ..design import SurveyDesign
-
-            sd = SurveyDesign(
-                w,
-                strata=design["strata"],
-                psu=design["psu"],
-                file=file,
-                columns={
-                    k: v
-                    for k, v in (("strata", strata_col), ("psu", psu_col), ("weight", weight_col))
-                    if v
-                },
-            )
-            with in_file:
-                result = fitter(y, t, X, J, weights=w, design=sd)
-        else:
-            with in_file:
-                result = fitter(y, t, X, J, weights=w)
-        prev = predict_prevalence(result, X)
-        payload["model"] = {
-            "method": method,
-            "covariates": labels,
-            "summary": result.summary(),
-            "prevalence": prev.estimate,
-            "ci": [prev.ci_low, prev.ci_high],
-        }
-        payload["ml"] = payload["model"]  # kept for scripts written against earlier output
-    if model_path is not None:
-        from ..modelfile import load_model
-        from ..segment_support import support_by_segment
-
-        model = load_model(model_path)
-        support = support_by_segment(
-            model,
-            frame.assign(**{count_col: y, treat_col: t}),
-            count=count_col,
-            treat=treat_col,
-            weights=w,
-            n_boot=n_boot,
-            random_state=seed,
-            min_n=min_cell,
+    if (strata_col or psu_col) and method in ("lm", "nls"):
+        raise click.UsageError(
+            "--strata/--psu give design-based standard errors for --method dim and ml; "
+            f"--method {method} has only the respondent-level sandwich"
         )
-        payload["segments"] = {
-            "method": support.method,
-            "table": support.table.replace({np.nan: None}).to_dict(orient="records"),
-        }
+    frame, _ = read_table(data, encoding=encoding)
+    payload = analyse_list_experiment(
+        frame,
+        str(data),
+        count=count_col,
+        treat=treat_col,
+        J=J,
+        method=method,
+        covariates=[c.strip() for c in (covariates or "").split(",") if c.strip()],
+        by=[c.strip() for c in (by or "").split(",") if c.strip()],
+        weights=weight_col,
+        strata=strata_col,
+        psu=psu_col,
+        variance=variance,
+        segments=None if model_path is None else load_model(model_path),
+        n_boot=n_boot,
+        random_state=seed,
+        min_cell=min_cell,
+    )
     _print(payload, fmt, min_cell, data)
 
 
@@ -382,7 +286,7 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
 )
 def listexp_power(J, n, half_width, prevalence, deff, control_var):
     """Plan a list experiment: interval width for N, or N for a width (difference in means)."""
-    from ..listexp import power_list_experiment, sample_size_list_experiment
+    from segment.listexp import power_list_experiment, sample_size_list_experiment
 
     if (n is None) == (half_width is None):
         raise click.UsageError("give exactly one of --n and --half-width")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from ..exceptions import InputError, Problem
 from ._common import FORCE, _refuse_existing, cli, err, out
 
 
@@ -54,10 +52,10 @@ def quiz(tool_path, output, language, typology_path, profiles_path, title, force
     from file:// and can be mailed or put on any static host. Without TOOL: the bundled
     8-question typing tool of the synthetic kz2020 survey (data/kz2020_typing_tool.json).
     """
-    from ..modelfile import load_model
-    from ..quiz import build_quiz, write_quiz
-    from ..resources import bundled_path
-    from ..typology import Typology
+    from segment.cards.typology import Typology
+    from segment.quiz import build_quiz, read_profiles, write_quiz
+    from segment.resources import bundled_path
+    from segment.segments.model_file import load_model
 
     _refuse_existing([output], force)
     tool_path = tool_path or bundled_path("data", "kz2020_typing_tool.json")
@@ -69,20 +67,7 @@ def quiz(tool_path, output, language, typology_path, profiles_path, title, force
         typology = Typology.load(model.typology) if model.typology else None
     else:
         typology = Typology.load(name)
-    profiles = None
-    if profiles_path is not None:
-        try:
-            profiles = json.loads(profiles_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(
-                f"profiles file {profiles_path}",
-                [Problem(str(profiles_path), "", "file not found")],
-            ) from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(
-                f"profiles file {profiles_path}",
-                [Problem(str(profiles_path), "", f"not a JSON file ({exc})")],
-            ) from None
+    profiles = None if profiles_path is None else read_profiles(profiles_path)
     result = build_quiz(
         model,
         typology=typology,

@@ -9,10 +9,6 @@ import click
 
 from ._common import ENCODING, FORCE, SYNTHETIC_BANNER, _refuse_existing, cli, err, out
 
-#: Output formats by suffix: CSV (or tab-separated) and Parquet.
-_CSV_SEP = {".csv": ",", ".txt": ",", ".tsv": "\t"}
-_PARQUET = (".parquet", ".pq")
-
 
 def _parse_trim(text: str | None) -> tuple[float, float] | None:
     if text is None or text.strip().lower() == "none":
@@ -123,20 +119,19 @@ def rake(
     convergence, the Kish design effect and effective sample size, and achieved against target
     shares for every category. Every other column is written as it was read.
     """
-    from .._files import atomic_write
-    from ..codebook import Codebook
-    from ..io import read_table
-    from ..weighting import (
+    from segment.survey.codebook import Codebook
+    from segment.survey.tables import WRITABLE, read_table, write_table
+    from segment.weights.raking import (
         DEFAULT_MAX_ITER,
         DEFAULT_TOL,
         load_margins,
         resolve_margins_path,
     )
-    from ..weighting import rake as rake_weights
+    from segment.weights.raking import rake as rake_weights
 
     trim = _parse_trim(trim_text)
     suffix = output.suffix.lower()
-    if suffix not in _CSV_SEP and suffix not in _PARQUET:
+    if suffix not in WRITABLE:
         raise click.BadParameter(
             f"unsupported output type {suffix or '(none)'!r}; expected .csv, .tsv or .parquet",
             param_hint="-o/--output",
@@ -176,16 +171,7 @@ def rake(
     weighted = frame.copy()
     weighted[column] = result.weights.to_numpy()
 
-    def write(tmp: Path) -> None:
-        if suffix in _PARQUET:
-            weighted.to_parquet(tmp, index=False)
-        else:
-            text = weighted.to_csv(
-                index=False, sep=_CSV_SEP[suffix], lineterminator="\n", float_format="%.10g"
-            )
-            tmp.write_text(text, encoding="utf-8", newline="\n")
-
-    atomic_write(output, write)
+    write_table(weighted, output)
     if quiet:
         return
     if codebook is not None and codebook.synthetic:

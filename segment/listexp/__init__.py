@@ -51,8 +51,8 @@ from __future__ import annotations
 from ._ml_model import _ICTModel as _ICTModel
 from ._validate import _design as _design
 from .combined import CombinedResult, combined_list_direct
-from .design_test import DesignEffectResult, design_effect_test
-from .design_test import _chibar_weights as _chibar_weights
+from .design_effect import DesignEffectResult, design_effect_test
+from .design_effect import _chibar_weights as _chibar_weights
 from .dim import DiMResult, difference_in_means
 from .liars import ICTLiarResult, ict_ml_liars
 from .lsq import ICTLSResult, ict_lm, ict_nls

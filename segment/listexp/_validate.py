@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import InputError, Problem, problems_at_rows
+from segment.exceptions import InputError, Problem, problems_at_rows
 
 #: At most this many bad rows are listed per column and kind of problem; the rest are counted.
 _MAX_ROWS_LISTED = 20

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import InputError, Problem
+from segment.exceptions import InputError, Problem
+
 from ._validate import _SOURCE, _as_1d, _check_list_data, _numeric, _rows_problems, _zcrit
 
 __all__ = ["CombinedResult", "combined_list_direct"]

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..design import SurveyDesign
-from ..exceptions import InputError, Problem
+from segment.exceptions import InputError, Problem
+from segment.weights.survey_design import SurveyDesign
+
 from ._validate import _SOURCE, _as_1d, _check_list_data, _rows_problems, _zcrit
 
 __all__ = ["DiMResult", "difference_in_means"]
@@ -247,7 +248,7 @@ def difference_in_means(
 
     With a sampling ``design`` (or ``strata`` / ``psu`` arrays) the two arms are domains of the
     same stratified, clustered sample: both arm means are ratio estimators of the whole design,
-    linearised jointly over PSUs within strata (:mod:`segment.design`), and the difference's
+    linearised jointly over PSUs within strata (:mod:`segment.weights.survey_design`), and the difference's
     variance is :math:`c^\top V c` with :math:`c = (1, -1)` and :math:`V` the arms' covariance
     matrix, which is not zero when the arms share PSUs (randomisation within PSUs makes it
     positive and the difference more precise than the arms). ``deff`` compares that variance

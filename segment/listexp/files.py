@@ -8,15 +8,17 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from .._util import plain_number
-from ..exceptions import InputError, Problem
-from ..validate import as_float
+from segment._util import plain_number
+from segment.exceptions import InputError, Problem
+from segment.survey.cells import as_float
+
 from ._validate import _SOURCE, _check_list_data
 
-__all__ = ["check_list_file"]
+__all__ = ["check_list_file", "column_of", "in_file", "numeric_values"]
 
 
-def _column(frame: pd.DataFrame, name: str, file: str, option: str) -> pd.Series:
+def column_of(frame: pd.DataFrame, name: str, file: str, option: str) -> pd.Series:
+    """Column ``name`` of ``frame``; an :class:`InputError` naming ``option`` when it is absent."""
     if name not in frame.columns:
         raise InputError(
             f"data file {file}",
@@ -31,7 +33,8 @@ def _column(frame: pd.DataFrame, name: str, file: str, option: str) -> pd.Series
     return frame[name]
 
 
-def _numeric(series: pd.Series, file: str, expected: str = "a number") -> np.ndarray:
+def numeric_values(series: pd.Series, file: str, expected: str = "a number") -> np.ndarray:
+    """The numbers of a column (NaN for blanks); an :class:`InputError` listing every other cell."""
     values, bad = as_float(series)
     if bad.any():
         problems = [
@@ -49,7 +52,7 @@ def _numeric(series: pd.Series, file: str, expected: str = "a number") -> np.nda
 
 
 @contextmanager
-def _in_file(file: str, columns: dict[str, str | None]):
+def in_file(file: str, columns: dict[str, str | None]):
     """Report the estimators' input problems against FILE and its column names.
 
     The estimators check arrays, so their problems name ``data`` and the argument (``y``,
@@ -87,13 +90,15 @@ def check_list_file(
         is not a number, a count outside 0..J (control) or 0..J+1 (treated), a treatment other
         than 0/1, a negative or missing weight, an arm with no respondents.
     """
-    y = _numeric(_column(frame, count, file, "--count"), file, "a whole-number item count")
-    t = _numeric(_column(frame, treat, file, "--treat"), file, "a binary treatment indicator: 0/1")
+    y = numeric_values(column_of(frame, count, file, "--count"), file, "a whole-number item count")
+    t = numeric_values(
+        column_of(frame, treat, file, "--treat"), file, "a binary treatment indicator: 0/1"
+    )
     w = (
-        _numeric(_column(frame, weights, file, "--weights"), file, "a weight >= 0")
+        numeric_values(column_of(frame, weights, file, "--weights"), file, "a weight >= 0")
         if weights
         else None
     )
-    with _in_file(file, {"y": count, "treat": treat, "weights": weights}):
+    with in_file(file, {"y": count, "treat": treat, "weights": weights}):
         _check_list_data(y, t, J, w, what=f"list experiment file {file}")
     return y, t, w

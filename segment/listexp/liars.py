@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, special
 
-from ..exceptions import InputError, Problem
+from segment.exceptions import InputError, Problem
+
 from ._ml_model import _log_expit
 from ._results import LikelihoodFit
 from ._validate import _SOURCE, _check_list_data, _design, coef_table

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from ..exceptions import InputError, Problem
+from segment.exceptions import InputError, Problem
+
 from ._ml_model import _binom_newton
 from ._validate import _SOURCE, _check_list_data, _design, coef_table
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..exceptions import InputError, Problem
+from segment.exceptions import InputError, Problem
+
 from ._ml_model import _binom_newton, _ICTModel
 from ._results import LikelihoodFit, covariance_from_hessian
 from ._validate import _SOURCE, _check_list_data, _design, coef_table
@@ -201,7 +202,7 @@ def ict_ml(
         Convergence when the log-likelihood increases by less than ``tol * (1 + |loglik|)``
         and, for Newton, the Newton decrement is below ``tol``.
     design : SurveyDesign, optional
-        Sampling design (:class:`segment.design.SurveyDesign`) of the same respondents.
+        Sampling design (:class:`segment.weights.survey_design.SurveyDesign`) of the same respondents.
 
     Returns
     -------

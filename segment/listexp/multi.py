@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..exceptions import InputError, Problem
+from segment.exceptions import InputError, Problem
+
 from ._ml_model import _binom_newton, _log_expit
 from ._results import LikelihoodFit, covariance_from_hessian
 from ._validate import _SOURCE, _as_1d, _check_list_data, _design, _rows_problems, coef_table

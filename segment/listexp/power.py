@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..exceptions import InputError, Problem
+from segment.exceptions import InputError, Problem
+
 from ._validate import _SOURCE, _zcrit
 
 __all__ = ["ListPower", "power_list_experiment", "sample_size_list_experiment"]

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..exceptions import InputError, Problem
+from segment.exceptions import InputError, Problem
+
 from ._validate import _SOURCE, _as_1d, _design, _numeric, _rows_problems, _zcrit
 from .lsq import ICTLSResult
 from .ml import ICTMLResult

@@ -204,7 +204,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         params, shares, coef = self._canonical(params, shares, coef, design)
         self._store(params)
         self.coef_ = coef
-        self._shares = shares
+        self.prior_shares_ = shares
         self.n_iter_ = int(n_iter)
         self.converged_ = bool(converged)
         self.start_logliks_ = np.array(start_logliks)
@@ -288,7 +288,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ inference
     def _log_prior(self, design, n_rows):
         if self.coef_ is None:
-            return np.broadcast_to(np.log(self._shares), (n_rows, self.n_components))
+            return np.broadcast_to(np.log(self.prior_shares_), (n_rows, self.n_components))
         return logit_log_prior(design, self.coef_)
 
     def _joint_log(self, X, covariates):

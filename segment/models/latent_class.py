@@ -19,6 +19,7 @@ is one compiled pass (see ``_kernels.py``).
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -26,13 +27,26 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._util import plain_number
+from segment._util import plain_number
+
 from ._base import MixtureBase
 from ._kernels import kernels
 
 __all__ = ["LatentClassModel", "sufficient_statistics"]
 
 KMEANS_SUBSAMPLE = 2000
+#: Fitted attributes that describe the fit rather than the parameters (kept by restrict_items).
+_FIT_STATISTICS = (
+    "loglik_",
+    "entropy_",
+    "n_iter_",
+    "converged_",
+    "start_logliks_",
+    "loglik_path_",
+    "n_empty_",
+    "n_samples_fit_",
+    "labels_",
+)
 
 
 class LatentClassModel(MixtureBase):
@@ -56,6 +70,9 @@ class LatentClassModel(MixtureBase):
     ----------
     weights_ : ndarray of shape (n_components,)
         Class shares (weighted), in decreasing order: classes are ordered by size.
+    prior_shares_ : ndarray of shape (n_components,)
+        Class shares of the membership model without covariates (the EM estimate of ``pi``;
+        equal to ``weights_`` then). With covariates, the membership model is ``coef_``.
     item_probs_ : list of ndarray of shape (n_components, n_categories_j)
         ``item_probs_[j][k, c]`` is P(answer ``categories_[j][c]`` to item j | class k).
     categories_ : list of ndarray
@@ -118,7 +135,7 @@ class LatentClassModel(MixtureBase):
     def _set_categories(self, cats, names):
         """Check and store the answer categories of each item (sorted codes, at least two).
 
-        Also used by :func:`segment.distributed_fit.fit_latent_class_dask`, which scans the
+        Also used by :func:`segment.models.dask_fit.fit_latent_class_dask`, which scans the
         categories of a partitioned dataset before fitting.
         """
         checked = []
@@ -133,7 +150,10 @@ class LatentClassModel(MixtureBase):
                     "classes; drop it"
                 )
             checked.append(values.astype(float))
-        cats = checked
+        self._set_encoding(checked)
+
+    def _set_encoding(self, cats):
+        """Store the categories and the integer type that holds their codes (and "missing")."""
         self.categories_ = cats
         n_max = max(len(c) for c in cats)
         self._code_dtype = np.uint8 if n_max < 255 else np.uint16 if n_max < 65535 else np.uint32
@@ -191,6 +211,118 @@ class LatentClassModel(MixtureBase):
                 f"{[plain_number(c) for c in cats]} or missing"
             )
         return idx
+
+    # -------------------------------------------------------------- answers already in item order
+    def encode(self, X) -> np.ndarray:
+        """The model's integer codes of answers laid out as its items.
+
+        ``X`` is an (n, n_items) array of answer codes in the fitted item order, NaN where
+        missing. Unlike :meth:`predict_proba`, feature names are not checked: this is the
+        fast path for callers that already hold the answers in the model's order (such as
+        :class:`segment.segments.model.SegmentModel`). Pass the result to
+        :meth:`predict_proba_codes` or :meth:`class_log_lik_codes`.
+
+        Raises
+        ------
+        ValueError
+            Naming the item, row and value of an answer not seen at fit.
+        """
+        check_is_fitted(self, "item_probs_")
+        return self._encode(np.asarray(X), None)
+
+    def predict_proba_codes(self, codes: np.ndarray) -> np.ndarray:
+        """Posterior class probabilities of encoded answers (see :meth:`encode`)."""
+        return self._posterior_codes(codes)
+
+    def class_log_lik_codes(self, codes: np.ndarray) -> np.ndarray:
+        """(n, n_components) array of ``log P(x_i | class k)`` of encoded answers."""
+        return self._class_log_lik(codes, self._params())
+
+    # -------------------------------------------------------------- a fitted model from parameters
+    @classmethod
+    def from_parameters(
+        cls,
+        categories,
+        item_probs,
+        prior_shares,
+        *,
+        weights=None,
+        coef=None,
+        feature_names=None,
+        **params,
+    ) -> LatentClassModel:
+        """A fitted model from its parameters (a model file, or some of a model's items).
+
+        Parameters
+        ----------
+        categories : list of array-like
+            The answer codes of each item, sorted.
+        item_probs : list of array-like of shape (n_components, n_categories_j)
+            P(answer | class) of each item.
+        prior_shares : array-like of shape (n_components,)
+            Class shares of the membership model.
+        weights : array-like of shape (n_components,), optional
+            Class shares of the sample (default: ``prior_shares``).
+        coef : array-like of shape (n_covariates + 1, n_components), optional
+            Membership logit coefficients.
+        feature_names : sequence of str, optional
+            Item names (``feature_names_in_``).
+        **params
+            Constructor parameters.
+
+        The parameters are taken as given: a caller reading them from a file checks them
+        first. Fit statistics (``loglik_``, ``entropy_``, ...) are not set.
+        """
+        if cls is not LatentClassModel:
+            raise TypeError(f"{cls.__name__}.from_parameters: only LatentClassModel has it")
+        model = cls(**params)
+        cats = [np.asarray(c, dtype=float) for c in categories]
+        probs = [np.asarray(p, dtype=float) for p in item_probs]
+        theta = np.zeros((len(cats), max(len(c) for c in cats), model.n_components))
+        for j, p in enumerate(probs):
+            theta[j, : p.shape[1], :] = p.T
+        model._set_encoding(cats)
+        model._store(theta)
+        model.prior_shares_ = np.array(prior_shares, dtype=float)
+        model.weights_ = np.array(prior_shares if weights is None else weights, dtype=float)
+        model.coef_ = None if coef is None else np.array(coef, dtype=float)
+        model.n_covariates_ = 0 if model.coef_ is None else model.coef_.shape[0] - 1
+        model.n_features_in_ = len(cats)
+        if feature_names is not None:
+            model.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        return model
+
+    def restrict_items(self, items) -> LatentClassModel:
+        """The fitted model on some of its items (a typing tool's "golden questions").
+
+        Scoring with it equals scoring the full model with the other items missing: a latent
+        class model's likelihood of a respondent is a product over the answered items. Class
+        shares and fit statistics are kept; the result is a :class:`LatentClassModel` whatever
+        the item model was (its answer probabilities are the fitted ones).
+
+        Parameters
+        ----------
+        items : sequence of int
+            Positions of the items to keep, in the order wanted.
+        """
+        check_is_fitted(self, "item_probs_")
+        idx = [int(j) for j in items]
+        names = getattr(self, "feature_names_in_", None)
+        params = LatentClassModel().get_params()
+        model = LatentClassModel.from_parameters(
+            [self.categories_[j] for j in idx],
+            [self.item_probs_[j] for j in idx],
+            self.prior_shares_,
+            weights=self.weights_,
+            coef=self.coef_,
+            feature_names=None if names is None else [names[j] for j in idx],
+            **{key: value for key, value in self.get_params().items() if key in params},
+        )
+        model.n_covariates_ = self.n_covariates_
+        for name in _FIT_STATISTICS:
+            if hasattr(self, name):
+                setattr(model, name, copy.deepcopy(getattr(self, name)))
+        return model
 
     def _n_rows(self, data) -> int:
         return data.shape[0]
@@ -294,7 +426,7 @@ class LatentClassModel(MixtureBase):
             data,
             weights,
             self._log_table(self._theta),
-            np.log(self._shares),
+            np.log(self.prior_shares_),
             np.ascontiguousarray(informative),
             labels,
             totals,
@@ -314,7 +446,7 @@ class LatentClassModel(MixtureBase):
     def _posterior_codes(self, data):
         out = np.empty((data.shape[0], self.n_components))
         kernels(self.n_components).posterior(
-            data, self._log_table(self._theta), np.log(self._shares), out
+            data, self._log_table(self._theta), np.log(self.prior_shares_), out
         )
         return out
 

@@ -71,7 +71,8 @@ from scipy.special import log_expit
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from .._util import plain_number
+from segment._util import plain_number
+
 from .latent_class import LatentClassModel
 
 __all__ = ["ITEM_TYPES", "OrdinalLatentClassModel"]

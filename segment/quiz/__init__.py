@@ -1,6 +1,6 @@
 """A typing tool as a static web page: the questions, scored in the browser.
 
-:func:`build_quiz` turns a :class:`~segment.scoring.SegmentModel` (usually a typing tool) into
+:func:`build_quiz` turns a :class:`~segment.segments.model.SegmentModel` (usually a typing tool) into
 one self-contained HTML page (inline script and style, no external resources; it works from
 ``file://``). The page embeds the model file's scoring parameters as JSON and computes the same
 posterior as :meth:`SegmentModel.predict_proba`; :func:`write_quiz` writes it atomically into a
@@ -14,6 +14,7 @@ from .builder import (
     build_quiz,
     quiz_parameters,
     read_embedded,
+    read_profiles,
     write_quiz,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "build_quiz",
     "quiz_parameters",
     "read_embedded",
+    "read_profiles",
     "write_quiz",
 ]

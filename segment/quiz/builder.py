@@ -2,7 +2,7 @@
 
 Scoring is exported, not re-implemented per model: the page embeds the model file's own
 ``items``, ``categories``, ``prior_shares`` and ``item_probs`` (copied from
-:func:`segment.modelfile.model_to_dict`, so the numbers are the file's, bit for bit) together
+:func:`segment.segments.model_file.model_to_dict`, so the numbers are the file's, bit for bit) together
 with the codes the codebook scores as missing, and one generic script computes, as
 :meth:`SegmentModel.predict_proba` does,
 
@@ -35,15 +35,16 @@ from typing import Any
 
 import jinja2
 
-from .. import __version__
-from .._files import atomic_directory
-from .._util import plain_number
-from ..exceptions import InputError, Problem
-from ..items import DOMAINS
-from ..modelfile import model_to_dict
-from ..profile_text import DOMAIN_TITLES
-from ..scoring import SegmentModel
-from ..typology import Typology
+from segment._files import atomic_directory
+from segment._util import plain_number
+from segment._version import __version__
+from segment.cards.typology import Typology
+from segment.cards.wording import DOMAIN_TITLES
+from segment.exceptions import InputError, Problem
+from segment.segments.model import SegmentModel
+from segment.segments.model_file import model_to_dict
+from segment.survey.items import DOMAINS
+
 from ._text import ENDONYMS, UI_TEXT
 
 __all__ = [
@@ -312,6 +313,27 @@ def _asset(name: str) -> str:
 
 
 # ----------------------------------------------------------------------------- build
+def read_profiles(path: str | Path) -> Any:
+    """The JSON of a profiles file (``segment profile --format json``), not yet checked.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or is not JSON.
+    """
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(
+            f"profiles file {path}", [Problem(str(path), "", "file not found")]
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"profiles file {path}", [Problem(str(path), "", f"not a JSON file ({exc})")]
+        ) from None
+
+
 def build_quiz(
     model: SegmentModel,
     *,

@@ -1,6 +1,6 @@
 /* segment quiz: score the answers with the model file's parameters (embedded as JSON).
  *
- * The posterior is the one of segment.scoring.SegmentModel.predict_proba: for each segment,
+ * The posterior is the one of segment.segments.model.SegmentModel.predict_proba: for each segment,
  * log prior + the sum over answered items of log max(P(answer | segment), floor), then
  * normalised in log space (subtract the largest, exponentiate, divide by the sum). A skipped
  * question, a code the codebook scores as missing and an answer nobody gave at fit add nothing.

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..codebook import Codebook
-from ..profile_text import DOMAIN_TITLES
+from segment.cards.wording import DOMAIN_TITLES
+from segment.survey.codebook import Codebook
 
 __all__ = [
     "compare_figure",

@@ -11,11 +11,12 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from .. import __version__
-from .._files import atomic_directory
-from ..modelfile import save_model
-from ..profile_text import DOMAIN_TITLES
-from ..render import CARD_ORDER, cards_to_markdown
+from segment._files import atomic_directory
+from segment._version import __version__
+from segment.cards.render import CARD_ORDER, cards_to_markdown
+from segment.cards.wording import DOMAIN_TITLES
+from segment.segments.model_file import save_model
+
 from . import figures
 
 __all__ = ["build_html", "write_report"]

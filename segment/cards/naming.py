@@ -1,0 +1,231 @@
+"""Naming fitted segments after a reference typology.
+
+Each fitted segment is compared with each reference segment on the items the reference segment's
+bullets describe: the distance is the root mean square, over those items, of the differences
+between the fitted segment's mean position (0..1 "more" scale) and the level's expected position,
+and between its don't-know share and the expected don't-know share (positions are skipped for
+"unsure" levels, which fix only the don't-know share). Segments and reference segments are then
+matched one-to-one by the Hungarian algorithm (:mod:`segment.models.align`) on these distances, which
+works whether the model has fewer, as many or more segments than the typology. A fitted segment
+takes the reference name only when its matched distance is at most ``max_distance`` and at most
+``max_ratio`` times its distance to the next-nearest reference segment (it must be clearly that
+segment, not a merger of two similar ones); otherwise it keeps an honest label of its own.
+
+The match score reported is ``1 - distance / 0.5`` (clipped to 0..1): 1 is a perfect match, and
+0.5 apart on every item (e.g. "extremely important" against "not important") scores 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from segment.models.align import match_classes
+from segment.survey.codebook import Codebook
+
+from .profile_stats import SegmentProfiles
+from .typology import Typology
+
+__all__ = [
+    "DEFAULT_MAX_DISTANCE",
+    "DEFAULT_MAX_RATIO",
+    "name_segments",
+    "typology_agreement",
+    "typology_distances",
+]
+
+POSITIVE = {"lean_high", "high", "very_high", "extremely_high"}
+NEGATIVE = {"lean_low", "low", "very_low"}
+
+#: Largest matched distance at which a fitted segment takes the reference segment's name.
+DEFAULT_MAX_DISTANCE = 0.06
+#: ... and at most this fraction of its distance to the next-nearest reference segment.
+DEFAULT_MAX_RATIO = 0.5
+
+
+def typology_distances(profiles: SegmentProfiles, typology: Typology) -> pd.DataFrame:
+    """(fitted segments x reference segments) distance matrix (see the module docstring)."""
+    items = profiles.items.set_index(["segment", "item"])
+    k = profiles.n_segments
+    out = np.full((k, len(typology.segments)), np.nan)
+    for r, ref in enumerate(typology.segments):
+        expected = typology.expected_levels(ref.id)
+        for s in range(k):
+            terms = []
+            for item, exp in expected.items():
+                if (s, item) not in items.index:
+                    continue
+                row = items.loc[(s, item)]
+                if row["suppressed"]:
+                    continue
+                if exp.level.position is not None and not np.isnan(row["position"]):
+                    terms.append((row["position"] - exp.level.position) ** 2)
+                want_dk = exp.dont_know(typology.base_dont_know, typology.unsure_dont_know)
+                if not np.isnan(row["dont_know"]):
+                    terms.append((row["dont_know"] - want_dk) ** 2)
+            out[s, r] = np.sqrt(np.mean(terms)) if terms else np.nan
+    return pd.DataFrame(
+        out, index=pd.RangeIndex(k, name="segment"), columns=[s.id for s in typology.segments]
+    )
+
+
+def name_segments(
+    profiles: SegmentProfiles,
+    typology: Typology,
+    *,
+    max_distance: float = DEFAULT_MAX_DISTANCE,
+    max_ratio: float = DEFAULT_MAX_RATIO,
+    fallback: list[str] | None = None,
+) -> pd.DataFrame:
+    """Match fitted segments to a reference typology.
+
+    Parameters
+    ----------
+    profiles : SegmentProfiles
+    typology : Typology
+    max_distance : float
+        A matched segment farther than this from its reference keeps its own label.
+    max_ratio : float
+        ... as does one whose distance is above this fraction of its distance to the
+        next-nearest reference segment.
+    fallback : list of str, optional
+        Labels for unmatched segments (e.g. their taglines); default "Segment 1", ...
+
+    Returns
+    -------
+    DataFrame
+        One row per fitted segment: ``segment, name, reference, reference_name, distance,
+        score, runner_up_distance, named`` (``reference`` is the matched reference id even when
+        not ``named``).
+    """
+    dist = typology_distances(profiles, typology)
+    k = profiles.n_segments
+    fallback = fallback or [f"Segment {s + 1}" for s in range(k)]
+    matrix = dist.to_numpy()
+    similarity = -np.where(np.isnan(matrix), 10.0, matrix)
+    match = match_classes(similarity)
+    rows = []
+    for s in range(k):
+        r = int(match[s])
+        if r >= 0 and np.isnan(matrix[s, r]):
+            r = -1  # no item in common with any reference segment: nothing to compare
+        d = float(matrix[s, r]) if r >= 0 else np.nan
+        ref = typology.segments[r] if r >= 0 else None
+        others = np.delete(matrix[s], r) if r >= 0 else matrix[s]
+        runner_up = float(np.nanmin(others)) if np.isfinite(others).any() else np.nan
+        named = (
+            ref is not None
+            and d == d
+            and d <= max_distance
+            and not (runner_up == runner_up and d > max_ratio * runner_up)
+        )
+        rows.append(
+            {
+                "segment": s,
+                "name": ref.name if named else fallback[s],
+                "reference": ref.id if ref is not None else None,
+                "reference_name": ref.name if ref is not None else None,
+                "distance": d,
+                "score": float(np.clip(1 - d / 0.5, 0, 1)) if d == d else np.nan,
+                "runner_up_distance": runner_up,
+                "named": bool(named),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _direction(level: str) -> str:
+    if level in POSITIVE:
+        return "positive"
+    if level in NEGATIVE:
+        return "negative"
+    return level  # balanced, unsure, divided
+
+
+def _expected_directions(exp) -> set[str]:
+    """Printed directions that agree with one expected level."""
+    spec = exp.level
+    if spec.position is None:
+        return {"unsure"}
+    if spec.polarised:
+        return {"divided", "unsure"} if (spec.dont_know or 0) >= 0.25 else {"divided"}
+    if spec.position >= 0.55:
+        base = {"positive"}
+    elif spec.position <= 0.45:
+        base = {"negative"}
+    else:
+        base = {"balanced"}
+    return base | {"unsure"} if exp.also_unsure else base
+
+
+def typology_agreement(
+    profiles: SegmentProfiles, names: pd.DataFrame, typology: Typology, codebook: Codebook
+) -> pd.DataFrame:
+    """Does the printed profile agree in direction with each bullet of the reference?
+
+    For every named segment and every bullet of its reference segment: attitude bullets agree
+    when every item they describe is printed in the expected direction (positive / negative /
+    balanced, unsure, divided; a "but many unsure" claim also accepts unsure), using the
+    reference's expected level for each item after precedence; demographic bullets agree when
+    the segment over-represents the named categories ("More": index above 100; "Mostly": a
+    majority or an index of at least 150). Bullets whose items the data do not carry, and
+    "average" demographic claims, are left out.
+
+    Returns
+    -------
+    DataFrame
+        ``segment, name, domain, bullet, agrees, detail``.
+    """
+    from .wording import item_levels
+
+    rows = []
+    demo = profiles.demographics
+    for _, match in names[names["named"]].iterrows():
+        s = int(match["segment"])
+        ref = typology[match["reference"]]
+        expected = typology.expected_levels(ref.id)
+        printed = item_levels(s, profiles, codebook)
+        for bullet in ref.bullets:
+            verdicts, details = [], []
+            for claim in bullet.claims:
+                if claim.is_demographic:
+                    if claim.strength == "average" or demo.empty:
+                        continue
+                    cells = demo[
+                        (demo["segment"] == s)
+                        & (demo["variable"] == claim.variable)
+                        & demo["category"].isin(claim.categories)
+                        & ~demo["suppressed"]
+                    ]
+                    if cells.empty:
+                        continue  # only suppressed cells: nothing reportable to check
+                    share = float(cells["share"].sum())  # reported cells only
+                    sample = float(cells["sample_share"].sum())
+                    index = 100 * share / sample if sample else np.nan
+                    ok = share >= 0.5 or index >= 150 if claim.strength == "strong" else index > 100
+                    verdicts.append(bool(ok))
+                    details.append(
+                        f"{claim.variable} {','.join(claim.categories)}: {share:.0%} vs {sample:.0%}"
+                    )
+                    continue
+                for item in claim.items:
+                    if item not in printed or item not in expected:
+                        continue
+                    got = _direction(printed[item])
+                    want = _expected_directions(expected[item])
+                    verdicts.append(got in want)
+                    details.append(
+                        f"{item}: printed {printed[item]}, expected {expected[item].level.name}"
+                    )
+            if verdicts:
+                rows.append(
+                    {
+                        "segment": s,
+                        "name": match["name"],
+                        "domain": bullet.domain,
+                        "bullet": bullet.text,
+                        "agrees": all(verdicts),
+                        "detail": "; ".join(details),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["segment", "name", "domain", "bullet", "agrees", "detail"])

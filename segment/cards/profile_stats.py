@@ -1,0 +1,546 @@
+"""Weighted profile statistics of fitted segments.
+
+Membership is fractional: respondent i belongs to segment k with its posterior probability
+``r_ik`` (proportional assignment), so profiles are not attenuated by assigning everyone to their
+most likely segment. With survey weights ``w_i``, segment k's weighted count of an event is
+``sum_i w_i r_ik [event]``.
+
+- **Shares** ``p_k = sum_i w_i r_ik / sum_i w_i`` with a linearisation standard error
+  ``sqrt(sum_i w_i^2 (r_ik - p_k)^2) / sum_i w_i`` (with-replacement approximation) and a 95%
+  interval on the logit scale. When the sample is stratified and clustered (the codebook's
+  ``design:`` block, or a ``design=`` :class:`~segment.weights.survey_design.SurveyDesign`), the standard error
+  is design-based instead: linearisation over PSUs within strata (or the Rao-Wu bootstrap,
+  ``variance="bootstrap"``), with a ``deff`` column (design variance over the variance under
+  simple random sampling of as many respondents, R ``survey``'s ``deff = "replace"``).
+  Treating every respondent as its own PSU in one stratum gives the simple standard error
+  times ``sqrt(n / (n - 1))``.
+- **Items**: answer distribution, mean code and mean position on the item's 0..1 "more" scale
+  (substantive answers), don't-know share (of answers), and the contrast with the whole sample:
+  difference in mean position, standardised effect size (difference / sample SD of positions,
+  Cohen's d), and a Welch z-test of the segment against the rest of the sample with Kish
+  effective sizes; p-values are adjusted for the number of tests with Benjamini & Hochberg's
+  (1995) false discovery rate.
+- **Design-based item tests.** When a design is in force, the item tests use design-based
+  variances instead, and ``items`` gets ``se`` and ``deff`` columns. For an item, let
+  ``s_i`` = 1 when respondent i gave a substantive answer (0 otherwise) and ``x_i`` its position.
+  Segment k's posterior-weighted mean position and the sample's are ratio estimators
+
+      m_k = sum_i w_i r_ik s_i x_i / X_k,   X_k = sum_i w_i r_ik s_i,
+      m   = sum_i w_i s_i x_i / X,          X   = sum_i w_i s_i,
+
+  and the reported ``difference`` ``d_k = m_k - m`` is linearised jointly (Binder 1983; Wolter
+  2007, sec. 6.11, the linearisation of a ratio) with the linearised variable
+
+      z_ik = w_i r_ik s_i (x_i - m_k) / X_k  -  w_i s_i (x_i - m) / X,
+
+  whose PSU totals ``z_hik`` (PSU i of stratum h) give the ultimate-cluster variance
+
+      Var(d_k) = sum_h (1 - f_h) n_h / (n_h - 1) sum_i (z_hik - zbar_hk)^2
+
+  (:mod:`segment.weights.survey_design`: lonely PSUs as the design says; or the Rao-Wu-Yue bootstrap of PSUs,
+  ``variance="bootstrap"``, recomputing both ratios from replicate PSU totals). ``se`` is
+  ``sqrt(Var(d_k))``, ``deff`` is ``Var(d_k)`` over its variance under simple random sampling
+  of as many respondents (R ``survey``'s ``deff = "replace"``; it includes the effect of
+  unequal weights), and ``p_value = 2 (1 - Phi(|d_k| / se))`` (normal reference, as for the
+  shares). Because ``d_k = (1 - pi_k)(m_k - m_rest)``, with ``pi_k = X_k / X`` the segment's
+  weighted share of the substantive answers, this tests the same null hypothesis as the
+  segment-against-the-rest test without a design. All items and segments are estimated in one
+  pass, so the covariances between a segment's and the sample's mean are used. Memberships
+  ``r_ik`` are treated as known, as elsewhere. With every respondent its own PSU in one stratum
+  and equal weights, ``deff`` is 1. Demographic shares get a design-based ``se`` and ``deff``
+  the same way (a segment's share of a category is the ratio
+  ``sum w r_k [category] / sum w r_k [known]``).
+- **Demographics**: composition of each segment and an index against the sample
+  (100 = as in the sample; "More women" = the index of women above 100).
+
+The tests are descriptive: segments were formed from these same items, so they differ on them
+by construction and small p-values there are no evidence of anything beyond the segmentation
+(they also treat memberships as known). Items the model did not use are the honest test case.
+
+Cells describing fewer than ``min_cell`` respondents are suppressed (statistics and counts NaN,
+``suppressed`` True). The count is of respondents (``sum_i r_ik`` over those in the cell,
+unweighted), not of weighted respondents, so heavy weights cannot reveal a small cell.
+
+References
+----------
+Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of the
+Royal Statistical Society B* 57(1): 289-300.
+
+Binder, D. A. (1983). On the variances of asymptotically normal estimators from complex
+surveys. *International Statistical Review* 51(3): 279-292.
+
+Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. New York: Springer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import false_discovery_control, norm
+
+from segment._util import normalised_weights
+from segment.survey.codebook import Codebook, Item
+from segment.survey.summary import MIN_CELL_SIZE
+from segment.weights.survey_design import SurveyDesign
+
+__all__ = ["SegmentProfiles", "profile_segments"]
+
+Z95 = norm.ppf(0.975)
+
+
+@dataclass(frozen=True)
+class SegmentProfiles:
+    """Profile statistics of k segments (all DataFrames in long format).
+
+    Attributes
+    ----------
+    shares : DataFrame
+        ``segment, share, se, ci_low, ci_high, weighted_n, suppressed``, and ``deff`` when the
+        standard errors are design-based.
+    items : DataFrame
+        ``segment, item, domain, weighted_n, mean_code, position, dont_know, sample_position,
+        sample_dont_know, difference, effect_size, p_value, p_adjusted, suppressed``; with a
+        design also ``se`` and ``deff`` of ``difference`` (after it), and ``p_value`` is then
+        the design-based test of ``difference``.
+    distributions : DataFrame
+        ``segment, item, code, label, kind (answer / dont_know), share, sample_share``.
+    demographics : DataFrame
+        ``segment, variable, category, share, sample_share, index, weighted_n, suppressed``;
+        with a design also ``se`` and ``deff`` of ``share`` (after it).
+    ordered : DataFrame
+        ``segment, variable, position, sample_position`` for ordered demographics (age bands,
+        education, income, settlement size): mean position on the 0..1 scale.
+    """
+
+    shares: pd.DataFrame
+    items: pd.DataFrame
+    distributions: pd.DataFrame
+    demographics: pd.DataFrame
+    ordered: pd.DataFrame
+    n_segments: int
+    min_cell: int
+    design: str | None = None
+    """The design behind the standard errors of the shares, item tests and demographic shares
+    (e.g. ``"linearization: 3 strata, 45 PSUs, ..."``), or None for the simple formulas."""
+
+
+def _weighted_stats(values, weights):
+    total = weights.sum()
+    if total <= 0:
+        return np.nan, np.nan, 0.0
+    mean = float(weights @ values / total)
+    var = float(weights @ (values - mean) ** 2 / total)
+    n_eff = total**2 / float(weights @ weights) if total > 0 else 0.0
+    return mean, var, n_eff
+
+
+def profile_segments(
+    resp: np.ndarray,
+    frame: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    items: list[str] | None = None,
+    sample_weight=None,
+    min_cell: int = MIN_CELL_SIZE,
+    design: SurveyDesign | None = None,
+    variance: str = "linearization",
+    n_boot: int = 500,
+    random_state=None,
+) -> SegmentProfiles:
+    """Profile statistics of segments.
+
+    Parameters
+    ----------
+    resp : (n, k) array
+        Posterior segment probabilities of each respondent (``model.predict_proba``).
+    frame : DataFrame
+        The validated survey (as returned by :func:`segment.read_survey`).
+    codebook : Codebook
+    items : list of str, optional
+        Attitude items to profile (default: every attitude item of the codebook).
+    sample_weight : array, optional
+        Survey weights (default: the codebook's weight column, else equal weights).
+    min_cell : int
+        Smallest number of respondents a reported cell may describe.
+    design : SurveyDesign, optional
+        Sampling design for design-based standard errors of the shares, of the item
+        differences (their p-values) and of the demographic shares. Default: the
+        codebook's ``design:`` (strata, PSU, fpc columns) when it declares one, else none. Its
+        weights are replaced by the weights used here (``sample_weight`` or the codebook's).
+    variance : {"linearization", "bootstrap"}
+        How a design-based variance is estimated (see :mod:`segment.weights.survey_design`).
+    n_boot, random_state
+        Bootstrap replicates and seed (``variance="bootstrap"``).
+
+    Raises
+    ------
+    DataError
+        When the design columns have problems (a PSU in two strata, a single-PSU stratum ...).
+    """
+    resp = np.asarray(resp, dtype=float)
+    n, k = resp.shape
+    if len(frame) != n:
+        raise ValueError(f"resp has {n} rows but the data have {len(frame)}")
+    if sample_weight is None:
+        w = frame[codebook.weight].to_numpy(dtype=float) if codebook.weight else np.ones(n)
+    else:
+        w = np.asarray(sample_weight, dtype=float)
+    w = normalised_weights(w)
+    wr = w[:, None] * resp
+    if design is None:
+        design = SurveyDesign.from_codebook(codebook, frame, weights=w)
+    elif design.n != n:
+        raise ValueError(f"design has {design.n} respondents but the data have {n}")
+    elif not np.array_equal(design.weights / design.weights.mean(), w):
+        design = design.with_weights(w)
+    shares = _shares(resp, w, min_cell)
+    described = None
+    if design is not None:
+        est = design.mean(resp, method=variance, n_boot=n_boot, random_state=random_state)
+        shares = _design_shares(shares, est)
+        described = f"{variance}: {design.describe()}"
+    names = items if items is not None else [it.column for it in codebook.attitude_items]
+    item_rows, dist_rows = [], []
+    positions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for col in names:
+        it = codebook[col]
+        codes = codebook.model_codes(frame, [col])[col].to_numpy()
+        rows, dists = _item_stats(it, codes, wr, w, min_cell)
+        item_rows += rows
+        dist_rows += dists
+        if it.type == "ordinal":
+            _, _, substantive, subst_pos = _substantive(it, codes)
+            positions[col] = (substantive, subst_pos)
+    items_df = pd.DataFrame(item_rows)
+    options = {"method": variance, "n_boot": n_boot, "random_state": random_state}
+    if design is not None and len(items_df):
+        items_df = _design_items(items_df, positions, resp, design, options)
+    if len(items_df):
+        tested = items_df["p_value"].notna()
+        items_df["p_adjusted"] = np.nan
+        if tested.any():
+            items_df.loc[tested, "p_adjusted"] = false_discovery_control(
+                items_df.loc[tested, "p_value"].to_numpy()
+            )
+    demo_rows, ordered_rows = [], []
+    for it in codebook.demographic_items:
+        if it.column in frame.columns:
+            values = frame[it.column].to_numpy(dtype=float)
+            demo_rows += _demographic_stats(it, values, wr, w, min_cell)
+            ordered_rows += ordered_positions(it, values, wr, w, min_cell)
+    demo_df = pd.DataFrame(demo_rows)
+    if design is not None and len(demo_df):
+        demo_df = _design_demographics(demo_df, codebook, frame, resp, design, options)
+    return SegmentProfiles(
+        shares=shares,
+        items=items_df,
+        distributions=pd.DataFrame(dist_rows),
+        demographics=demo_df,
+        ordered=pd.DataFrame(
+            ordered_rows, columns=["segment", "variable", "position", "sample_position"]
+        ),
+        n_segments=k,
+        min_cell=min_cell,
+        design=described,
+    )
+
+
+def _shares(resp: np.ndarray, w: np.ndarray, min_cell: int) -> pd.DataFrame:
+    total = w.sum()
+    wr = w[:, None] * resp
+    p = wr.sum(axis=0) / total
+    se = np.sqrt(((wr - w[:, None] * p) ** 2).sum(axis=0)) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit = np.log(p / (1 - p))
+        half = Z95 * se / (p * (1 - p))
+    low = 1 / (1 + np.exp(-(logit - half)))
+    high = 1 / (1 + np.exp(-(logit + half)))
+    respondents = resp.sum(axis=0)
+    suppressed = respondents < min_cell
+    return pd.DataFrame(
+        {
+            "segment": np.arange(len(p)),
+            "share": np.where(suppressed, np.nan, p),
+            "se": np.where(suppressed, np.nan, se),
+            "ci_low": np.where(suppressed, np.nan, low),
+            "ci_high": np.where(suppressed, np.nan, high),
+            "weighted_n": np.where(suppressed, np.nan, wr.sum(axis=0)),
+            "suppressed": suppressed,
+        }
+    )
+
+
+def _design_shares(shares: pd.DataFrame, est) -> pd.DataFrame:
+    """Shares with design-based SE, logit interval and design effect (suppression kept)."""
+    out = shares.copy()
+    p = est.estimate
+    se = est.se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit = np.log(p / (1 - p))
+        half = Z95 * se / (p * (1 - p))
+    suppressed = out["suppressed"].to_numpy()
+    out["se"] = np.where(suppressed, np.nan, se)
+    out["ci_low"] = np.where(suppressed, np.nan, 1 / (1 + np.exp(-(logit - half))))
+    out["ci_high"] = np.where(suppressed, np.nan, 1 / (1 + np.exp(-(logit + half))))
+    out.insert(out.columns.get_loc("weighted_n"), "deff", np.where(suppressed, np.nan, est.deff))
+    return out
+
+
+def _substantive(it: Item, codes: np.ndarray):
+    """Answered, don't-know and substantive masks, and positions (0 where not substantive)."""
+    answered = ~np.isnan(codes)
+    dk = np.isin(codes, it.dont_know_codes) & answered
+    position = it.position(codes) if it.type == "ordinal" else np.full(len(codes), np.nan)
+    substantive = answered & ~dk & ~np.isnan(position)
+    return answered, dk, substantive, np.where(substantive, position, 0.0)
+
+
+def _contrasts(design: SurveyDesign, Y: list, X: list, pairs: list, options: dict):
+    """Design-based estimate, SE and deff of ``ratio[a] - ratio[b]`` for each pair (a, b).
+
+    The ratios ``sum w Y[:, j] / sum w X[:, j]`` are estimated jointly in one pass (one
+    linearisation, or one set of bootstrap replicates), so each contrast uses the covariance of
+    its two ratios; ``b`` is None for a ratio on its own.
+    """
+    est = design.ratio(np.column_stack(Y), np.column_stack(X), **options)
+    a = np.array([p[0] for p in pairs])
+    b = np.array([-1 if p[1] is None else p[1] for p in pairs])
+    has_b = b >= 0
+    b = np.where(has_b, b, a)
+    sign = np.where(has_b, 1.0, 0.0)
+
+    def var(C):
+        return C[a, a] + sign * (C[b, b] - 2 * C[a, b])
+
+    value = est.estimate[a] - sign * est.estimate[b]
+    v, v_srs = var(est.cov), var(est.srs_cov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deff = np.where(v_srs > 0, v / v_srs, np.nan)
+    return value, np.sqrt(np.clip(v, 0.0, None)), deff
+
+
+def _design_items(
+    items_df: pd.DataFrame, positions: dict, resp: np.ndarray, design: SurveyDesign, options
+) -> pd.DataFrame:
+    """Items with the design-based ``se``, ``deff`` and ``p_value`` of ``difference``."""
+    Y, X, pairs, rows = [], [], [], []
+    segment = items_df["segment"].to_numpy()
+    item = items_df["item"].to_numpy()
+    testable = (
+        ~items_df["suppressed"].to_numpy(dtype=bool) & items_df["position"].notna().to_numpy()
+    )
+    for col, (s, x) in positions.items():
+        where = np.flatnonzero(testable & (item == col))
+        if where.size == 0:
+            continue
+        sample = len(Y)
+        Y.append(s * x)
+        X.append(s.astype(float))
+        for row in where:
+            pairs.append((len(Y), sample))
+            Y.append(resp[:, segment[row]] * s * x)
+            X.append(resp[:, segment[row]] * s)
+            rows.append(row)
+    se = np.full(len(items_df), np.nan)
+    deff = np.full(len(items_df), np.nan)
+    p = np.full(len(items_df), np.nan)
+    if pairs:
+        diff, se_r, deff_r = _contrasts(design, Y, X, pairs, options)
+        rows = np.array(rows)
+        se[rows], deff[rows] = se_r, deff_r
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p[rows] = np.where(se_r > 0, 2 * norm.sf(np.abs(diff) / se_r), np.nan)
+    out = items_df.copy()
+    out["p_value"] = p
+    at = out.columns.get_loc("difference") + 1
+    out.insert(at, "se", se)
+    out.insert(at + 1, "deff", deff)
+    return out
+
+
+def _design_demographics(
+    demo_df: pd.DataFrame,
+    codebook: Codebook,
+    frame: pd.DataFrame,
+    resp: np.ndarray,
+    design: SurveyDesign,
+    options: dict,
+) -> pd.DataFrame:
+    """Demographics with the design-based ``se`` and ``deff`` of each segment's ``share``."""
+    Y, X, pairs, rows = [], [], [], []
+    reported = demo_df["share"].notna().to_numpy()
+    row = 0  # demo_df's rows come in this order: variable, segment, category
+    for it in codebook.demographic_items:
+        if it.column not in frame.columns:
+            continue
+        cats = _categories(it, frame[it.column].to_numpy(dtype=float))
+        if cats is None:
+            continue
+        known = np.zeros(len(frame), dtype=bool)
+        for _, mask in cats:
+            known |= mask
+        for s in range(resp.shape[1]):
+            for _, mask in cats:
+                if reported[row]:
+                    pairs.append((len(Y), None))
+                    Y.append(resp[:, s] * mask)
+                    X.append(resp[:, s] * known)
+                    rows.append(row)
+                row += 1
+    assert row == len(demo_df)
+    se = np.full(len(demo_df), np.nan)
+    deff = np.full(len(demo_df), np.nan)
+    if pairs:
+        _, se_r, deff_r = _contrasts(design, Y, X, pairs, options)
+        se[rows], deff[rows] = se_r, deff_r
+    out = demo_df.copy()
+    at = out.columns.get_loc("share") + 1
+    out.insert(at, "se", se)
+    out.insert(at + 1, "deff", deff)
+    return out
+
+
+def _categories(it: Item, values: np.ndarray):
+    """``[(name, mask), ...]`` of a banded or categorical demographic, else None."""
+    if it.bands:
+        labels = it.band_labels(values)
+        return [(b[2], labels == b[2]) for b in it.bands]
+    if it.is_categorical:
+        return [(lv.name or lv.label(), values == lv.code) for lv in it.levels]
+    return None
+
+
+def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
+    k = wr.shape[1]
+    resp = wr / np.where(w > 0, w, 1.0)[:, None]
+    answered, dk, substantive, subst_pos = _substantive(it, codes)
+    subst_codes = np.where(substantive, codes, 0.0)
+    w_ans = w * answered
+    sample_dk = float((w * dk).sum() / w_ans.sum()) if w_ans.sum() > 0 else np.nan
+    sample_pos, sample_var, _ = _weighted_stats(subst_pos[substantive], w[substantive])
+    sample_sd = np.sqrt(sample_var) if sample_var == sample_var else np.nan
+    rows, dists = [], []
+    observed = np.unique(codes[answered])
+    sample_dist = {c: float((w * (codes == c)).sum() / w_ans.sum()) for c in observed}
+    for s in range(k):
+        ws = wr[:, s]
+        n_ans = float((ws * answered).sum())
+        suppressed = float((resp[:, s] * answered).sum()) < min_cell
+        row = {
+            "segment": s,
+            "item": it.column,
+            "domain": it.domain,
+            "weighted_n": np.nan if suppressed else n_ans,
+            "mean_code": np.nan,
+            "position": np.nan,
+            "dont_know": np.nan,
+            "sample_position": sample_pos,
+            "sample_dont_know": sample_dk,
+            "difference": np.nan,
+            "effect_size": np.nan,
+            "p_value": np.nan,
+            "suppressed": suppressed,
+        }
+        if not suppressed:
+            row["dont_know"] = float((ws * dk).sum() / n_ans)
+            w_sub = ws * substantive
+            if w_sub.sum() > 0 and it.type == "ordinal":
+                row["mean_code"] = float(w_sub @ subst_codes / w_sub.sum())
+                m_in, v_in, n_in = _weighted_stats(subst_pos[substantive], ws[substantive])
+                rest = (w - ws)[substantive]
+                m_out, v_out, n_out = _weighted_stats(subst_pos[substantive], rest)
+                row["position"] = m_in
+                row["difference"] = m_in - sample_pos
+                row["effect_size"] = (m_in - sample_pos) / sample_sd if sample_sd > 0 else np.nan
+                se = np.sqrt(v_in / max(n_in, 1e-12) + v_out / max(n_out, 1e-12))
+                if se > 0 and n_in > 1 and n_out > 1:
+                    row["p_value"] = float(2 * norm.sf(abs(m_in - m_out) / se))
+            for c in observed:
+                if float((resp[:, s] * (codes == c)).sum()) < min_cell:
+                    continue  # a small cell of the distribution is not reported
+                share = float((ws * (codes == c)).sum() / n_ans)
+                dists.append(
+                    {
+                        "segment": s,
+                        "item": it.column,
+                        "code": c,
+                        "label": it.label_of(c),
+                        "kind": "dont_know" if c in it.dont_know_codes else "answer",
+                        "share": share,
+                        "sample_share": sample_dist[c],
+                    }
+                )
+        rows.append(row)
+    return rows, dists
+
+
+def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
+    cats = _categories(it, values)
+    if cats is None:
+        return []
+    resp = wr / np.where(w > 0, w, 1.0)[:, None]
+    known = np.zeros(len(values), dtype=bool)
+    for _, mask in cats:
+        known |= mask
+    w_known = w * known
+    rows = []
+    for s in range(wr.shape[1]):
+        ws = wr[:, s] * known
+        total = ws.sum()
+        segment_small = float((resp[:, s] * known).sum()) < min_cell
+        for name, mask in cats:
+            count = float(ws @ mask)
+            sample = float(w_known @ mask / w_known.sum()) if w_known.sum() > 0 else np.nan
+            suppressed = segment_small or float(resp[:, s] @ mask) < min_cell
+            share = np.nan if suppressed else count / total
+            rows.append(
+                {
+                    "segment": s,
+                    "variable": it.column,
+                    "category": name,
+                    "share": share,
+                    "sample_share": sample,
+                    "index": np.nan if suppressed or not sample else 100 * share / sample,
+                    "weighted_n": np.nan if suppressed else count,
+                    "suppressed": suppressed,
+                }
+            )
+    return rows
+
+
+def ordered_positions(
+    it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int
+) -> list[dict]:
+    """Mean position (0..1) of an ordered demographic in each segment and in the sample.
+
+    A segment-level mean over all its respondents reveals no small cell; segments under
+    ``min_cell`` respondents get NaN.
+    """
+    if it.bands:
+        labels = it.band_labels(values)
+        pos = np.full(len(values), np.nan)
+        for b, (_, _, label) in enumerate(it.bands):
+            pos[labels == label] = b / max(len(it.bands) - 1, 1)
+    elif it.type == "ordinal":
+        pos = it.position(values)
+    else:
+        return []
+    known = ~np.isnan(pos)
+    p = np.where(known, pos, 0.0)
+    resp = wr / np.where(w > 0, w, 1.0)[:, None]
+    sample = float((w * known) @ p / (w * known).sum()) if (w * known).sum() > 0 else np.nan
+    rows = []
+    for s in range(wr.shape[1]):
+        ws = wr[:, s] * known
+        small = float(resp[:, s] @ known) < min_cell or ws.sum() <= 0
+        rows.append(
+            {
+                "segment": s,
+                "variable": it.column,
+                "position": np.nan if small else float(ws @ p / ws.sum()),
+                "sample_position": sample,
+            }
+        )
+    return rows

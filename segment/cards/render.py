@@ -1,0 +1,88 @@
+"""Rendering profile cards as Markdown (the seed 004 layout) and as JSON-ready data."""
+
+from __future__ import annotations
+
+from segment.survey.codebook import DOMAINS
+
+from .wording import DOMAIN_TITLES, ProfileCard
+
+__all__ = ["cards_to_dicts", "cards_to_markdown"]
+
+#: Domains in the seed's print order.
+CARD_ORDER = DOMAINS
+
+
+def _share(card: ProfileCard) -> str:
+    return f"{card.share:.0%} of the sample (95% CI {card.ci_low:.0%} to {card.ci_high:.0%})"
+
+
+def cards_to_markdown(
+    cards: list[ProfileCard],
+    *,
+    explain: bool = False,
+    min_cell: int = 30,
+    synthetic: bool = False,
+    title: str | None = None,
+) -> str:
+    """Profile cards as Markdown, one ``#`` section per segment, bullets under ``###`` domains."""
+    lines: list[str] = []
+    if title:
+        lines += [f"# {title}", ""]
+    if synthetic:
+        lines += ["> SYNTHETIC DATA: these respondents were generated, not interviewed.", ""]
+    for card in cards:
+        lines.append(f"{'##' if title else '#'} {card.name}")
+        lines.append("")
+        if card.suppressed:
+            lines += [f"Too small to describe: fewer than {min_cell} respondents.", ""]
+            continue
+        if card.tagline and card.tagline != card.name:
+            lines += [f"*{card.tagline}*", ""]
+        meta = _share(card)
+        if card.match.get("reference_name"):
+            verb = "matches" if card.match.get("named") else "is closest to, but does not match,"
+            meta += f"; {verb} reference segment {card.match['reference_name']} (score {card.match['score']:.2f})"
+        lines += [meta, ""]
+        groups = card.by_domain()
+        for domain in CARD_ORDER:
+            if domain not in groups:
+                continue
+            lines.append(f"{'####' if title else '###'} {DOMAIN_TITLES[domain]}")
+            lines.append("")
+            for bullet in groups[domain]:
+                text = f"- {bullet.text}"
+                if explain and bullet.numbers:
+                    text += f" ({bullet.explain()})"
+                lines.append(text)
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def cards_to_dicts(cards: list[ProfileCard]) -> list[dict]:
+    """Profile cards as plain data (``--format json``)."""
+    out = []
+    for card in cards:
+        out.append(
+            {
+                "segment": card.segment,
+                "name": card.name,
+                "tagline": card.tagline,
+                "share": None if card.suppressed else card.share,
+                "ci": None if card.suppressed else [card.ci_low, card.ci_high],
+                "suppressed": card.suppressed,
+                "match": {
+                    k: (v.item() if hasattr(v, "item") else v) for k, v in card.match.items()
+                },
+                "bullets": [
+                    {
+                        "domain": b.domain,
+                        "text": b.text,
+                        "items": list(b.items),
+                        "level": b.level,
+                        "numbers": b.numbers,
+                    }
+                    for b in card.bullets
+                ],
+            }
+        )
+    return out

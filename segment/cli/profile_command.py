@@ -1,0 +1,128 @@
+"""`segment profile`: profile cards of a saved model's segments on a survey."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from segment.cards.typology import Typology
+from segment.survey.codebook import Codebook
+from segment.survey.read import read_survey
+
+from ._common import ENCODING, _option_codebook, cli, err, out
+
+
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@_option_codebook("Codebook of DATA (default: the one saved in MODEL).")
+@click.option(
+    "--typology",
+    "typology_path",
+    default="kz2020",
+    show_default=True,
+    help="Reference typology to name segments against (a file or a bundled name).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--explain", is_flag=True, help="Show the numbers behind every bullet.")
+@click.option(
+    "--min-cell",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Smallest number of respondents a reported cell may describe.",
+)
+@click.option(
+    "--variance",
+    type=click.Choice(["linearization", "bootstrap"]),
+    default="linearization",
+    show_default=True,
+    help="Design-based variance when the codebook declares a design (strata, PSUs): Taylor "
+    "linearisation or the Rao-Wu bootstrap of PSUs.",
+)
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    type=click.IntRange(min=10),
+    default=500,
+    show_default=True,
+    help="Bootstrap replicates for --variance bootstrap.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@ENCODING
+def profile(
+    model_path,
+    data,
+    codebook_path,
+    typology_path,
+    fmt,
+    explain,
+    min_cell,
+    variance,
+    n_boot,
+    seed,
+    encoding,
+):
+    """Print profile cards of a fitted model's segments on DATA, named after a typology.
+
+    When the codebook declares a design (``design:`` strata, PSU, fpc), the shares, the item
+    tests and the demographic shares get design-based standard errors (``--variance``).
+    """
+    from segment.cards.naming import name_segments
+    from segment.cards.profile_stats import profile_segments
+    from segment.cards.render import cards_to_dicts, cards_to_markdown
+    from segment.cards.wording import build_cards
+    from segment.segments.model_file import load_model
+
+    model = load_model(model_path)
+    cb = Codebook.load(codebook_path) if codebook_path is not None else model.codebook
+    frame, cb = read_survey(data, cb, encoding=encoding)
+    items = model.items
+    missing = [c for c in items if c not in cb]
+    if missing:
+        raise click.UsageError(f"the model's items are not in the codebook: {', '.join(missing)}")
+    X = cb.model_codes(frame, items)
+    if variance != "linearization" and not cb.has_design:
+        err.print(
+            f"note: --variance {variance} has no effect: the codebook declares no design "
+            "(strata, PSU), so respondents are treated as independent draws.",
+            markup=False,
+        )
+    profiles = profile_segments(
+        model.estimator.predict_proba(X),
+        frame,
+        cb,
+        items=items,
+        min_cell=min_cell,
+        variance=variance,
+        n_boot=n_boot,
+        random_state=seed,
+    )
+    typology = Typology.load(typology_path)
+    names = name_segments(profiles, typology)
+    cards = build_cards(profiles, cb, names)
+    if fmt == "json":
+        payload = {
+            "typology": typology.name,
+            "synthetic": cb.synthetic,
+            "min_cell": min_cell,
+            "design": profiles.design,
+            "segments": cards_to_dicts(cards),
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
+        return
+    text = cards_to_markdown(cards, explain=explain, min_cell=min_cell, synthetic=cb.synthetic)
+    if fmt == "markdown":
+        click.echo(text, nl=False)
+    else:
+        from rich.markdown import Markdown
+
+        out.print(Markdown(text))

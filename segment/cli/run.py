@@ -1,0 +1,223 @@
+"""`segment run`: the main job on a survey, written as a report folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from segment.resources import bundled_path
+
+from ._common import (
+    BUNDLED_CODEBOOK,
+    BUNDLED_DATA,
+    CODEBOOK,
+    ENCODING,
+    FORCE,
+    SYNTHETIC_BANNER,
+    cli,
+    err,
+    out,
+    parse_ks,
+)
+
+BUNDLED_LISTEXP = "kz2022_listexp.csv"
+REPORT_FILES = ("index.html", "profiles.md", "model.json")
+
+
+@cli.command()
+@click.argument("data", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@CODEBOOK
+@click.option("--k", "k", type=click.IntRange(min=1), help="Number of segments (default: chosen).")
+@click.option(
+    "--ks",
+    "k_text",
+    default="2-8",
+    show_default=True,
+    help="Numbers of segments to compare, e.g. 2-8 or 3,5,6 ('none' to skip the comparison).",
+)
+@click.option(
+    "--typology",
+    "typology_path",
+    default="kz2020",
+    show_default=True,
+    help="Reference typology to name segments against ('none' to skip).",
+)
+@click.option(
+    "--listexp",
+    "listexp_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="List-experiment respondent file to join (default: the bundled one with the bundled "
+    "survey; 'none' to skip).",
+)
+@click.option("--count", "count_col", default="y", show_default=True, help="List count column.")
+@click.option(
+    "--treat", "treat_col", default="treat", show_default=True, help="List treatment column."
+)
+@click.option(
+    "--J", "J", type=click.IntRange(min=1), default=4, show_default=True, help="Control items."
+)
+@click.option(
+    "--by",
+    default="gender,education,ethnicity,region",
+    show_default=True,
+    help="List-experiment subgroups (columns of the list file that exist are used).",
+)
+@click.option(
+    "--listexp-label",
+    default="support for CSTO membership",
+    show_default=True,
+    help="What the sensitive item measures, for the report.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Report folder (default: reports/<data file name>).",
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--min-cell",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Smallest number of respondents any reported cell may describe.",
+)
+@click.option("--no-map", is_flag=True, help="Skip the UMAP map (faster).")
+@ENCODING
+@FORCE
+@click.option("--quiet", is_flag=True, help="Print nothing on success.")
+def run(
+    data,
+    codebook_path,
+    k,
+    k_text,
+    typology_path,
+    listexp_path,
+    count_col,
+    treat_col,
+    J,
+    by,
+    listexp_label,
+    output,
+    seed,
+    min_cell,
+    no_map,
+    encoding,
+    force,
+    quiet,
+):
+    """Run the main job: segments, names, profiles, list experiment and an HTML report.
+
+    With no DATA it runs on the bundled synthetic survey and list experiment and writes
+    reports/kz2020_synthetic/. An earlier report in the output folder is replaced; any
+    other existing folder is kept unless --force.
+    """
+    import time
+
+    from segment.pipeline import STEPS, ListExperiment, run_analysis
+    from segment.report import write_report
+
+    start = time.perf_counter()
+    bundled = data is None
+    if bundled:
+        data = bundled_path("data", BUNDLED_DATA)
+        codebook_path = codebook_path or bundled_path("data", BUNDLED_CODEBOOK)
+    output = output or Path("reports") / data.stem
+    if output.exists() and not force:
+        known = output.is_dir() and set(REPORT_FILES) <= {p.name for p in output.iterdir()}
+        extra = output.is_dir() and {p.name for p in output.iterdir()} - set(REPORT_FILES)
+        if not known or extra:
+            raise click.UsageError(
+                f"{output} exists and is not a segment report; pass --force to replace it"
+            )
+    listexp = None
+    if listexp_path is None and bundled:
+        listexp_path = bundled_path("data", BUNDLED_LISTEXP)
+    if listexp_path is not None and str(listexp_path).lower() != "none":
+        listexp = ListExperiment(
+            path=Path(listexp_path),
+            count=count_col,
+            treat=treat_col,
+            J=J,
+            by=tuple(c.strip() for c in by.split(",") if c.strip()),
+            label=listexp_label,
+            synthetic=bundled and Path(listexp_path).name == BUNDLED_LISTEXP,
+        )
+    ks = [] if k_text.lower() == "none" else parse_ks(k_text)
+    marks = {}
+
+    def progress(step: str, message: str) -> None:
+        if quiet:
+            return
+        if message == "start":
+            marks[step] = time.perf_counter()
+            err.print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step} ...", markup=False)
+        elif message == "done":
+            err.print(
+                f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step}: done in "
+                f"{time.perf_counter() - marks[step]:.1f} s",
+                markup=False,
+            )
+
+    try:
+        analysis = run_analysis(
+            data,
+            codebook_path,
+            k=k,
+            ks=ks,
+            typology=typology_path,
+            listexp=listexp,
+            embed=not no_map,
+            random_state=seed,
+            min_cell=min_cell,
+            encoding=encoding,
+            progress=progress,
+        )
+    except ValueError as exc:
+        if hasattr(exc, "problems"):
+            raise
+        raise click.UsageError(str(exc)) from None
+    folder = write_report(analysis, output)
+    if quiet:
+        return
+    _print_run(analysis, folder, time.perf_counter() - start)
+
+
+def _print_run(a, folder: Path, seconds: float) -> None:
+    out.rule(f"[bold]{a.title}")
+    if a.synthetic:
+        out.print(f"[bold yellow]{SYNTHETIC_BANNER}")
+    table = Table(title=f"{a.k} segments ({a.summary.n:,} respondents)")
+    table.add_column("segment")
+    table.add_column("share", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("reference")
+    support = None
+    if a.listexp is not None:
+        support = a.listexp.support.table.set_index("segment")
+        table.add_column(a.listexp.spec.label, justify="right")
+    match = a.names.set_index("segment")
+    for r in a.profiles.shares.sort_values("share", ascending=False).itertuples():
+        s = int(r.segment)
+        ref = match.loc[s, "reference_name"] if "reference_name" in match else None
+        row = [
+            str(match.loc[s, "name"]),
+            f"{r.share:.0%}",
+            f"{r.ci_low:.0%}-{r.ci_high:.0%}",
+            ("= " if match.loc[s, "named"] else "~ ") + ref if ref else "",
+        ]
+        if support is not None:
+            e = support.loc[s, "estimate"]
+            row.append("too few" if e != e else f"{e:.0%}")
+        table.add_row(*row)
+    out.print(table)
+    if a.listexp is not None:
+        o = a.listexp.overall
+        out.print(
+            f"List experiment ({a.listexp.n} respondents): {a.listexp.spec.label} "
+            f"{o['estimate']:.0%} (95% CI {max(o['ci_low'], 0):.0%} to {min(o['ci_high'], 1):.0%})."
+        )
+    out.print(f"Number of segments: {a.k_reason}", markup=False)
+    out.print(f"Report: {folder / 'index.html'} (also profiles.md, model.json); {seconds:.0f} s.")

@@ -1,0 +1,228 @@
+"""`segment score`: score respondents (a file, a Parquet dataset on Dask, or one person) with a saved model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.table import Table
+
+from segment.exceptions import InputError, Problem
+
+from ._common import ENCODING, FORCE, _refuse_existing, cli, err, out
+
+
+# ----------------------------------------------------------------------------- scoring
+def _parse_answers(pairs: tuple[str, ...], model) -> pd.DataFrame:
+    row = {}
+    for pair in pairs:
+        item, sep, value = pair.partition("=")
+        item = item.strip()
+        if not sep or not item:
+            raise click.BadParameter(f"expected ITEM=CODE, got {pair!r}", param_hint="--answer")
+        if item not in model.items:
+            raise click.BadParameter(
+                f"{item!r} is not an item of this model (items: {', '.join(model.items)})",
+                param_hint="--answer",
+            )
+        row[item] = value.strip()
+    return pd.DataFrame([row], dtype=object)
+
+
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scored file to write (CSV, or JSON Lines with --format json).",
+)
+@click.option(
+    "--answer",
+    "answers",
+    multiple=True,
+    metavar="ITEM=CODE",
+    help="Score one person from these answers (repeat).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "text"]),
+    default=None,
+    help="Output format (default: csv for files, text for --answer).",
+)
+@click.option(
+    "--min-probability",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Below this top probability a respondent is flagged low-confidence.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Rows per chunk when streaming CSV or Parquet.",
+)
+@ENCODING
+@FORCE
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="dask: score a Parquet dataset on a Dask cluster; OUTPUT is a folder of Parquet files.",
+)
+@click.option("--scheduler", help="Dask scheduler address (default: a local cluster on 127.0.0.1).")
+def score(
+    model_path,
+    data,
+    output,
+    answers,
+    fmt,
+    min_probability,
+    chunk_size,
+    encoding,
+    force,
+    quiet,
+    engine,
+    scheduler,
+):
+    """Score respondents with a saved model: segment, probabilities, confidence."""
+    from segment.segments.model_file import load_model
+    from segment.segments.scoring import score_file
+
+    model = load_model(model_path)
+    if answers:
+        if data is not None:
+            raise click.UsageError("give DATA or --answer, not both")
+        frame = _parse_answers(answers, model)
+        result = model.score_frame(frame, min_probability=min_probability, keep_id=False).iloc[0]
+        record = _record(result, model)
+        if (fmt or "text") == "json":
+            click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        else:
+            _print_one(record)
+        if record["refused"]:
+            sys.exit(2)
+        return
+    if data is None:
+        raise click.UsageError("give DATA (a respondent file) or --answer ITEM=CODE")
+    if output is None:
+        raise click.UsageError("scoring a file needs -o OUTPUT")
+    _refuse_existing([output], force)
+    if engine == "dask":
+        _score_dask(model, data, output, scheduler, min_probability)
+        return
+    if data.is_dir():
+        raise click.UsageError(
+            f"{data} is a folder: score a Parquet dataset folder with --engine dask"
+        )
+    fmt = fmt or "csv"
+    if fmt == "text":
+        raise click.UsageError("--format text is for --answer; use csv or json for files")
+    if not data.is_file():
+        raise InputError(f"data file {data}", [Problem(str(data), "", "file not found")])
+    bar = task = None
+    if not quiet:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        task = bar.add_task("scoring", total=None)
+        bar.start()
+
+    def tick(rows: int) -> None:
+        if bar:
+            bar.update(task, description=f"scoring: {rows:,} rows")
+
+    try:
+        counts = score_file(
+            model,
+            data,
+            output,
+            fmt=fmt,
+            chunk_size=chunk_size,
+            encoding=encoding,
+            min_probability=min_probability,
+            progress=tick,
+        )
+    finally:
+        if bar:
+            bar.stop()
+    n_rows, n_refused, n_low = counts.rows, counts.refused, counts.low_confidence
+    err.print(
+        f"Wrote {output}: {n_rows:,} respondents scored, {n_low:,} low-confidence "
+        f"(top probability < {min_probability:g}), {n_refused:,} refused (see the 'refused' column).",
+        markup=False,
+    )
+
+
+def _score_dask(
+    model, data: Path, output: Path, scheduler: str | None, min_probability: float
+) -> None:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise click.UsageError("--engine dask needs Dask: pip install 'segment[dask]'") from None
+    from segment.segments.dask_scoring import score_parquet_dask
+
+    if not data.exists():
+        raise InputError(f"data {data}", [Problem(str(data), "", "file or folder not found")])
+    if scheduler:
+        with Client(scheduler) as client:
+            n = score_parquet_dask(
+                model, data, output, client=client, min_probability=min_probability
+            )
+    else:
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            n = score_parquet_dask(
+                model, data, output, client=client, min_probability=min_probability
+            )
+    err.print(f"Wrote {output}/: {n:,} respondents scored on Dask.", markup=False)
+
+
+def _record(result: pd.Series, model) -> dict:
+    from segment.segments.scoring import json_value
+
+    probs = {name: json_value(result[f"p_{name}"]) for name in model.names}
+    return {
+        "segment": json_value(result["segment"]),
+        "probabilities": probs,
+        "max_probability": json_value(result["max_probability"]),
+        "low_confidence": json_value(result["low_confidence"]),
+        "items_used": int(result["items_used"]),
+        "items_in_model": len(model.items),
+        "refused": result["refused"] or None,
+    }
+
+
+def _print_one(record: dict) -> None:
+    if record["refused"]:
+        err.print(f"refused: {record['refused']}", markup=False)
+        return
+    flag = " (low confidence: fits no segment well)" if record["low_confidence"] else ""
+    out.print(f"Segment: [bold]{record['segment']}[/bold]{flag}")
+    out.print(f"Based on {record['items_used']} of {record['items_in_model']} items.")
+    table = Table(show_header=True)
+    table.add_column("segment")
+    table.add_column("probability", justify="right")
+    for name, p in sorted(record["probabilities"].items(), key=lambda kv: -kv[1]):
+        table.add_row(name, f"{p:.1%}")
+    out.print(table)

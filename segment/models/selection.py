@@ -1,0 +1,240 @@
+"""Choosing the number of segments: fit statistics, bootstrap stability and a recommendation.
+
+For each candidate k the latent class model is fitted to the full data and to ``n_boot``
+bootstrap resamples of respondents; stability is the mean adjusted Rand index (Hubert & Arabie
+1985) between the full-data classification and each refit's classification of the same
+respondents, and the per-segment agreement after matching classes with the Hungarian algorithm
+(the smallest over segments is reported). Information criteria follow Nylund, Asparouhov &
+Muthen (2007), who found BIC the most reliable of them for latent class enumeration; with
+``blrt`` the table also has their bootstrap likelihood ratio test of each k against k - 1
+(:func:`segment.models.diagnostics.bootstrap_lrt`), which they found more reliable still, though slow.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score
+from sklearn.utils import check_random_state
+
+from segment._util import normalised_weights
+
+from .align import align_labels
+from .diagnostics import BLRTResult, _blrt
+from .latent_class import LatentClassModel
+
+__all__ = ["Selection", "select_n_components"]
+
+#: A recommended solution's smallest segment must hold this share of the weighted sample ...
+MIN_SHARE = 0.05
+#: ... and this many respondents, and its bootstrap stability (mean ARI) must reach this.
+MIN_RESPONDENTS = 30
+MIN_STABILITY = 0.7
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Result of :func:`select_n_components`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per k: ``k, loglik, n_parameters, bic, aic, sabic, entropy, smallest_share,
+        smallest_n, stability, stability_sd, min_segment_agreement, converged``, and with
+        ``blrt`` also ``blrt_p`` (NaN for k = 1).
+    recommended : int
+    reason : str
+    models : dict
+        The full-data model of each k.
+    blrt : dict
+        With ``blrt``, the :class:`~segment.models.diagnostics.BLRTResult` of each k >= 2.
+    """
+
+    table: pd.DataFrame
+    recommended: int
+    reason: str
+    models: dict
+    blrt: dict[int, BLRTResult] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "recommended": self.recommended,
+            "reason": self.reason,
+            "criteria": {
+                "min_share": MIN_SHARE,
+                "min_respondents": MIN_RESPONDENTS,
+                "min_stability": MIN_STABILITY,
+            },
+            "table": self.table.to_dict(orient="records"),
+        }
+
+
+def select_n_components(
+    X,
+    ks: Iterable[int],
+    *,
+    sample_weight=None,
+    n_init: int = 10,
+    n_boot: int = 10,
+    boot_n_init: int = 3,
+    random_state=None,
+    progress: Callable[[str], None] | None = None,
+    blrt: int = 0,
+    estimator: LatentClassModel | None = None,
+) -> Selection:
+    """Fit k = each of ``ks`` classes and compare the solutions.
+
+    Parameters
+    ----------
+    X : DataFrame or array of answer codes (NaN = missing)
+    ks : iterable of int
+    sample_weight : array, optional
+        Survey weights; rescaled to mean 1 so that BIC's n is the sample size.
+    n_init : int
+        Random starts of each full-data fit (plus the k-means start).
+    n_boot : int
+        Bootstrap resamples per k (0 = no stability).
+    boot_n_init : int
+        Random starts of each bootstrap refit.
+    random_state : int, RandomState or None
+    progress : callable, optional
+        Called with a short message after each fit (the CLI's progress bar).
+    blrt : int, default=0
+        Parametric bootstrap samples of the bootstrap likelihood ratio test of each k against
+        k - 1 classes (0 = no test): adds ``blrt_p`` to the table. Each sample refits two models
+        (``boot_n_init`` random starts plus warm starts), so this is slow. A (k - 1)-class model
+        not among ``ks`` is fitted for the test. The test runs after, and on a random stream
+        separate from, everything else, so the rest of the table does not change with ``blrt``.
+        The recommendation does not use it. It always uses the nominal model.
+    estimator : LatentClassModel, optional
+        Template of the measurement model, e.g. an
+        :class:`~segment.models.OrdinalLatentClassModel` with ordinal items (default: the
+        nominal :class:`~segment.models.LatentClassModel`); cloned for every k and resample.
+    """
+    ks = sorted(set(int(k) for k in ks))
+    if not ks or ks[0] < 1:
+        raise ValueError(f"k must be positive integers, got {ks}")
+    rng = check_random_state(random_state)
+    n = len(X)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    w = normalised_weights(w)
+    Xa = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
+    rows, models = [], {}
+    for k in ks:
+        seed = int(rng.randint(2**31 - 1))
+        model = _model(estimator, k, n_init, seed).fit(X, sample_weight=w)
+        models[k] = model
+        if progress:
+            progress(f"k={k} fitted")
+        answered = ~np.isnan(Xa).all(axis=1)
+        labels = model.labels_
+        counts = np.bincount(labels[answered], minlength=k)
+        aris, agreements = [], []
+        for _ in range(n_boot):
+            idx = rng.randint(0, n, n)
+            try:
+                boot = _model(estimator, k, boot_n_init, int(rng.randint(2**31 - 1)))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    boot.fit(_rows(X, Xa, idx), sample_weight=w[idx])
+                other = _predict_seen(boot, Xa, X)
+            except ValueError:
+                other = None  # the resample lost a category or became too small: counts as unstable
+            if other is None:
+                aris.append(0.0)
+                agreements.append(0.0)
+            else:
+                aris.append(adjusted_rand_score(labels[answered], other[answered]))
+                aligned = align_labels(labels[answered], other[answered], k)
+                agree = [
+                    np.mean(aligned[labels[answered] == c] == c) for c in range(k) if counts[c]
+                ]
+                agreements.append(min(agree))
+            if progress:
+                progress(f"k={k} bootstrap")
+        rows.append(
+            {
+                "k": k,
+                "loglik": model.loglik_,
+                "n_parameters": model.n_parameters(),
+                "bic": model.bic(X, sample_weight=w),
+                "aic": model.aic(X, sample_weight=w),
+                "sabic": model.sabic(X, sample_weight=w),
+                "entropy": model.entropy_,
+                "smallest_share": float(model.weights_.min()),
+                "smallest_n": float(model.weights_.min() * w[answered].sum()),
+                "smallest_respondents": int(counts.min()),
+                "stability": float(np.mean(aris)) if n_boot else np.nan,
+                "stability_sd": float(np.std(aris)) if n_boot else np.nan,
+                "min_segment_agreement": float(np.mean(agreements)) if n_boot else np.nan,
+                "converged": model.converged_,
+            }
+        )
+    table = pd.DataFrame(rows)
+    recommended, reason = _recommend(table, n_boot > 0)
+    tests: dict[int, BLRTResult] = {}
+    if blrt:
+        blrt_rng = check_random_state(int(rng.randint(2**31 - 1)))
+        for k in ks:
+            if k < 2:
+                continue
+            null = models.get(k - 1)
+            if null is None:
+                null = LatentClassModel(
+                    k - 1, n_init=n_init, random_state=int(blrt_rng.randint(2**31 - 1))
+                ).fit(X, sample_weight=w)
+            tests[k] = _blrt(Xa, w, null, models[k], blrt, boot_n_init, blrt_rng, progress)
+        table["blrt_p"] = [tests[k].p_value if k in tests else np.nan for k in ks]
+    return Selection(table, recommended, reason, models, tests)
+
+
+def _model(template: LatentClassModel | None, k: int, n_init: int, seed: int):
+    """An unfitted copy of ``template`` (default: the nominal latent class model) with k classes."""
+    if template is None:
+        return LatentClassModel(k, n_init=n_init, random_state=seed)
+    return clone(template).set_params(n_components=k, n_init=n_init, random_state=seed)
+
+
+def _rows(X, Xa: np.ndarray, idx: np.ndarray):
+    """Rows ``idx`` of the answers, as a DataFrame when ``X`` is one (item types by name)."""
+    if isinstance(X, pd.DataFrame):
+        return pd.DataFrame(Xa[idx], columns=X.columns)
+    return Xa[idx]
+
+
+def _predict_seen(model: LatentClassModel, X: np.ndarray, like=None) -> np.ndarray:
+    """Classify rows, treating answers the refit never saw as missing (``like``: the original
+    answers, whose column names the refit may need)."""
+    X = X.copy()
+    for j, cats in enumerate(model.categories_):
+        X[~np.isin(X[:, j], cats) & ~np.isnan(X[:, j]), j] = np.nan
+    return model.predict(_rows(like, X, slice(None)) if like is not None else X)
+
+
+def _recommend(table: pd.DataFrame, with_stability: bool) -> tuple[int, str]:
+    ok = (table["smallest_share"] >= MIN_SHARE) & (table["smallest_respondents"] >= MIN_RESPONDENTS)
+    if with_stability:
+        ok &= table["stability"] >= MIN_STABILITY
+    best_bic = int(table.loc[table["bic"].idxmin(), "k"])
+    if not ok.any():
+        return best_bic, (
+            f"k={best_bic} has the lowest BIC, but no k meets the size and stability criteria "
+            f"(smallest segment >= {MIN_SHARE:.0%} and >= {MIN_RESPONDENTS} respondents"
+            + (f", stability >= {MIN_STABILITY}" if with_stability else "")
+            + "); treat it with caution"
+        )
+    candidates = table[ok]
+    k = int(candidates.loc[candidates["bic"].idxmin(), "k"])
+    row = table.set_index("k").loc[k]
+    reason = f"lowest BIC ({row['bic']:,.1f}) among solutions whose smallest segment holds at least {MIN_SHARE:.0%} of the sample and {MIN_RESPONDENTS} respondents"
+    if with_stability:
+        reason += f" and whose bootstrap stability is at least {MIN_STABILITY} (k={k}: {row['stability']:.2f})"
+    if k != best_bic:
+        reason += f"; k={best_bic} has a lower BIC but fails those criteria"
+    return k, reason

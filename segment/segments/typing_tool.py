@@ -1,0 +1,162 @@
+"""Typing tools: a few "golden questions" that place a new respondent in a segment.
+
+A typing tool is the fitted latent class model restricted to a few items: a respondent's
+segment probabilities are computed from those items alone (the other items drop out of the
+likelihood, exactly as missing answers do), so the tool needs no new estimation and its answers
+are scored like any partial interview.
+
+Questions are chosen by greedy forward selection: starting from none, add the item that most
+increases the (weighted) share of respondents whose tool segment equals the full model's
+segment. Accuracy is estimated by V-fold cross-validation with the selection redone inside each
+training fold, so the reported holdout accuracy does not reuse the respondents that chose the
+questions (the model's parameters are those of the full model, which the tool approximates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold
+
+from segment._util import normalised_weights
+
+from .model import SegmentModel
+
+__all__ = ["TypingToolResult", "build_typing_tool", "select_questions"]
+
+
+def _item_log_lik(model: SegmentModel, codes: np.ndarray) -> np.ndarray:
+    """(items, respondents, segments) log P(answer | segment), 0 for a missing answer."""
+    est = model.estimator
+    n, n_items = codes.shape
+    out = np.zeros((n_items, n, est.n_components))
+    for j, cats in enumerate(est.categories_):
+        col = codes[:, j]
+        ok = ~np.isnan(col)
+        idx = np.searchsorted(cats, col[ok])
+        with np.errstate(divide="ignore"):
+            out[j, ok] = np.log(est.item_probs_[j][:, idx].T)
+    return out
+
+
+def _greedy(
+    log_lik: np.ndarray, log_prior: np.ndarray, target: np.ndarray, weights: np.ndarray, max_k: int
+) -> list[int]:
+    """Greedy forward selection of up to ``max_k`` items maximising weighted agreement."""
+    n_items = log_lik.shape[0]
+    joint = np.broadcast_to(log_prior, log_lik.shape[1:]).copy()
+    chosen: list[int] = []
+    for _ in range(min(max_k, n_items)):
+        best, best_acc = None, -1.0
+        for j in range(n_items):
+            if j in chosen:
+                continue
+            acc = float(weights @ (np.argmax(joint + log_lik[j], axis=1) == target))
+            if acc > best_acc + 1e-12:
+                best, best_acc = j, acc
+        chosen.append(best)
+        joint += log_lik[best]
+    return chosen
+
+
+def _accuracy(log_lik, log_prior, target, weights, items) -> float:
+    joint = log_prior + log_lik[items].sum(axis=0)
+    return float(weights @ (np.argmax(joint, axis=1) == target) / weights.sum())
+
+
+@dataclass(frozen=True)
+class TypingToolResult:
+    """Cross-validated accuracy by number of questions, and the questions chosen on all data.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``questions, accuracy, accuracy_sd, train_accuracy``: mean (and SD over folds) holdout
+        agreement with the full model's segment, and the in-sample agreement of the
+        all-data selection.
+    order : list of str
+        Items in the order the all-data greedy selection added them.
+    """
+
+    table: pd.DataFrame
+    order: list[str]
+
+    def questions(self, k: int) -> list[str]:
+        return self.order[:k]
+
+
+def select_questions(
+    model: SegmentModel,
+    frame: pd.DataFrame,
+    sizes: list[int],
+    *,
+    n_folds: int = 5,
+    sample_weight=None,
+    random_state: int | None = 0,
+) -> TypingToolResult:
+    """Choose golden questions and estimate the accuracy of a tool of each size in ``sizes``."""
+    codes, reasons, _ = model.answers(frame)
+    keep = reasons == None  # noqa: E711 - refused rows cannot be used
+    codes = codes[keep]
+    if sample_weight is None:
+        cb = model.codebook
+        w = (
+            frame[cb.weight].to_numpy(dtype=float)[keep]
+            if cb.weight and cb.weight in frame
+            else np.ones(len(codes))
+        )
+    else:
+        w = np.asarray(sample_weight, dtype=float)[keep]
+    w = normalised_weights(w)
+    est = model.estimator
+    log_prior = np.log(est.prior_shares_)
+    log_lik = _item_log_lik(model, codes)
+    target = np.argmax(log_prior + log_lik.sum(axis=0), axis=1)  # the full model's segment
+    max_k = max(sizes)
+    if max_k > len(model.items):
+        raise ValueError(
+            f"asked for up to {max_k} questions but the model has {len(model.items)} items"
+        )
+    folds = KFold(n_splits=n_folds, shuffle=True, random_state=random_state)
+    holdout = {k: [] for k in sizes}
+    for train, test in folds.split(codes):
+        order = _greedy(log_lik[:, train], log_prior, target[train], w[train], max_k)
+        for k in sizes:
+            holdout[k].append(
+                _accuracy(log_lik[:, test], log_prior, target[test], w[test], order[:k])
+            )
+    order = _greedy(log_lik, log_prior, target, w, max_k)
+    table = pd.DataFrame(
+        {
+            "questions": sizes,
+            "accuracy": [float(np.mean(holdout[k])) for k in sizes],
+            "accuracy_sd": [float(np.std(holdout[k])) for k in sizes],
+            "train_accuracy": [_accuracy(log_lik, log_prior, target, w, order[:k]) for k in sizes],
+        }
+    )
+    return TypingToolResult(table, [model.items[j] for j in order])
+
+
+def build_typing_tool(
+    model: SegmentModel, questions: list[str], accuracy: dict | None = None
+) -> SegmentModel:
+    """The model restricted to ``questions``: a :class:`SegmentModel` that scores like any other."""
+    idx = [model.items.index(q) for q in questions]
+    est = model.estimator.restrict_items(idx)
+    fit = dict(model.fit)
+    fit["typing_tool"] = {
+        "questions": list(questions),
+        "of_items": len(model.items),
+        **(accuracy or {}),
+    }
+    return SegmentModel(
+        estimator=est,
+        codebook=model.codebook,
+        items=list(questions),
+        segments=[dict(s) for s in model.segments],
+        typology=model.typology,
+        fit=fit,
+        training=model.training,
+    )

@@ -1,0 +1,272 @@
+"""A SYNTHETIC list-experiment survey that reproduces seed 001's Table 1.
+
+Jones & Smyth (PONARS Eurasia Policy Memo 806, 2022) report a list experiment on support for
+Kazakhstan's CSTO membership: N = 400, J = 4 control items, and the control and treatment means
+of the item count for the whole sample and by gender, education, ethnicity and region (Table 1).
+The respondent-level data are not public. :func:`generate_table1_survey` builds a respondent file
+whose arm means reproduce the table, and that also carries a short battery of the kz2020
+segment items so that respondents can be typed into segments:
+
+1. each respondent's 2020 segment is drawn from the kz2020 typology's shares and answers the
+   battery from the typology's answer distributions (as :mod:`segment.synth.survey`);
+2. gender, education, ethnicity and region are drawn with the table's sample shares
+   (respondents outside the printed categories are "other" or missing, as in the memo's note);
+3. the sensitive attitude Z (supports CSTO membership) is drawn with a segment-specific
+   probability (an assumption: stronger support where trust in Russia and the state is higher),
+   the control count Y* ~ Binomial(4, 0.69), and the reported count is Y* + treat * Z;
+4. a seeded, deterministic search (simulated annealing) then changes one respondent at a time,
+   keeping every value possible (counts 0..4, Z 0/1, arms of n / 2), until the arm means of every
+   subgroup match the table (arms may differ in composition, as randomised arms of 200 do).
+
+The table is not internally consistent everywhere: the printed support of Kazakhs (42.3%),
+Almaty (27.0%) and "All others" (63.6%) differs from treatment minus control by more than
+1.5 points; their means are still targeted, but only the consistent rows are promised to
+within 0.01.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from segment._files import atomic_write_text
+from segment.cards.typology import Typology
+
+from .survey import DEFAULT_SPREAD, draw_categories, item_answer_probs
+
+__all__ = [
+    "BATTERY",
+    "SEGMENT_SUPPORT",
+    "TABLE1",
+    "Table1Row",
+    "generate_table1_survey",
+    "write_table1_survey",
+]
+
+J = 4
+
+
+@dataclass(frozen=True)
+class Table1Row:
+    variable: str | None
+    category: str | None
+    share: float
+    control: float
+    treatment: float
+    printed_support: float
+
+    @property
+    def consistent(self) -> bool:
+        """Printed support agrees with treatment minus control within 1.5 points."""
+        return abs(100 * (self.treatment - self.control) - self.printed_support) <= 1.5
+
+
+#: Seed 001, Table 1 (sample share, control mean, treatment mean, printed support %).
+TABLE1 = (
+    Table1Row(None, None, 1.0, 2.76, 3.32, 55.9),
+    Table1Row("gender", "male", 0.450, 2.62, 3.49, 87.3),
+    Table1Row("gender", "female", 0.550, 2.87, 3.17, 30.0),
+    Table1Row("education", "secondary_or_less", 0.486, 2.83, 3.49, 65.8),
+    Table1Row("education", "university", 0.514, 2.69, 3.07, 37.9),
+    Table1Row("ethnicity", "kazakh", 0.605, 2.83, 3.20, 42.3),
+    Table1Row("ethnicity", "russian", 0.300, 2.90, 3.54, 64.1),
+    Table1Row("region", "almaty", 0.218, 2.81, 3.36, 27.0),
+    Table1Row("region", "astana", 0.130, 2.71, 3.00, 29.2),
+    Table1Row("region", "other", 0.640, 2.81, 3.36, 63.6),
+)
+#: Short battery of kz2020 items carried for typing respondents into segments.
+BATTERY = (
+    "dem_engaged_parties",
+    "gov_religious",
+    "ext_threat_western_values",
+    "cr_assembly",
+    "trust_nur_otan",
+    "ext_trust_russia",
+    "cr_associate",
+    "opt_future",
+    "trust_first_president",
+    "dem_working",
+)
+#: Assumed probability of supporting CSTO membership in each 2020 segment.
+SEGMENT_SUPPORT = {
+    "illiberal_loyalists": 0.80,
+    "satisfied_conservatives": 0.70,
+    "conflicted_optimists": 0.60,
+    "realists": 0.50,
+    "disenchanted_democrats": 0.40,
+    "angry_liberals": 0.25,
+}
+#: Weight of the pull towards ``SEGMENT_SUPPORT`` against the fit to Table 1.
+SEGMENT_PULL = 0.1
+LEVELS = {
+    "gender": ("male", "female"),
+    "education": ("secondary_or_less", "university"),
+    "ethnicity": ("kazakh", "russian", "other"),
+    "region": ("almaty", "astana", "other", None),
+}
+
+
+def _categories(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    shares = {r.category: r.share for r in TABLE1 if r.variable}
+    out = {}
+    for var, cats in LEVELS.items():
+        p = np.array([shares.get(c, 0.0) if c is not None else 0.0 for c in cats])
+        rest = 1 - p.sum()
+        if rest > 1e-9:
+            p[[c in ("other", None) and shares.get(c) is None for c in cats].index(True)] = rest
+        counts = np.floor(p * n).astype(int)
+        counts[np.argmax(p)] += n - counts.sum()
+        values = np.repeat(np.arange(len(cats)), counts)
+        out[var] = np.array(cats, dtype=object)[rng.permutation(values)]
+    return out
+
+
+def generate_table1_survey(
+    n: int = 400,
+    *,
+    seed: int = 2022,
+    typology: Typology | str = "kz2020",
+    iterations: int = 600_000,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The SYNTHETIC Table 1 survey (see the module docstring).
+
+    The search is simulated annealing over single-respondent moves (a control count up or down,
+    the sensitive answer of a treated respondent, or swapping the arms of a treated and a control
+    respondent, which keeps the arms at n / 2), with running sums so that each move costs O(1);
+    the last fifth of the moves only accepts improvements.
+
+    Returns
+    -------
+    data : DataFrame
+        ``resp_id, y, treat, gender, education, ethnicity, region`` and the battery items
+        (kz2020 codes; 8 = don't know).
+    truth : DataFrame
+        ``resp_id, segment`` (the generating 2020 segment; for tests only).
+    """
+    t = typology if isinstance(typology, Typology) else Typology.load(typology)
+    rng = np.random.default_rng(seed)
+    ids = [s.id for s in t.segments]
+    shares = np.array([s.share for s in t.segments])
+    seg = rng.choice(len(ids), size=n, p=shares / shares.sum())
+    treat = np.zeros(n, dtype=int)
+    treat[rng.permutation(n)[: n // 2]] = 1
+    cats = _categories(rng, n)
+    groups = np.stack(
+        [
+            np.ones(n, dtype=bool) if r.variable is None else cats[r.variable] == r.category
+            for r in TABLE1
+        ],
+        axis=1,
+    ).astype(float)
+    target_c = np.array([r.control for r in TABLE1])
+    target_t = np.array([r.treatment for r in TABLE1])
+    support = np.array([SEGMENT_SUPPORT[i] for i in ids])
+    z = (rng.random(n) < support[seg]).astype(int) * treat
+    y_star = rng.binomial(J, 0.69, n)
+    sum_c = groups[treat == 0].T @ y_star[treat == 0]
+    n_c = groups[treat == 0].sum(axis=0)
+    sum_t = groups[treat == 1].T @ (y_star + z)[treat == 1]
+    n_t = groups[treat == 1].sum(axis=0)
+
+    k = len(ids)
+    # per segment: sum and count of reported counts in each arm (for the pull on segment DiM)
+    seg_sum = np.zeros((2, k))
+    seg_n = np.zeros((2, k))
+    np.add.at(seg_sum, (treat, seg), y_star + treat * z)
+    np.add.at(seg_n, (treat, seg), 1)
+    weight = np.bincount(seg, minlength=k) / n
+
+    def loss(sc, nc, st, nt, ss, sn):
+        dev = np.concatenate([sc / nc - target_c, st / nt - target_t])
+        # squared error, plus a steep hinge that pulls every row inside 0.008 of the table
+        table = (dev**2).sum() + 50 * (np.maximum(np.abs(dev) - 0.008, 0) ** 2).sum()
+        dim = ss[1] / np.maximum(sn[1], 1) - ss[0] / np.maximum(sn[0], 1)
+        return float(table + SEGMENT_PULL * (weight * (dim - support) ** 2).sum())
+
+    def accept(new, temperature, u):
+        return new < current or (temperature > 0 and u < np.exp((current - new) / temperature))
+
+    current = loss(sum_c, n_c, sum_t, n_t, seg_sum, seg_n)
+    uniform = rng.random((iterations, 3))
+    picks = rng.integers(0, n, size=(iterations, 2))
+    greedy_from = int(iterations * 0.8)
+    for it in range(iterations):
+        temperature = 1e-4 * (1 - it / greedy_from) if it < greedy_from else 0.0
+        u_kind, u_step, u_accept = uniform[it]
+        i = picks[it, 0]
+        g_i = groups[i]
+        ss, sn = seg_sum.copy(), seg_n
+        if u_kind < 0.2:  # swap the arms of a treated and a control respondent
+            treated = np.flatnonzero(treat == 1)
+            control = np.flatnonzero(treat == 0)
+            i = treated[picks[it, 0] % len(treated)]
+            j = control[picks[it, 1] % len(control)]
+            g_i, g_j = groups[i], groups[j]
+            z_j = int(u_step < support[seg[j]])
+            st = sum_t - (y_star[i] + z[i]) * g_i + (y_star[j] + z_j) * g_j
+            nt = n_t - g_i + g_j
+            sc = sum_c - y_star[j] * g_j + y_star[i] * g_i
+            nc = n_c - g_j + g_i
+            if (nt == 0).any() or (nc == 0).any():
+                continue
+            sn = seg_n.copy()
+            ss[1, seg[i]] -= y_star[i] + z[i]
+            sn[1, seg[i]] -= 1
+            ss[0, seg[i]] += y_star[i]
+            sn[0, seg[i]] += 1
+            ss[0, seg[j]] -= y_star[j]
+            sn[0, seg[j]] -= 1
+            ss[1, seg[j]] += y_star[j] + z_j
+            sn[1, seg[j]] += 1
+            new = loss(sc, nc, st, nt, ss, sn)
+            if accept(new, temperature, u_accept):
+                treat[i], treat[j], z[i], z[j] = 0, 1, 0, z_j
+                sum_c, n_c, sum_t, n_t, seg_sum, seg_n, current = sc, nc, st, nt, ss, sn, new
+            continue
+        if treat[i] == 1 and u_kind < 0.6:  # flip the sensitive answer
+            dz = 1 - 2 * z[i]
+            st = sum_t + dz * g_i
+            ss[1, seg[i]] += dz
+            new = loss(sum_c, n_c, st, n_t, ss, sn)
+            if accept(new, temperature, u_accept):
+                z[i] += dz
+                sum_t, seg_sum, current = st, ss, new
+            continue
+        step = 1 if u_step < 0.5 else -1
+        if not 0 <= y_star[i] + step <= J:
+            continue
+        if treat[i] == 0:
+            sc, st = sum_c + step * g_i, sum_t
+        else:
+            sc, st = sum_c, sum_t + step * g_i
+        ss[treat[i], seg[i]] += step
+        new = loss(sc, n_c, st, n_t, ss, sn)
+        if accept(new, temperature, u_accept):
+            y_star[i] += step
+            sum_c, sum_t, seg_sum, current = sc, st, ss, new
+    data: dict[str, object] = {
+        "resp_id": np.arange(1, n + 1),
+        "y": y_star + treat * z,
+        "treat": treat,
+        "gender": cats["gender"],
+        "education": cats["education"],
+        "ethnicity": cats["ethnicity"],
+        "region": cats["region"],
+    }
+    for name in BATTERY:
+        item = t.instrument[name]
+        codes, probs = item_answer_probs(t, item, DEFAULT_SPREAD)
+        data[name] = codes[draw_categories(rng, probs[seg])].astype(int)
+    truth = pd.DataFrame({"resp_id": data["resp_id"], "segment": np.array(ids, dtype=object)[seg]})
+    return pd.DataFrame(data), truth
+
+
+def write_table1_survey(
+    data: pd.DataFrame, truth: pd.DataFrame, data_path: str | Path, truth_path: str | Path
+) -> None:
+    """Write the respondents and their true answers as CSV (each file atomically)."""
+    atomic_write_text(data_path, data.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(truth_path, truth.to_csv(index=False, lineterminator="\n"))
