@@ -41,8 +41,10 @@ FLOORS: list[tuple[str, ...]] = [
     ("segment.report", "segment.quiz"),
     ("segment.pipeline",),
     ("segment.cli",),
-    ("segment",),  # segment/__init__.py: the names a user imports
+    ("segment",),  # segment/__init__.py alone: the names a user imports
 ]
+#: The package itself: its wing is its ``__init__`` only, not every module below it.
+PACKAGE = "segment"
 GROUND = 0
 
 
@@ -96,9 +98,8 @@ def wing_of(module: str) -> tuple[int, str]:
     best = None
     for floor, wings in enumerate(FLOORS):
         for wing in wings:
-            if (module == wing or module.startswith(wing + ".")) and (
-                best is None or len(wing) > len(best[1])
-            ):
+            inside = module == wing or (wing != PACKAGE and module.startswith(wing + "."))
+            if inside and (best is None or len(wing) > len(best[1])):
                 best = (floor, wing)
     if best is None:
         raise KeyError(module)

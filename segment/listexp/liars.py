@@ -624,7 +624,7 @@ def ict_ml_liars(
     ``liar_prior="cauchy"``) within 0.004. The published floor and both-effects columns are not
     the maximum of this model: they match (within about 0.01) the corner where the floor-liar
     probability is 1 for everyone, a point EM cannot leave once there, whose log-likelihood is
-    about 6 below the maximum found here (see ``tests/test_listexp_liars.py``).
+    about 6 below the maximum found here (see ``tests/listexp/test_listexp_liars.py``).
 
     References
     ----------

@@ -18,7 +18,7 @@ from segment.listexp import (
     predict_prevalence,
 )
 
-LISTEXP = Path(__file__).resolve().parents[2] / "shared" / "data" / "listexp"
+LISTEXP = Path(__file__).resolve().parents[3] / "shared" / "data" / "listexp"
 COVS = ["south", "age", "male", "college"]
 
 # Imai (2011) Table 1, as printed by R list 9.2.6 tests (age / 10, so the age rows are x10):

@@ -38,7 +38,7 @@ from segment.listexp import (
     ict_ml,
 )
 
-LISTEXP = Path(__file__).resolve().parents[2] / "shared" / "data" / "listexp"
+LISTEXP = Path(__file__).resolve().parents[3] / "shared" / "data" / "listexp"
 
 
 def printed(ours: float, published: float, decimals: int) -> bool:

@@ -21,7 +21,7 @@ from segment.cards.profile_stats import _shares, profile_segments
 from segment.listexp import difference_in_means
 from segment.weights.survey_design import SurveyDesign
 
-REF = Path(__file__).parent / "reference" / "survey_r"
+REF = Path(__file__).resolve().parents[1] / "reference" / "survey_r"
 REFERENCE = json.loads((REF / "reference.json").read_text(encoding="utf-8"))
 
 

@@ -11,7 +11,7 @@ import pytest
 from segment.exceptions import InputError
 from segment.listexp import combined_list_direct, difference_in_means
 
-LISTEXP = Path(__file__).resolve().parents[2] / "shared" / "data" / "listexp"
+LISTEXP = Path(__file__).resolve().parents[3] / "shared" / "data" / "listexp"
 JS = {1: 4, 2: 3, 3: 4, 4: 3, 5: 4}
 
 

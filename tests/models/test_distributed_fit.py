@@ -191,7 +191,7 @@ def test_without_persist_and_from_a_dask_frame_the_fit_is_the_same(survey, tmp_p
 # ---------------------------------------------------------------- real data
 def test_gss82_reaches_the_polca_maximum(shared_data, client, tmp_path):
     # poLCA 1.6, gss82 ~ 1, nclass=3, 10 random starts: log-likelihood -2754.545 (as in
-    # tests/test_latent_class.py); here the sample holds all 1,202 respondents
+    # tests/models/test_latent_class.py); here the sample holds all 1,202 respondents
     gss82 = pd.read_csv(shared_data / "lca" / "gss82.csv")
     folder = tmp_path / "gss82"
     folder.mkdir()

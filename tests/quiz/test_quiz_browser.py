@@ -17,7 +17,7 @@ from helpers import run_cli
 from segment.resources import bundled_path
 from segment.segments.model_file import load_model
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO / "reports" / "browser-test" / "quiz.png"
 SCREENSHOT_PHONE = REPO / "reports" / "browser-test" / "quiz-phone.png"
 N_QUESTIONS = 8

@@ -17,8 +17,8 @@ import pytest
 import yaml
 from helpers import run_cli
 
-BAD = Path(__file__).resolve().parent / "bad_inputs"
-DATA = Path(__file__).resolve().parent.parent / "data"
+BAD = Path(__file__).resolve().parents[1] / "bad_inputs"
+DATA = Path(__file__).resolve().parents[2] / "data"
 CASES = yaml.safe_load((BAD / "cases.yaml").read_text(encoding="utf-8"))
 #: The valid files the corrupted ones are made from, and the corpus's own files.
 VALID = {"codebook.yaml", "survey.csv", "typology.yaml", "model.json", "listexp.csv"}

@@ -17,7 +17,7 @@ from segment.listexp import (
     predict_prevalence,
 )
 
-LISTEXP = Path(__file__).resolve().parents[2] / "shared" / "data" / "listexp"
+LISTEXP = Path(__file__).resolve().parents[3] / "shared" / "data" / "listexp"
 COVS = ["south", "age", "male", "college"]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from browser import offline_page
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO / "reports" / "browser-test" / "report.png"
 
 

@@ -12,7 +12,7 @@ from segment import Typology, TypologyError
 from segment.cli import main
 from segment.resources import bundled_path
 
-SEED_004 = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "004_d25f468b3ea5f4c9.txt"
+SEED_004 = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "004_d25f468b3ea5f4c9.txt"
 DOMAIN_HEADINGS = {
     "Civic Rights": "civic_rights",
     "Democracy": "democracy",

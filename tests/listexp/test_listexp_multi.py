@@ -17,7 +17,7 @@ from segment.exceptions import InputError
 from segment.listexp import ict_ml
 from segment.listexp.multi import ICTMultiMLResult, _MultiModel, _start, ict_ml_multi
 
-LISTEXP = Path(__file__).resolve().parents[2] / "shared" / "data" / "listexp"
+LISTEXP = Path(__file__).resolve().parents[3] / "shared" / "data" / "listexp"
 TABLE3_COVS = ["male", "college", "age", "south", "south:age"]
 
 
