@@ -142,7 +142,7 @@ class Timer:
         self.em = []
         self.start = 0.0
         self.start_params = None
-        e_step, sample_start = mod._DistributedEM._e_step, mod._sample_start
+        e_step, sample_start = mod._DistributedEStep.__call__, mod._sample_start
         timer = self
 
         def timed_e_step(self_, *args):
@@ -159,11 +159,11 @@ class Timer:
             return out
 
         self._saved = (e_step, sample_start)
-        mod._DistributedEM._e_step = timed_e_step
+        mod._DistributedEStep.__call__ = timed_e_step
         mod._sample_start = timed_start
 
     def restore(self):
-        self.mod._DistributedEM._e_step, self.mod._sample_start = self._saved
+        self.mod._DistributedEStep.__call__, self.mod._sample_start = self._saved
 
 
 def run_dask(source: Path, n_workers: int, init=None) -> dict:
@@ -301,28 +301,38 @@ def main() -> None:
         rows.append(("dask", mid))
         print(f"  done: dask {mid['rows']:,} rows, {mid['seconds']:.0f} s", file=sys.stderr)
 
-        np.savez(tmp / "start.npz", theta=theta)
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--in-memory",
-                json.dumps([str(f) for f in files]),
-                str(tmp / "start.npz"),
-            ],
-            env={**os.environ, **ONE_THREAD},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if out.returncode != 0:
-            sys.exit(f"in-memory fit failed:\n{out.stderr[-3000:]}")
-        mem = json.loads(out.stdout.strip().splitlines()[-1])
-        mem.update(partitions=1, workers=1, start=0.0, em=float("nan"), peak_mb=[mem["peak_mb"]])
-        rows.append(("memory", mem))
+        rows.append(("memory", run_in_memory(files, theta, tmp)))
 
+    print_table(rows, len(gen["items"]))
+
+
+def run_in_memory(files: list[Path], theta: np.ndarray, tmp: Path) -> dict:
+    """Run 3: the in-memory fit of ``files`` from ``theta``, in its own process."""
+    np.savez(tmp / "start.npz", theta=theta)
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--in-memory",
+            json.dumps([str(f) for f in files]),
+            str(tmp / "start.npz"),
+        ],
+        env={**os.environ, **ONE_THREAD},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        sys.exit(f"in-memory fit failed:\n{out.stderr[-3000:]}")
+    mem = json.loads(out.stdout.strip().splitlines()[-1])
+    mem.update(partitions=1, workers=1, start=0.0, em=float("nan"), peak_mb=[mem["peak_mb"]])
+    return mem
+
+
+def print_table(rows: list[tuple[str, dict]], n_items: int) -> None:
+    """The table of the runs, with its legend."""
     print(
-        f"\nLatent class fit, {K} classes, {len(gen['items'])} items (bundled survey's), "
+        f"\nLatent class fit, {K} classes, {n_items} items (bundled survey's), "
         f"weights and missing answers; tol 1e-8; worker processes with one thread each"
     )
     header = (

@@ -150,9 +150,13 @@ def main() -> None:
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 rows.append((tool, n, r))
                 print(f"  done: {tool} N={n:,} {r['seconds']:.1f}s", file=sys.stderr)
-    header = f"{'tool':<9}{'N':>11}{'seconds':>10}{'iters':>7}{'s/iter':>9}{'EM pass':>9}{'peak MB':>9}{'log-likelihood':>18}"
+    header = (
+        f"{'tool':<9}{'N':>11}{'seconds':>10}{'iters':>7}{'s/iter':>9}{'EM pass':>9}"
+        f"{'peak MB':>9}{'log-likelihood':>18}"
+    )
     print(
-        f"\nLatent class fit: {N_CLASSES} classes, {N_ITEMS} items x {N_CATS} categories, one start, rel. tol {TOL:g}, one thread"
+        f"\nLatent class fit: {N_CLASSES} classes, {N_ITEMS} items x {N_CATS} categories, "
+        f"one start, rel. tol {TOL:g}, one thread"
     )
     print(header)
     print("-" * len(header))
@@ -160,10 +164,12 @@ def main() -> None:
         per = r["seconds"] / max(r["iterations"], 1)
         em = "-" if r["em_pass"] != r["em_pass"] else f"{r['em_pass']:.3f}"
         print(
-            f"{tool:<9}{n:>11,}{r['seconds']:>10.2f}{r['iterations']:>7}{per:>9.3f}{em:>9}{r['peak_mb']:>9.0f}{r['loglik']:>18.2f}"
+            f"{tool:<9}{n:>11,}{r['seconds']:>10.2f}{r['iterations']:>7}{per:>9.3f}{em:>9}"
+            f"{r['peak_mb']:>9.0f}{r['loglik']:>18.2f}"
         )
     print(
-        "s/iter = seconds / iterations (the whole fit: start, EM, summary); EM pass = one E+M pass over the data."
+        "s/iter = seconds / iterations (the whole fit: start, EM, summary); "
+        "EM pass = one E+M pass over the data."
     )
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fit import N_CLASSES, ONE_THREAD, make_data, peak_rss_mb  # noqa: E402
+from bench_fit import N_CLASSES, ONE_THREAD, make_data, peak_rss_mb
 
 REPEATS = 5
 FIT_ROWS = 20_000
@@ -96,7 +96,8 @@ def main() -> None:
                 continue
             rows.append((tool, json.loads(out.stdout.strip().splitlines()[-1])))
     print(
-        f"\nScoring {args.n:,} respondents ({N_CLASSES} classes, 20 items x 5 categories), one thread, median of {REPEATS}"
+        f"\nScoring {args.n:,} respondents ({N_CLASSES} classes, 20 items x 5 categories), "
+        f"one thread, median of {REPEATS}"
     )
     header = f"{'tool':<9}{'seconds':>9}{'M rows/s':>10}{'peak MB':>9}"
     print(header)
@@ -198,7 +199,8 @@ def stream_table() -> None:
                 if line.startswith("PEAK_MB")
             ]
             print(
-                f"{rows:>10,}{path.stat().st_size / 2**20:>9.0f}{seconds:>9.1f}{(peak or [float('nan')])[0]:>9.0f}"
+                f"{rows:>10,}{path.stat().st_size / 2**20:>9.0f}{seconds:>9.1f}"
+                f"{(peak or [float('nan')])[0]:>9.0f}"
             )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "CodebookError",
@@ -123,7 +124,7 @@ def problems_at_rows(
     idx = np.flatnonzero(bad)
     out = []
     for i in idx[:limit]:
-        v = values[i] if values is not None else None
+        v: Any = values[i] if values is not None else None
         v = v.item() if hasattr(v, "item") else v
         out.append(Problem(file, where, message, row=int(i) + 1, value=v))
     if idx.size > limit:

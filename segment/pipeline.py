@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from segment.cards.card import ProfileCard
 from segment.cards.profile_stats import SegmentProfiles
 from segment.cards.typology import Typology
 from segment.cards.wording import build_cards
+from segment.models import LatentClassModel
 from segment.models.selection import Selection, select_n_components
 from segment.segments.fit import fit_estimator, model_inputs, name_and_profile, segment_model
 from segment.segments.model import SegmentModel
@@ -111,7 +113,8 @@ class Analysis:
     model : SegmentModel
     profiles : SegmentProfiles
     names : DataFrame
-        Match of each segment to the reference typology (:func:`segment.cards.naming.name_segments`).
+        Match of each segment to the reference typology
+        (:func:`segment.cards.naming.name_segments`).
     cards : list of ProfileCard
     embedding : (n, 2) array or None
         UMAP coordinates of the respondents who answered at least one item.
@@ -199,7 +202,7 @@ def _listexp_results(
     from .listexp import design_effect_test, difference_in_means
 
     frame, y, t, w = data
-    design = {}
+    design: dict[str, Any] = {}
     if spec.strata or spec.psu:
         design = {
             "strata": frame[spec.strata].to_numpy(dtype=object) if spec.strata else None,
@@ -291,65 +294,26 @@ def run_analysis(
         Called as each step starts and ends (``message`` "done" at the end).
     """
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    step_name = None
-
-    def step(name: str) -> None:
-        nonlocal clock, step_name
-        now = time.perf_counter()
-        if step_name is not None:
-            timings[step_name] = now - clock
-            if progress:
-                progress(step_name, "done")
-        clock, step_name = now, name
-        if name and progress:
-            progress(name, "start")
+    step = _step_timer(timings, progress)
 
     step("validate")
-    frame, cb = read_survey(data, codebook, encoding=encoding)
-    summary = summarise_survey(frame, cb, min_cell=min_cell)
-    if isinstance(typology, str):
-        typology = None if typology.lower() == "none" else Typology.load(typology)
-    items, X, w = model_inputs(frame, cb)
-    listexp_data = _read_listexp(listexp, encoding) if listexp is not None else None
+    frame, cb, summary, typology, X, w, listexp_data = _validate(
+        data, codebook, typology, listexp, encoding, min_cell
+    )
 
     step("choose k")
-    ks = sorted(set(ks) | ({k} if k else set()))
-    selection = None
-    if ks:
-        selection = select_n_components(
-            X,
-            ks,
-            sample_weight=w,
-            n_init=n_init,
-            n_boot=n_boot_select,
-            boot_n_init=2,
-            random_state=random_state,
-            progress=(lambda msg: progress("choose k", msg)) if progress else None,
-        )
-    if k is not None:
-        k_reason = f"k = {k} was set by the analyst."
-    elif selection is not None:
-        k, k_reason = selection.recommended, selection.reason
-    else:
-        raise ValueError("give k or a non-empty ks to choose it from")
+    selection, k, k_reason = _choose_k(X, w, k, ks, n_init, n_boot_select, random_state, progress)
 
     step("fit")
     estimator = fit_estimator(X, cb, k, sample_weight=w, n_init=n_init, random_state=random_state)
 
     step("name and profile")
-    named = name_and_profile(
-        estimator, X, frame, cb, sample_weight=w, typology=typology, min_cell=min_cell
+    model, profiles, names, cards = _name_and_profile(
+        estimator, X, frame, cb, w, typology, min_cell
     )
-    model = segment_model(estimator, named, X, cb, sample_weight=w, typology=typology)
-    profiles, names = named.profiles, named.names
-    cards = build_cards(profiles, cb, names if typology is not None else None)
 
     step("map respondents")
-    embedding = labels = None
-    if embed and len(X) >= 20:
-        embedding, rows = umap_embedding(X, random_state=random_state)
-        labels = np.argmax(estimator.predict_proba(X)[rows], axis=1)
+    embedding, labels = _map_respondents(estimator, X, embed, random_state)
 
     step("list experiment")
     le = None
@@ -383,3 +347,113 @@ def run_analysis(
         min_cell=min_cell,
         timings=timings,
     )
+
+
+def _step_timer(
+    timings: dict[str, float], progress: Callable[[str, str], None] | None
+) -> Callable[[str], None]:
+    """A ``step(name)`` that times the running step into ``timings`` and reports to ``progress``."""
+    clock = time.perf_counter()
+    step_name = None
+
+    def step(name: str) -> None:
+        nonlocal clock, step_name
+        now = time.perf_counter()
+        if step_name is not None:
+            timings[step_name] = now - clock
+            if progress:
+                progress(step_name, "done")
+        clock, step_name = now, name
+        if name and progress:
+            progress(name, "start")
+
+    return step
+
+
+def _validate(
+    data: str | Path,
+    codebook: str | Path | Codebook | None,
+    typology: Typology | str | None,
+    listexp: ListExperiment | None,
+    encoding: str,
+    min_cell: int,
+) -> tuple[
+    pd.DataFrame,
+    Codebook,
+    SurveySummary,
+    Typology | None,
+    pd.DataFrame,
+    np.ndarray | None,
+    tuple | None,
+]:
+    """The validate step: the survey, its summary, the typology, model inputs, list file."""
+    frame, cb = read_survey(data, codebook, encoding=encoding)
+    summary = summarise_survey(frame, cb, min_cell=min_cell)
+    if isinstance(typology, str):
+        typology = None if typology.lower() == "none" else Typology.load(typology)
+    _items, X, w = model_inputs(frame, cb)
+    listexp_data = _read_listexp(listexp, encoding) if listexp is not None else None
+    return frame, cb, summary, typology, X, w, listexp_data
+
+
+def _choose_k(
+    X: pd.DataFrame,
+    w: np.ndarray | None,
+    k: int | None,
+    ks: Sequence[int],
+    n_init: int,
+    n_boot_select: int,
+    random_state: int,
+    progress: Callable[[str, str], None] | None,
+) -> tuple[Selection | None, int, str]:
+    """The choose-k step: the selection table over ``ks`` and the number of segments used."""
+    ks = sorted(set(ks) | ({k} if k else set()))
+    selection = None
+    if ks:
+        selection = select_n_components(
+            X,
+            ks,
+            sample_weight=w,
+            n_init=n_init,
+            n_boot=n_boot_select,
+            boot_n_init=2,
+            random_state=random_state,
+            progress=(lambda msg: progress("choose k", msg)) if progress else None,
+        )
+    if k is not None:
+        k_reason = f"k = {k} was set by the analyst."
+    elif selection is not None:
+        k, k_reason = selection.recommended, selection.reason
+    else:
+        raise ValueError("give k or a non-empty ks to choose it from")
+    return selection, k, k_reason
+
+
+def _name_and_profile(
+    estimator: LatentClassModel,
+    X: pd.DataFrame,
+    frame: pd.DataFrame,
+    cb: Codebook,
+    w: np.ndarray | None,
+    typology: Typology | None,
+    min_cell: int,
+) -> tuple[SegmentModel, SegmentProfiles, pd.DataFrame, list[ProfileCard]]:
+    """The name-and-profile step: the segment model, its profiles, names and cards."""
+    named = name_and_profile(
+        estimator, X, frame, cb, sample_weight=w, typology=typology, min_cell=min_cell
+    )
+    model = segment_model(estimator, named, X, cb, sample_weight=w, typology=typology)
+    profiles, names = named.profiles, named.names
+    cards = build_cards(profiles, cb, names if typology is not None else None)
+    return model, profiles, names, cards
+
+
+def _map_respondents(
+    estimator: LatentClassModel, X: pd.DataFrame, embed: bool, random_state: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The map step: UMAP coordinates and most likely segments of the embedded respondents."""
+    embedding = labels = None
+    if embed and len(X) >= 20:
+        embedding, rows = umap_embedding(X, random_state=random_state)
+        labels = np.argmax(estimator.predict_proba(X)[rows], axis=1)
+    return embedding, labels

@@ -10,6 +10,8 @@ majority. Suppressed cells are never described.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from segment.survey.codebook import Codebook
@@ -72,14 +74,15 @@ def demographic_bullets(
             if shift == shift and abs(shift) >= ORDERED_SHIFT:
                 higher, lower = ORDERED_DEMOGRAPHIC_WORDS[measure]
                 text = higher if shift > 0 else lower
-                numbers = {"shift in mean position": f"{shift:+.2f}"}
+                numbers: dict[str, Any] = {"shift in mean position": f"{shift:+.2f}"}
                 if top is not None and top["share"] >= 0.5 and not it.bands:
                     level = next(
                         lv for lv in it.levels if (lv.name or lv.label()) == top["category"]
                     )
-                    end = it.position([level.code])[0]
+                    end = it.position(np.array([level.code]))[0]
                     if not ((shift > 0 and end == 1.0) or (shift < 0 and end == 0.0)):
-                        # "More urban, mostly regional-centre residents"; not "More rural, mostly rural"
+                        # "More urban, mostly regional-centre residents"; not "More rural,
+                        # mostly rural"
                         text += f", mostly {level.phrase()}"
                         numbers["share"] = float(top["share"])
                 out.append(
@@ -99,7 +102,7 @@ def demographic_bullets(
         numbers = {
             "share": float(top["share"]),
             "in the sample": float(top["sample_share"]),
-            "index": int(round(top["index"])),
+            "index": round(float(top["index"])),
         }
         out.append(
             Bullet("demographics", f"{word} {level.phrase()}", (variable,), word.lower(), numbers)

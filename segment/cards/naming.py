@@ -5,11 +5,11 @@ bullets describe: the distance is the root mean square, over those items, of the
 between the fitted segment's mean position (0..1 "more" scale) and the level's expected position,
 and between its don't-know share and the expected don't-know share (positions are skipped for
 "unsure" levels, which fix only the don't-know share). Segments and reference segments are then
-matched one-to-one by the Hungarian algorithm (:mod:`segment.models.align`) on these distances, which
-works whether the model has fewer, as many or more segments than the typology. A fitted segment
-takes the reference name only when its matched distance is at most ``max_distance`` and at most
-``max_ratio`` times its distance to the next-nearest reference segment (it must be clearly that
-segment, not a merger of two similar ones); otherwise it keeps an honest label of its own.
+matched one-to-one by the Hungarian algorithm (:mod:`segment.models.align`) on these distances,
+which works whether the model has fewer, as many or more segments than the typology. A fitted
+segment takes the reference name only when its matched distance is at most ``max_distance`` and at
+most ``max_ratio`` times its distance to the next-nearest reference segment (it must be clearly
+that segment, not a merger of two similar ones); otherwise it keeps an honest label of its own.
 
 The match score reported is ``1 - distance / 0.5`` (clipped to 0..1): 1 is a perfect match, and
 0.5 apart on every item (e.g. "extremely important" against "not important") scores 0.
@@ -122,7 +122,7 @@ def name_segments(
         rows.append(
             {
                 "segment": s,
-                "name": ref.name if named else fallback[s],
+                "name": ref.name if named and ref is not None else fallback[s],
                 "reference": ref.id if ref is not None else None,
                 "reference_name": ref.name if ref is not None else None,
                 "distance": d,
@@ -205,7 +205,8 @@ def typology_agreement(
                     ok = share >= 0.5 or index >= 150 if claim.strength == "strong" else index > 100
                     verdicts.append(bool(ok))
                     details.append(
-                        f"{claim.variable} {','.join(claim.categories)}: {share:.0%} vs {sample:.0%}"
+                        f"{claim.variable} {','.join(claim.categories)}: "
+                        f"{share:.0%} vs {sample:.0%}"
                     )
                     continue
                 for item in claim.items:

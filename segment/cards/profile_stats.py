@@ -8,12 +8,12 @@ most likely segment. With survey weights ``w_i``, segment k's weighted count of 
 - **Shares** ``p_k = sum_i w_i r_ik / sum_i w_i`` with a linearisation standard error
   ``sqrt(sum_i w_i^2 (r_ik - p_k)^2) / sum_i w_i`` (with-replacement approximation) and a 95%
   interval on the logit scale. When the sample is stratified and clustered (the codebook's
-  ``design:`` block, or a ``design=`` :class:`~segment.weights.survey_design.SurveyDesign`), the standard error
-  is design-based instead: linearisation over PSUs within strata (or the Rao-Wu bootstrap,
-  ``variance="bootstrap"``), with a ``deff`` column (design variance over the variance under
-  simple random sampling of as many respondents, R ``survey``'s ``deff = "replace"``).
-  Treating every respondent as its own PSU in one stratum gives the simple standard error
-  times ``sqrt(n / (n - 1))``.
+  ``design:`` block, or a ``design=`` :class:`~segment.weights.survey_design.SurveyDesign`), the
+  standard error is design-based instead: linearisation over PSUs within strata (or the Rao-Wu
+  bootstrap, ``variance="bootstrap"``), with a ``deff`` column (design variance over the
+  variance under simple random sampling of as many respondents, R ``survey``'s ``deff =
+  "replace"``). Treating every respondent as its own PSU in one stratum gives the simple
+  standard error times ``sqrt(n / (n - 1))``.
 - **Items**: answer distribution, mean code and mean position on the item's 0..1 "more" scale
   (substantive answers), don't-know share (of answers), and the contrast with the whole sample:
   difference in mean position, standardised effect size (difference / sample SD of positions,
@@ -37,10 +37,10 @@ most likely segment. With survey weights ``w_i``, segment k's weighted count of 
 
       Var(d_k) = sum_h (1 - f_h) n_h / (n_h - 1) sum_i (z_hik - zbar_hk)^2
 
-  (:mod:`segment.weights.survey_design`: lonely PSUs as the design says; or the Rao-Wu-Yue bootstrap of PSUs,
-  ``variance="bootstrap"``, recomputing both ratios from replicate PSU totals). ``se`` is
-  ``sqrt(Var(d_k))``, ``deff`` is ``Var(d_k)`` over its variance under simple random sampling
-  of as many respondents (R ``survey``'s ``deff = "replace"``; it includes the effect of
+  (:mod:`segment.weights.survey_design`: lonely PSUs as the design says; or the Rao-Wu-Yue
+  bootstrap of PSUs, ``variance="bootstrap"``, recomputing both ratios from replicate PSU totals).
+  ``se`` is ``sqrt(Var(d_k))``, ``deff`` is ``Var(d_k)`` over its variance under simple random
+  sampling of as many respondents (R ``survey``'s ``deff = "replace"``; it includes the effect of
   unequal weights), and ``p_value = 2 (1 - Phi(|d_k| / se))`` (normal reference, as for the
   shares). Because ``d_k = (1 - pi_k)(m_k - m_rest)``, with ``pi_k = X_k / X`` the segment's
   weighted share of the substantive answers, this tests the same null hypothesis as the
@@ -183,18 +183,9 @@ def profile_segments(
     n, k = resp.shape
     if len(frame) != n:
         raise ValueError(f"resp has {n} rows but the data have {len(frame)}")
-    if sample_weight is None:
-        w = frame[codebook.weight].to_numpy(dtype=float) if codebook.weight else np.ones(n)
-    else:
-        w = np.asarray(sample_weight, dtype=float)
-    w = normalised_weights(w)
+    w = _weights(frame, codebook, sample_weight, n)
     wr = w[:, None] * resp
-    if design is None:
-        design = SurveyDesign.from_codebook(codebook, frame, weights=w)
-    elif design.n != n:
-        raise ValueError(f"design has {design.n} respondents but the data have {n}")
-    elif not np.array_equal(design.weights / design.weights.mean(), w):
-        design = design.with_weights(w)
+    design = _design(design, codebook, frame, w, n)
     shares = _shares(resp, w, min_cell)
     described = None
     if design is not None:
@@ -202,34 +193,14 @@ def profile_segments(
         shares = _design_shares(shares, est)
         described = f"{variance}: {design.describe()}"
     names = items if items is not None else [it.column for it in codebook.attitude_items]
-    item_rows, dist_rows = [], []
-    positions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for col in names:
-        it = codebook[col]
-        codes = codebook.model_codes(frame, [col])[col].to_numpy()
-        rows, dists = _item_stats(it, codes, wr, w, min_cell)
-        item_rows += rows
-        dist_rows += dists
-        if it.type == "ordinal":
-            _, _, substantive, subst_pos = _substantive(it, codes)
-            positions[col] = (substantive, subst_pos)
+    item_rows, dist_rows, positions = _item_profiles(names, codebook, frame, wr, w, min_cell)
     items_df = pd.DataFrame(item_rows)
     options = {"method": variance, "n_boot": n_boot, "random_state": random_state}
     if design is not None and len(items_df):
         items_df = _design_items(items_df, positions, resp, design, options)
     if len(items_df):
-        tested = items_df["p_value"].notna()
-        items_df["p_adjusted"] = np.nan
-        if tested.any():
-            items_df.loc[tested, "p_adjusted"] = false_discovery_control(
-                items_df.loc[tested, "p_value"].to_numpy()
-            )
-    demo_rows, ordered_rows = [], []
-    for it in codebook.demographic_items:
-        if it.column in frame.columns:
-            values = frame[it.column].to_numpy(dtype=float)
-            demo_rows += _demographic_stats(it, values, wr, w, min_cell)
-            ordered_rows += ordered_positions(it, values, wr, w, min_cell)
+        _adjust_p_values(items_df)
+    demo_rows, ordered_rows = _demographic_profiles(codebook, frame, wr, w, min_cell)
     demo_df = pd.DataFrame(demo_rows)
     if design is not None and len(demo_df):
         demo_df = _design_demographics(demo_df, codebook, frame, resp, design, options)
@@ -245,6 +216,74 @@ def profile_segments(
         min_cell=min_cell,
         design=described,
     )
+
+
+def _weights(frame: pd.DataFrame, codebook: Codebook, sample_weight, n: int) -> np.ndarray:
+    """The survey weights used, normalised: ``sample_weight``, the codebook's, or equal."""
+    if sample_weight is None:
+        w = frame[codebook.weight].to_numpy(dtype=float) if codebook.weight else np.ones(n)
+    else:
+        w = np.asarray(sample_weight, dtype=float)
+    return normalised_weights(w)
+
+
+def _design(
+    design: SurveyDesign | None, codebook: Codebook, frame: pd.DataFrame, w: np.ndarray, n: int
+) -> SurveyDesign | None:
+    """The sampling design in force (``design`` or the codebook's), carrying the weights ``w``."""
+    if design is None:
+        design = SurveyDesign.from_codebook(codebook, frame, weights=w)
+    elif design.n != n:
+        raise ValueError(f"design has {design.n} respondents but the data have {n}")
+    elif not np.array_equal(design.weights / design.weights.mean(), w):
+        design = design.with_weights(w)
+    return design
+
+
+def _item_profiles(
+    names: list[str],
+    codebook: Codebook,
+    frame: pd.DataFrame,
+    wr: np.ndarray,
+    w: np.ndarray,
+    min_cell: int,
+) -> tuple[list[dict], list[dict], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Item and distribution rows of every item, and the substantive positions of ordinal ones."""
+    item_rows, dist_rows = [], []
+    positions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for col in names:
+        it = codebook[col]
+        codes = codebook.model_codes(frame, [col])[col].to_numpy()
+        rows, dists = _item_stats(it, codes, wr, w, min_cell)
+        item_rows += rows
+        dist_rows += dists
+        if it.type == "ordinal":
+            _, _, substantive, subst_pos = _substantive(it, codes)
+            positions[col] = (substantive, subst_pos)
+    return item_rows, dist_rows, positions
+
+
+def _adjust_p_values(items_df: pd.DataFrame) -> None:
+    """Add ``p_adjusted``: Benjamini-Hochberg over the items with a p-value (in place)."""
+    tested = items_df["p_value"].notna()
+    items_df["p_adjusted"] = np.nan
+    if tested.any():
+        items_df.loc[tested, "p_adjusted"] = false_discovery_control(
+            items_df.loc[tested, "p_value"].to_numpy()
+        )
+
+
+def _demographic_profiles(
+    codebook: Codebook, frame: pd.DataFrame, wr: np.ndarray, w: np.ndarray, min_cell: int
+) -> tuple[list[dict], list[dict]]:
+    """Demographic rows and ordered-position rows of every demographic in the data."""
+    demo_rows, ordered_rows = [], []
+    for it in codebook.demographic_items:
+        if it.column in frame.columns:
+            values = frame[it.column].to_numpy(dtype=float)
+            demo_rows += _demographic_stats(it, values, wr, w, min_cell)
+            ordered_rows += ordered_positions(it, values, wr, w, min_cell)
+    return demo_rows, ordered_rows
 
 
 def _shares(resp: np.ndarray, w: np.ndarray, min_cell: int) -> pd.DataFrame:
@@ -325,7 +364,10 @@ def _design_items(
     items_df: pd.DataFrame, positions: dict, resp: np.ndarray, design: SurveyDesign, options
 ) -> pd.DataFrame:
     """Items with the design-based ``se``, ``deff`` and ``p_value`` of ``difference``."""
-    Y, X, pairs, rows = [], [], [], []
+    Y: list[np.ndarray] = []
+    X: list[np.ndarray] = []
+    pairs: list[tuple[int, int]] = []
+    rows: list[int] = []
     segment = items_df["segment"].to_numpy()
     item = items_df["item"].to_numpy()
     testable = (
@@ -342,16 +384,16 @@ def _design_items(
             pairs.append((len(Y), sample))
             Y.append(resp[:, segment[row]] * s * x)
             X.append(resp[:, segment[row]] * s)
-            rows.append(row)
+            rows.append(int(row))
     se = np.full(len(items_df), np.nan)
     deff = np.full(len(items_df), np.nan)
     p = np.full(len(items_df), np.nan)
     if pairs:
         diff, se_r, deff_r = _contrasts(design, Y, X, pairs, options)
-        rows = np.array(rows)
-        se[rows], deff[rows] = se_r, deff_r
+        at = np.array(rows)
+        se[at], deff[at] = se_r, deff_r
         with np.errstate(divide="ignore", invalid="ignore"):
-            p[rows] = np.where(se_r > 0, 2 * norm.sf(np.abs(diff) / se_r), np.nan)
+            p[at] = np.where(se_r > 0, 2 * norm.sf(np.abs(diff) / se_r), np.nan)
     out = items_df.copy()
     out["p_value"] = p
     at = out.columns.get_loc("difference") + 1
@@ -369,7 +411,10 @@ def _design_demographics(
     options: dict,
 ) -> pd.DataFrame:
     """Demographics with the design-based ``se`` and ``deff`` of each segment's ``share``."""
-    Y, X, pairs, rows = [], [], [], []
+    Y: list[np.ndarray] = []
+    X: list[np.ndarray] = []
+    pairs: list[tuple[int, int | None]] = []
+    rows: list[int] = []
     reported = demo_df["share"].notna().to_numpy()
     row = 0  # demo_df's rows come in this order: variable, segment, category
     for it in codebook.demographic_items:

@@ -1,4 +1,4 @@
-"""Rendering profile cards as Markdown (the seed 004 layout) and as JSON-ready data."""
+"""Profile cards as Markdown (the layout of the 2020 ICPA/PaperLab cards) and as JSON-ready data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from .wording import DOMAIN_TITLES, ProfileCard
 
 __all__ = ["cards_to_dicts", "cards_to_markdown"]
 
-#: Domains in the seed's print order.
+#: Domains in the 2020 study's print order.
 CARD_ORDER = DOMAINS
 
 
@@ -41,7 +41,10 @@ def cards_to_markdown(
         meta = _share(card)
         if card.match.get("reference_name"):
             verb = "matches" if card.match.get("named") else "is closest to, but does not match,"
-            meta += f"; {verb} reference segment {card.match['reference_name']} (score {card.match['score']:.2f})"
+            meta += (
+                f"; {verb} reference segment {card.match['reference_name']} "
+                f"(score {card.match['score']:.2f})"
+            )
         lines += [meta, ""]
         groups = card.by_domain()
         for domain in CARD_ORDER:

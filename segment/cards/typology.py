@@ -1,6 +1,7 @@
 """Reference typologies: named segments with taglines and profile bullets tied to items.
 
-A typology (``profiles/kz2020.yaml`` encodes the six 2020 Kazakhstani segments of seed 004) says,
+A typology (``profiles/kz2020.yaml`` encodes the six Kazakhstani segments of the 2020
+ICPA/PaperLab segmentation) says,
 for each segment, what every printed bullet claims about which items of an instrument (a
 codebook), at which level of a small vocabulary ("very_high", "unsure", "divided", ...), and
 which demographic groups the segment over-represents. The format is in ``docs/formats.md``;
@@ -13,7 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -219,7 +220,7 @@ class Typology:
                 key = (0 if bullet.summary else 1, -len(claim.items), order)
                 for item in claim.items:
                     exp = ExpectedLevel(
-                        item, self.levels[claim.level], claim.also_unsure, bullet.text
+                        item, self.levels[cast(str, claim.level)], claim.also_unsure, bullet.text
                     )
                     if item not in ranked or key > ranked[item][0]:
                         ranked[item] = (key, exp)
@@ -264,7 +265,7 @@ def _check_claims(
                     Problem(file, at, "no such variable in the instrument", value=claim.variable)
                 )
                 continue
-            var = instrument[claim.variable]
+            var = instrument[cast(str, claim.variable)]  # is_demographic: a variable
             if var.domain != "demographics":
                 problems.append(
                     Problem(
@@ -317,8 +318,9 @@ def _check_segments(raw_segments: list[Mapping[str, Any]], file: str) -> list[Pr
                     Problem(file, f"segments[{i}].{key}", "used by two segments", value=s[key])
                 )
             seen.add(s[key])
-    shares = [s.get("share") for s in raw_segments]
-    if all(x is not None for x in shares) and not math.isclose(sum(shares), 1.0, abs_tol=0.01):
+    given = [s.get("share") for s in raw_segments]
+    shares = [float(x) for x in given if x is not None]
+    if len(shares) == len(given) and not math.isclose(sum(shares), 1.0, abs_tol=0.01):
         problems.append(
             Problem(
                 file, "segments[*].share", "shares must add up to 1", value=round(sum(shares), 4)

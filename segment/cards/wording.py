@@ -1,7 +1,8 @@
 """Profile cards in the voice of the 2020 study: rules that turn statistics into bullets.
 
-Every bullet comes from documented rules applied to :class:`~segment.cards.profile_stats.SegmentProfiles`
-and keeps the numbers behind it (``Bullet.numbers``; ``segment profile --explain`` prints them).
+Every bullet comes from documented rules applied to
+:class:`~segment.cards.profile_stats.SegmentProfiles` and keeps the numbers behind it
+(``Bullet.numbers``; ``segment profile --explain`` prints them).
 
 Rules for an attitude item of a segment (positions are on the item's 0..1 "more" scale):
 
@@ -28,7 +29,7 @@ the majority of the segment, else "More {category}". Suppressed cells are never 
 
 The **tagline** lists the segment's most distinctive traits: the items with the largest absolute
 standardised difference from the sample (at least 0.3) and the demographic with the highest
-index, in the seed's terse style ("Distrust Nur Otan, Value freedom of speech, Megapolis").
+index, in the 2020 study's terse style ("Distrust Nur Otan, Value freedom of speech, Megapolis").
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ def _refuse_existing(paths: list[Path], force: bool) -> None:
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
         raise click.UsageError(
-            f"output exists and would be replaced: {', '.join(existing)}; pass --force to replace it"
+            f"output exists and would be replaced: {', '.join(existing)}; "
+            "pass --force to replace it"
         )
 
 

@@ -1,4 +1,5 @@
-"""`segment codebook infer` and `segment codebook check`: draft a codebook, check a file against one."""
+"""`segment codebook infer` and `segment codebook check`: draft a codebook, check a file against
+one."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ def codebook_check(codebook_path: Path, data: Path, encoding: str, fmt: str) -> 
         )
     elif problems:
         click.echo(
-            f"{data}: {len(problems)} problem{'s' if len(problems) != 1 else ''} against {codebook_path}"
+            f"{data}: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
+            f"against {codebook_path}"
         )
         for p in problems:
             click.echo(f"  - {p}")

@@ -68,7 +68,11 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
         from segment.report.figures import compare_figure, segment_palette
 
         png = compare_figure(result.table, segment_palette(len(result.table)), names)
-        atomic_write(plot_path, lambda tmp: tmp.write_bytes(png))
+
+        def write_png(tmp: Path) -> None:
+            tmp.write_bytes(png)
+
+        atomic_write(plot_path, write_png)
         err.print(f"Wrote {plot_path}.")
     if fmt == "json":
         payload = {

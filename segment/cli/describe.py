@@ -39,7 +39,8 @@ def _print_summary(s, data: Path) -> None:
     out.print(f"Valid against its codebook: {s.n:,} respondents.")
     if s.weighted:
         out.print(
-            f"Weights: design effect {s.design_effect:.2f} (Kish), effective sample size {s.effective_n:,.0f}."
+            f"Weights: design effect {s.design_effect:.2f} (Kish), "
+            f"effective sample size {s.effective_n:,.0f}."
         )
     table = Table(title="Attitude items by domain (weighted)")
     for col in ("domain", "items", "don't know", "missing"):

@@ -135,66 +135,88 @@ def _pct(v) -> str:
 
 
 def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
+    """Print the analysis as JSON, markdown or text tables, as ``fmt`` says."""
     if fmt == "json":
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
         return
     o = payload["overall"]
     rows = [("Entire sample", "", o)] + [(g["variable"], g["group"], g) for g in payload["groups"]]
     if fmt == "markdown":
-        lines = [
-            f"Support for the sensitive item (list experiment, J = {payload['J']}; {data.name})",
-            "",
-            "| | | n | Control | Treatment | Support (%) | 95% CI (%) |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for var, group, r in rows:
-            if r.get("suppressed"):
-                lines.append(f"| {var} | {group} | <{min_cell} | | | suppressed | |")
-            else:
-                lines.append(
-                    f"| {var} | {group} | {r['n']} | {r['control']:.2f} | {r['treatment']:.2f} | {_pct(r['estimate'])} | {_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
-                )
-        lines.append("")
-        if "design" in payload:
-            lines.append(
-                f"Design-based standard errors ({payload['design']}); design effect of the "
-                f"overall estimate {o['deff']:.2f}."
-            )
-        dt = payload["design_effect_test"]
-        lines.append(
-            f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {dt['p_value']:.3f} "
-            f"(Andrews-Soares moment selection; {dt['p_value_blair_imai']:.3f} as in the paper and R list)."
-        )
-        for d in payload["differences"]:
-            lines.append(
-                f"{d['variable']}: {d['group_a']} minus {d['group_b']} = {_pct(d['difference'])} points (p = {d['p_value']:.3f})."
-            )
-        if "model" in payload:
-            m = payload["model"]
-            lines += [
-                "",
-                "```",
-                m["summary"],
-                "```",
-                f"Average predicted prevalence: {_pct(m['prevalence'])}% (95% CI {_pct(m['ci'][0])} to {_pct(m['ci'][1])}).",
-            ]
-        if "segments" in payload:
-            lines += [
-                "",
-                f"Support by segment ({payload['segments']['method']}):",
-                "",
-                "| Segment | Share (%) | Support (%) | 95% CI (%) |",
-                "|---|---|---|---|",
-            ]
-            for r in payload["segments"]["table"]:
-                if r["estimate"] is None:
-                    lines.append(f"| {r['name']} | {_pct(r['share'])} | too few respondents | |")
-                else:
-                    lines.append(
-                        f"| {r['name']} | {_pct(r['share'])} | {_pct(r['estimate'])} | {_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
-                    )
-        click.echo("\n".join(lines))
+        _print_markdown(payload, o, rows, min_cell, data)
         return
+    _print_text(payload, o, rows, min_cell)
+
+
+def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Path) -> None:
+    """Print the analysis as markdown: the table of groups, the tests, the model and segments."""
+    lines = [
+        f"Support for the sensitive item (list experiment, J = {payload['J']}; {data.name})",
+        "",
+        "| | | n | Control | Treatment | Support (%) | 95% CI (%) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for var, group, r in rows:
+        if r.get("suppressed"):
+            lines.append(f"| {var} | {group} | <{min_cell} | | | suppressed | |")
+        else:
+            lines.append(
+                f"| {var} | {group} | {r['n']} | {r['control']:.2f} | {r['treatment']:.2f} | "
+                f"{_pct(r['estimate'])} | {_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
+            )
+    lines.append("")
+    if "design" in payload:
+        lines.append(
+            f"Design-based standard errors ({payload['design']}); design effect of the "
+            f"overall estimate {o['deff']:.2f}."
+        )
+    dt = payload["design_effect_test"]
+    lines.append(
+        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {dt['p_value']:.3f} "
+        f"(Andrews-Soares moment selection; {dt['p_value_blair_imai']:.3f} "
+        "as in the paper and R list)."
+    )
+    for d in payload["differences"]:
+        lines.append(
+            f"{d['variable']}: {d['group_a']} minus {d['group_b']} = "
+            f"{_pct(d['difference'])} points (p = {d['p_value']:.3f})."
+        )
+    if "model" in payload:
+        m = payload["model"]
+        lines += [
+            "",
+            "```",
+            m["summary"],
+            "```",
+            f"Average predicted prevalence: {_pct(m['prevalence'])}% "
+            f"(95% CI {_pct(m['ci'][0])} to {_pct(m['ci'][1])}).",
+        ]
+    if "segments" in payload:
+        lines += _markdown_segments(payload)
+    click.echo("\n".join(lines))
+
+
+def _markdown_segments(payload: dict) -> list[str]:
+    """The markdown lines of the support by segment."""
+    lines = [
+        "",
+        f"Support by segment ({payload['segments']['method']}):",
+        "",
+        "| Segment | Share (%) | Support (%) | 95% CI (%) |",
+        "|---|---|---|---|",
+    ]
+    for r in payload["segments"]["table"]:
+        if r["estimate"] is None:
+            lines.append(f"| {r['name']} | {_pct(r['share'])} | too few respondents | |")
+        else:
+            lines.append(
+                f"| {r['name']} | {_pct(r['share'])} | {_pct(r['estimate'])} | "
+                f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
+            )
+    return lines
+
+
+def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
+    """Print the analysis as text: the table of groups, the tests, the model and segments."""
     table = Table(title=f"Support for the sensitive item (list experiment, J = {payload['J']})")
     for col in ("", "", "n", "control", "treatment", "support", "95% CI"):
         table.add_column(col, justify="left" if not col else "right")
@@ -220,34 +242,42 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
     dt = payload["design_effect_test"]
     out.print(
         f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {dt['p_value']:.3f} "
-        f"(Andrews-Soares moment selection; {dt['p_value_blair_imai']:.3f} with the paper's and R list's selection)"
+        f"(Andrews-Soares moment selection; {dt['p_value_blair_imai']:.3f} "
+        "with the paper's and R list's selection)"
     )
     for d in payload["differences"]:
         out.print(
-            f"{d['variable']}: {d['group_a']} minus {d['group_b']} = {_pct(d['difference'])} points (p = {d['p_value']:.3f})"
+            f"{d['variable']}: {d['group_a']} minus {d['group_b']} = "
+            f"{_pct(d['difference'])} points (p = {d['p_value']:.3f})"
         )
     if "model" in payload:
         out.print(payload["model"]["summary"], markup=False)
         m = payload["model"]
         out.print(
-            f"Average predicted prevalence: {_pct(m['prevalence'])}% (95% CI {_pct(m['ci'][0])} to {_pct(m['ci'][1])})"
+            f"Average predicted prevalence: {_pct(m['prevalence'])}% "
+            f"(95% CI {_pct(m['ci'][0])} to {_pct(m['ci'][1])})"
         )
     if "segments" in payload:
-        seg = Table(title="Support by segment")
-        for col in ("segment", "share", "support", "95% CI"):
-            seg.add_column(col, justify="left" if col == "segment" else "right")
-        for r in payload["segments"]["table"]:
-            if r["estimate"] is None:
-                seg.add_row(r["name"], f"{_pct(r['share'])}%", "too few", "")
-            else:
-                seg.add_row(
-                    r["name"],
-                    f"{_pct(r['share'])}%",
-                    f"{_pct(r['estimate'])}%",
-                    f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])}",
-                )
-        out.print(seg)
-        out.print(f"Method: {payload['segments']['method']}.", style="dim")
+        _print_text_segments(payload)
+
+
+def _print_text_segments(payload: dict) -> None:
+    """Print the table of support by segment and its method."""
+    seg = Table(title="Support by segment")
+    for col in ("segment", "share", "support", "95% CI"):
+        seg.add_column(col, justify="left" if col == "segment" else "right")
+    for r in payload["segments"]["table"]:
+        if r["estimate"] is None:
+            seg.add_row(r["name"], f"{_pct(r['share'])}%", "too few", "")
+        else:
+            seg.add_row(
+                r["name"],
+                f"{_pct(r['share'])}%",
+                f"{_pct(r['estimate'])}%",
+                f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])}",
+            )
+    out.print(seg)
+    out.print(f"Method: {payload['segments']['method']}.", style="dim")
 
 
 @cli.command("listexp-power")
@@ -293,12 +323,15 @@ def listexp_power(J, n, half_width, prevalence, deff, control_var):
     if n is not None:
         r = power_list_experiment(n, J, prevalence=prevalence, deff=deff, control_var=control_var)
         out.print(
-            f"N = {n:,} (J = {J}, support {prevalence:.0%}, design effect {deff:g}): SE {r.se:.3f}, 95% CI +/- {100 * r.half_width:.1f} points."
+            f"N = {n:,} (J = {J}, support {prevalence:.0%}, design effect {deff:g}): "
+            f"SE {r.se:.3f}, 95% CI +/- {100 * r.half_width:.1f} points."
         )
     else:
-        r = sample_size_list_experiment(
+        size = sample_size_list_experiment(
             half_width, J, prevalence=prevalence, deff=deff, control_var=control_var
         )
         out.print(
-            f"For a 95% CI of +/- {100 * half_width:.1f} points (J = {J}, support {prevalence:.0%}, design effect {deff:g}): N = {int(r.n):,} respondents ({int(r.n_treat):,} per arm)."
+            f"For a 95% CI of +/- {100 * half_width:.1f} points "
+            f"(J = {J}, support {prevalence:.0%}, design effect {deff:g}): "
+            f"N = {int(size.n):,} respondents ({int(size.n_treat):,} per arm)."
         )

@@ -82,7 +82,7 @@ def quiz(tool_path, output, language, typology_path, profiles_path, title, force
         err.print(f"note: {note}", markup=False)
     sources = result.profile_sources
     cards = []
-    if sources.count("typology"):
+    if sources.count("typology") and typology is not None:
         cards.append(f"{sources.count('typology')} from the reference typology {typology.name}")
     if sources.count("profiles"):
         cards.append(f"{sources.count('profiles')} from {profiles_path.name}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -21,6 +23,9 @@ from ._common import (
     out,
     parse_ks,
 )
+
+if TYPE_CHECKING:
+    from segment.pipeline import ListExperiment
 
 BUNDLED_LISTEXP = "kz2022_listexp.csv"
 REPORT_FILES = ("index.html", "profiles.md", "model.json")
@@ -116,7 +121,7 @@ def run(
     """
     import time
 
-    from segment.pipeline import STEPS, ListExperiment, run_analysis
+    from segment.pipeline import run_analysis
     from segment.report import write_report
 
     start = time.perf_counter()
@@ -125,41 +130,10 @@ def run(
         data = bundled_path("data", BUNDLED_DATA)
         codebook_path = codebook_path or bundled_path("data", BUNDLED_CODEBOOK)
     output = output or Path("reports") / data.stem
-    if output.exists() and not force:
-        known = output.is_dir() and set(REPORT_FILES) <= {p.name for p in output.iterdir()}
-        extra = output.is_dir() and {p.name for p in output.iterdir()} - set(REPORT_FILES)
-        if not known or extra:
-            raise click.UsageError(
-                f"{output} exists and is not a segment report; pass --force to replace it"
-            )
-    listexp = None
-    if listexp_path is None and bundled:
-        listexp_path = bundled_path("data", BUNDLED_LISTEXP)
-    if listexp_path is not None and str(listexp_path).lower() != "none":
-        listexp = ListExperiment(
-            path=Path(listexp_path),
-            count=count_col,
-            treat=treat_col,
-            J=J,
-            by=tuple(c.strip() for c in by.split(",") if c.strip()),
-            label=listexp_label,
-            synthetic=bundled and Path(listexp_path).name == BUNDLED_LISTEXP,
-        )
+    _check_output(output, force)
+    listexp = _list_experiment(listexp_path, bundled, count_col, treat_col, J, by, listexp_label)
     ks = [] if k_text.lower() == "none" else parse_ks(k_text)
-    marks = {}
-
-    def progress(step: str, message: str) -> None:
-        if quiet:
-            return
-        if message == "start":
-            marks[step] = time.perf_counter()
-            err.print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step} ...", markup=False)
-        elif message == "done":
-            err.print(
-                f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step}: done in "
-                f"{time.perf_counter() - marks[step]:.1f} s",
-                markup=False,
-            )
+    progress = _progress(quiet)
 
     try:
         analysis = run_analysis(
@@ -183,6 +157,69 @@ def run(
     if quiet:
         return
     _print_run(analysis, folder, time.perf_counter() - start)
+
+
+def _check_output(output: Path, force: bool) -> None:
+    """Refuse an existing ``output`` that is not a segment report, unless ``force``."""
+    if output.exists() and not force:
+        known = output.is_dir() and set(REPORT_FILES) <= {p.name for p in output.iterdir()}
+        extra = output.is_dir() and {p.name for p in output.iterdir()} - set(REPORT_FILES)
+        if not known or extra:
+            raise click.UsageError(
+                f"{output} exists and is not a segment report; pass --force to replace it"
+            )
+
+
+def _list_experiment(
+    listexp_path: Path | None,
+    bundled: bool,
+    count_col: str,
+    treat_col: str,
+    J: int,
+    by: str,
+    listexp_label: str,
+) -> ListExperiment | None:
+    """The list experiment to analyse: the given file, the bundled one, or none."""
+    from segment.pipeline import ListExperiment
+
+    listexp = None
+    if listexp_path is None and bundled:
+        listexp_path = bundled_path("data", BUNDLED_LISTEXP)
+    if listexp_path is not None and str(listexp_path).lower() != "none":
+        listexp = ListExperiment(
+            path=Path(listexp_path),
+            count=count_col,
+            treat=treat_col,
+            J=J,
+            by=tuple(c.strip() for c in by.split(",") if c.strip()),
+            label=listexp_label,
+            synthetic=bundled and Path(listexp_path).name == BUNDLED_LISTEXP,
+        )
+    return listexp
+
+
+def _progress(quiet: bool) -> Callable[[str, str], None]:
+    """The progress callback of the run: a line as each step starts and ends, none if quiet."""
+    import time
+
+    from segment.pipeline import STEPS
+
+    marks: dict[str, float] = {}
+
+    def progress(step: str, message: str) -> None:
+        if quiet:
+            return
+        if message == "start":
+            marks[step] = time.perf_counter()
+            err.print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step} ...", markup=False)
+        elif message == "done":
+            err.print(
+                f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step}: done in "
+                f"{time.perf_counter() - marks[step]:.1f} s",
+                markup=False,
+            )
+
+    return progress
 
 
 def _print_run(a, folder: Path, seconds: float) -> None:

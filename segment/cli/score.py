@@ -1,4 +1,5 @@
-"""`segment score`: score respondents (a file, a Parquet dataset on Dask, or one person) with a saved model."""
+"""`segment score`: score respondents (a file, a Parquet dataset on Dask, or one person) with a
+saved model."""
 
 from __future__ import annotations
 
@@ -96,21 +97,12 @@ def score(
 ):
     """Score respondents with a saved model: segment, probabilities, confidence."""
     from segment.segments.model_file import load_model
-    from segment.segments.scoring import score_file
 
     model = load_model(model_path)
     if answers:
         if data is not None:
             raise click.UsageError("give DATA or --answer, not both")
-        frame = _parse_answers(answers, model)
-        result = model.score_frame(frame, min_probability=min_probability, keep_id=False).iloc[0]
-        record = _record(result, model)
-        if (fmt or "text") == "json":
-            click.echo(json.dumps(record, indent=2, ensure_ascii=False))
-        else:
-            _print_one(record)
-        if record["refused"]:
-            sys.exit(2)
+        _score_answers(model, answers, fmt, min_probability)
         return
     if data is None:
         raise click.UsageError("give DATA (a respondent file) or --answer ITEM=CODE")
@@ -129,6 +121,37 @@ def score(
         raise click.UsageError("--format text is for --answer; use csv or json for files")
     if not data.is_file():
         raise InputError(f"data file {data}", [Problem(str(data), "", "file not found")])
+    _score_local(model, data, output, fmt, chunk_size, encoding, min_probability, quiet)
+
+
+def _score_answers(
+    model, answers: tuple[str, ...], fmt: str | None, min_probability: float
+) -> None:
+    """Score one person from ``--answer`` pairs and print the result; exit 2 when refused."""
+    frame = _parse_answers(answers, model)
+    result = model.score_frame(frame, min_probability=min_probability, keep_id=False).iloc[0]
+    record = _record(result, model)
+    if (fmt or "text") == "json":
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+    else:
+        _print_one(record)
+    if record["refused"]:
+        sys.exit(2)
+
+
+def _score_local(
+    model,
+    data: Path,
+    output: Path,
+    fmt: str,
+    chunk_size: int,
+    encoding: str,
+    min_probability: float,
+    quiet: bool,
+) -> None:
+    """Score a respondent file in chunks, with a progress display unless ``quiet``; report."""
+    from segment.segments.scoring import score_file
+
     bar = task = None
     if not quiet:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -144,7 +167,7 @@ def score(
         bar.start()
 
     def tick(rows: int) -> None:
-        if bar:
+        if bar is not None and task is not None:
             bar.update(task, description=f"scoring: {rows:,} rows")
 
     try:
@@ -164,7 +187,8 @@ def score(
     n_rows, n_refused, n_low = counts.rows, counts.refused, counts.low_confidence
     err.print(
         f"Wrote {output}: {n_rows:,} respondents scored, {n_low:,} low-confidence "
-        f"(top probability < {min_probability:g}), {n_refused:,} refused (see the 'refused' column).",
+        f"(top probability < {min_probability:g}), {n_refused:,} refused "
+        "(see the 'refused' column).",
         markup=False,
     )
 

@@ -115,15 +115,44 @@ def select(
 
         bvr = bivariate_residuals(result.models[result.recommended], X, weights)
     if fmt == "json":
-        doc = result.to_dict()
-        if bvr is not None:
-            doc["bvr"] = {
-                "k": result.recommended,
-                "pairs": bvr.head(BVR_TOP).to_dict(orient="records"),
-                "n_pairs": len(bvr),
-            }
-        click.echo(json.dumps(doc, indent=2, default=float))
+        _print_json(result, bvr)
         return
+    _print_table(result, data, X, measurement, n_boot, n_blrt)
+    if bvr is not None:
+        _print_bvr(bvr, result.recommended)
+
+
+def _print_json(result, bvr) -> None:
+    """Print the selection (and the top bivariate residuals, when computed) as JSON."""
+    doc = result.to_dict()
+    if bvr is not None:
+        doc["bvr"] = {
+            "k": result.recommended,
+            "pairs": bvr.head(BVR_TOP).to_dict(orient="records"),
+            "n_pairs": len(bvr),
+        }
+    click.echo(json.dumps(doc, indent=2, default=float))
+
+
+def _print_table(result, data: Path, X, measurement: str, n_boot: int, n_blrt: int) -> None:
+    """Print the table of fit statistics by k, the recommendation and the notes on it."""
+    out.print(_selection_table(result, data, X, measurement, n_boot, n_blrt))
+    out.print(f"Recommended: k = {result.recommended}: {result.reason}.")
+    out.print(
+        "Stability: mean adjusted Rand index between the full-data segments and bootstrap refits.",
+        style="dim",
+    )
+    if n_blrt:
+        out.print(
+            f"BLRT p: bootstrap likelihood ratio test of k against k-1 segments ({n_blrt} "
+            "samples simulated from the k-1 model; the smallest possible p is "
+            f"{1 / (n_blrt + 1):.3f}).",
+            style="dim",
+        )
+
+
+def _selection_table(result, data: Path, X, measurement: str, n_boot: int, n_blrt: int) -> Table:
+    """The table of fit statistics by number of segments, the recommended k marked."""
     table = Table(
         title=f"Number of segments: {data.name} ({len(X):,} respondents, {X.shape[1]} items, "
         f"{measurement} items)"
@@ -161,21 +190,7 @@ def select(
         if n_blrt:
             cells.append("-" if row["blrt_p"] != row["blrt_p"] else f"{row['blrt_p']:.3f}")
         table.add_row(*cells)
-    out.print(table)
-    out.print(f"Recommended: k = {result.recommended}: {result.reason}.")
-    out.print(
-        "Stability: mean adjusted Rand index between the full-data segments and bootstrap refits.",
-        style="dim",
-    )
-    if n_blrt:
-        out.print(
-            f"BLRT p: bootstrap likelihood ratio test of k against k-1 segments ({n_blrt} "
-            "samples simulated from the k-1 model; the smallest possible p is "
-            f"{1 / (n_blrt + 1):.3f}).",
-            style="dim",
-        )
-    if bvr is not None:
-        _print_bvr(bvr, result.recommended)
+    return table
 
 
 #: ``segment select --bvr`` shows this many item pairs.

@@ -1,4 +1,5 @@
-"""`segment synth` and `segment synth-listexp`: SYNTHETIC surveys from a typology and from the list-experiment memo."""
+"""`segment synth` and `segment synth-listexp`: SYNTHETIC surveys from a typology and from the
+list-experiment memo."""
 
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def synth(
     )
     paths = write_survey(survey, out_dir, stem)
     err.print(
-        f"Wrote SYNTHETIC survey: {paths['data']} ({n:,} respondents), {paths['codebook'].name}, {paths['truth'].name} (true segments; for tests only)."
+        f"Wrote SYNTHETIC survey: {paths['data']} ({n:,} respondents), "
+        f"{paths['codebook'].name}, {paths['truth'].name} (true segments; for tests only)."
     )
 
 
@@ -115,6 +117,7 @@ def synth_listexp(n: int, seed: int, out_dir: Path, force: bool) -> None:
     data, truth = generate_table1_survey(n, seed=seed)
     write_table1_survey(data, truth, targets[0], targets[1])
     err.print(
-        f"Wrote SYNTHETIC list experiment: {targets[0]} ({n:,} respondents), {targets[1].name} (true segments; for tests only).",
+        f"Wrote SYNTHETIC list experiment: {targets[0]} ({n:,} respondents), "
+        f"{targets[1].name} (true segments; for tests only).",
         markup=False,
     )

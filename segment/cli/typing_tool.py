@@ -25,7 +25,10 @@ from ._common import ENCODING, FORCE, _refuse_existing, cli, out, parse_ks
 @click.option(
     "--size",
     type=click.IntRange(min=1),
-    help="Questions in the saved tool (default: the fewest reaching 90% holdout accuracy, else the most evaluated).",
+    help=(
+        "Questions in the saved tool (default: the fewest reaching 90% holdout accuracy, "
+        "else the most evaluated)."
+    ),
 )
 @click.option(
     "--folds",
@@ -63,7 +66,10 @@ def typing_tool(model_path, data, q_text, size, folds, seed, output, encoding, f
         good = result.table[result.table["accuracy"] >= 0.9]
         size = int(good["questions"].min()) if len(good) else int(result.table["questions"].max())
     table = Table(
-        title=f"Typing tool accuracy ({folds}-fold cross-validation, questions chosen inside each fold)"
+        title=(
+            f"Typing tool accuracy ({folds}-fold cross-validation, "
+            "questions chosen inside each fold)"
+        )
     )
     for col in ("questions", "holdout accuracy", "sd", "in-sample"):
         table.add_column(col, justify="right")
@@ -81,7 +87,8 @@ def typing_tool(model_path, data, q_text, size, folds, seed, output, encoding, f
     tool = build_typing_tool(model, chosen, {"cv_accuracy": float(row["accuracy"]), "folds": folds})
     save_model(tool, output)
     out.print(
-        f"Saved {output}: {size} questions ({', '.join(chosen)}), holdout accuracy {row['accuracy']:.1%}."
+        f"Saved {output}: {size} questions ({', '.join(chosen)}), "
+        f"holdout accuracy {row['accuracy']:.1%}."
     )
     out.print(
         "Accuracy = share of respondents the tool puts in the same segment as the full model.",

@@ -24,5 +24,6 @@ def typology_check(path: Path) -> None:
     n_bullets = sum(len(s.bullets) for s in t.segments)
     click.echo(
         f"{path}: OK ({len(t.segments)} segments, {n_bullets} bullets, "
-        f"{len(t.instrument.attitude_items)} attitude items in {Path(t.instrument.path or '').name})"
+        f"{len(t.instrument.attitude_items)} attitude items in "
+        f"{Path(t.instrument.path or '').name})"
     )

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ._common import ENCODING, FORCE, SYNTHETIC_BANNER, _refuse_existing, cli, err, out
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from segment.survey.codebook import Codebook
+    from segment.weights.raking import Margins, RakingResult
 
 
 def _parse_trim(text: str | None) -> tuple[float, float] | None:
@@ -120,7 +127,7 @@ def rake(
     shares for every category. Every other column is written as it was read.
     """
     from segment.survey.codebook import Codebook
-    from segment.survey.tables import WRITABLE, read_table, write_table
+    from segment.survey.tables import read_table, write_table
     from segment.weights.raking import (
         DEFAULT_MAX_ITER,
         DEFAULT_TOL,
@@ -130,15 +137,7 @@ def rake(
     from segment.weights.raking import rake as rake_weights
 
     trim = _parse_trim(trim_text)
-    suffix = output.suffix.lower()
-    if suffix not in WRITABLE:
-        raise click.BadParameter(
-            f"unsupported output type {suffix or '(none)'!r}; expected .csv, .tsv or .parquet",
-            param_hint="-o/--output",
-        )
-    if output.exists() and data.exists() and output.resolve() == data.resolve():
-        raise click.UsageError("OUTPUT is DATA itself; write the weighted file elsewhere")
-    _refuse_existing([output], force)
+    _check_output(data, output, force)
 
     margins = load_margins(resolve_margins_path(margins_spec))
     codebook = Codebook.load(codebook_path) if codebook_path is not None else None
@@ -147,14 +146,7 @@ def rake(
         raise click.BadParameter(
             f"DATA already has a column {column!r}; choose another name", param_hint="--column"
         )
-    if base_weight is not None and base_weight.strip().lower() == "none":
-        base, base_text = None, "1 (--base-weight none)"
-    elif base_weight is not None:
-        base, base_text = base_weight, f"column {base_weight!r}"
-    elif codebook is not None and codebook.weight is not None and codebook.weight in frame:
-        base, base_text = codebook.weight, f"column {codebook.weight!r} (the codebook's weight)"
-    else:
-        base, base_text = None, "1 (no codebook weight column)"
+    base, base_text = _base_weights(base_weight, codebook, frame)
 
     result = rake_weights(
         frame,
@@ -174,6 +166,49 @@ def rake(
     write_table(weighted, output)
     if quiet:
         return
+    _print_rake(data, output, column, codebook, margins, base_text, result)
+
+
+def _check_output(data: Path, output: Path, force: bool) -> None:
+    """Refuse an output of an unwritable type, DATA itself, or an existing file unless forced."""
+    from segment.survey.tables import WRITABLE
+
+    suffix = output.suffix.lower()
+    if suffix not in WRITABLE:
+        raise click.BadParameter(
+            f"unsupported output type {suffix or '(none)'!r}; expected .csv, .tsv or .parquet",
+            param_hint="-o/--output",
+        )
+    if output.exists() and data.exists() and output.resolve() == data.resolve():
+        raise click.UsageError("OUTPUT is DATA itself; write the weighted file elsewhere")
+    _refuse_existing([output], force)
+
+
+def _base_weights(
+    base_weight: str | None, codebook: Codebook | None, frame: pd.DataFrame
+) -> tuple[str | None, str]:
+    """The base weight column (None for weight 1) and how it was chosen, for the printout."""
+    if base_weight is not None and base_weight.strip().lower() == "none":
+        base, base_text = None, "1 (--base-weight none)"
+    elif base_weight is not None:
+        base, base_text = base_weight, f"column {base_weight!r}"
+    elif codebook is not None and codebook.weight is not None and codebook.weight in frame:
+        base, base_text = codebook.weight, f"column {codebook.weight!r} (the codebook's weight)"
+    else:
+        base, base_text = None, "1 (no codebook weight column)"
+    return base, base_text
+
+
+def _print_rake(
+    data: Path,
+    output: Path,
+    column: str,
+    codebook: Codebook | None,
+    margins: Margins,
+    base_text: str,
+    result: RakingResult,
+) -> None:
+    """Print the data, margins and base weights used, the raking summary and the file written."""
     if codebook is not None and codebook.synthetic:
         out.print(f"[bold yellow]{SYNTHETIC_BANNER}")
     out.print(f"Data: {data} ({result.n:,} respondents)", markup=False)

@@ -18,11 +18,11 @@ papers (no code was taken from the GPL R package ``list``). One module per job:
 * :mod:`.lsq` -- :func:`ict_lm` and :func:`ict_nls`, the linear and nonlinear least squares
   regressions of Imai (2011), with sandwich standard errors.
 * :mod:`.prevalence` -- :func:`predict_prevalence`, the average predicted prevalence.
-* :mod:`.design_test` -- :func:`design_effect_test` of Blair & Imai (2012).
+* :mod:`.design_effect` -- :func:`design_effect_test` of Blair & Imai (2012).
 * :mod:`.combined` -- :func:`combined_list_direct`, the combined list / direct-question
   estimator of Aronow, Coppock, Crawford & Green (2015), and its placebo test.
 * :mod:`.power` -- :func:`power_list_experiment` and :func:`sample_size_list_experiment`.
-* :mod:`._validate` -- input checks and design matrices shared by all of the above.
+* :mod:`._validate` -- input checks and covariate matrices shared by all of the above.
 
 References
 ----------
@@ -47,12 +47,8 @@ Louis, T. A. (1982). Finding the observed information matrix when using the EM a
 
 from __future__ import annotations
 
-# Private helpers re-exported for the tests that exercise them directly.
-from ._ml_model import _ICTModel as _ICTModel
-from ._validate import _design as _design
 from .combined import CombinedResult, combined_list_direct
 from .design_effect import DesignEffectResult, design_effect_test
-from .design_effect import _chibar_weights as _chibar_weights
 from .dim import DiMResult, difference_in_means
 from .liars import ICTLiarResult, ict_ml_liars
 from .lsq import ICTLSResult, ict_lm, ict_nls

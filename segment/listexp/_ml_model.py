@@ -71,7 +71,7 @@ class _ICTModel:
         return float(ll.sum() if self.s is None else np.dot(self.s, ll))
 
     def _multipliers(self, w, pi, p0, p1):
-        """Per-respondent score multipliers m_b (score_i = x_i m_ib) and the pieces of the Hessian."""
+        """Per-respondent score multipliers m_b (score_i = x_i m_ib) and the Hessian's pieces."""
         J, t = self.J, self.t
         if self.constrained:
             score = [w - pi, self.y - t * w - J * p0]

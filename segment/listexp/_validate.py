@@ -1,4 +1,4 @@
-"""Input checks and design matrices shared by the list-experiment estimators.
+"""Input checks and covariate matrices shared by the list-experiment estimators.
 
 Every check collects all problems found and raises one :class:`~segment.exceptions.InputError`
 naming the column, the 1-based row and the bad value.
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from segment._util import z_critical
 from segment.exceptions import InputError, Problem, problems_at_rows
 
 #: At most this many bad rows are listed per column and kind of problem; the rest are counted.
@@ -28,6 +29,7 @@ def _rows_problems(where: str, bad: np.ndarray, values: np.ndarray, message: str
 
 
 def _as_1d(x, name: str, problems: list[Problem]) -> np.ndarray | None:
+    """``x`` as a one-dimensional array, or None with a problem reported."""
     if isinstance(x, (pd.Series, pd.Index)):
         x = x.to_numpy()
     arr = np.asarray(x)
@@ -67,11 +69,35 @@ def _check_list_data(y, treat, J, weights, *, what: str):
 
     Returns ``(y, t, J, w)`` as float arrays (``t`` boolean, ``w`` None when no weights).
     """
+    y_arr, t_arr, w_arr, n = _check_lengths(y, treat, weights, what)
+    problems: list[Problem] = []
+    yf = _numeric(y_arr, "y", problems)
+    tf, bad_t = _treatment_values(t_arr, problems)
+    wf = None
+    if w_arr is not None:
+        wf = _weight_values(w_arr, problems)
+    J = _checked_J(J, problems)
+    if yf is not None:
+        problems.extend(_count_problems(yf, y_arr, tf, J))
+    if not bad_t.any():
+        problems.extend(_no_respondent_problems(tf, wf, n))
+    if problems or yf is None:  # yf is None only with a problem reported
+        raise InputError(what, problems)
+    t = tf == 1.0
+    if J is None:
+        J = int(max(yf[~t].max(), yf[t].max() - 1, 1))
+    return yf, t, int(J), wf
+
+
+def _check_lengths(
+    y, treat, weights, what: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
+    """``(y, treat, weights, n)`` as one-dimensional arrays of one length ``n``, or InputError."""
     problems: list[Problem] = []
     y_arr = _as_1d(y, "y", problems)
     t_arr = _as_1d(treat, "treat", problems)
     w_arr = None if weights is None else _as_1d(weights, "weights", problems)
-    if problems:
+    if problems or y_arr is None or t_arr is None:  # None only with a problem reported
         raise InputError(what, problems)
     n = y_arr.size
     for name, arr in (("treat", t_arr), ("weights", w_arr)):
@@ -85,8 +111,11 @@ def _check_list_data(y, treat, J, weights, *, what: str):
             )
     if problems:
         raise InputError(what, problems)
+    return y_arr, t_arr, w_arr, n
 
-    yf = _numeric(y_arr, "y", problems)
+
+def _treatment_values(t_arr: np.ndarray, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """The treatment as floats (NaN where unreadable) and the rows that are not 0/1, reported."""
     # treat: booleans, 0/1 numbers or the strings TRUE/FALSE
     if t_arr.dtype == bool:
         tf = t_arr.astype(float)
@@ -102,25 +131,33 @@ def _check_list_data(y, treat, J, weights, *, what: str):
                 "treat", bad_t, t_arr, "expected a binary treatment indicator: 0/1 or False/True"
             )
         )
-    wf = None
-    if w_arr is not None:
-        wf = _numeric(w_arr, "weights", problems)
-        if wf is not None:
-            miss = ~np.isfinite(wf)
-            if miss.any():
-                problems.extend(
-                    _rows_problems(
-                        "weights",
-                        miss,
-                        w_arr,
-                        "missing or infinite weight; expected a finite number >= 0",
-                    )
+    return tf, bad_t
+
+
+def _weight_values(w_arr: np.ndarray, problems: list[Problem]) -> np.ndarray | None:
+    """The weights as floats; missing, infinite and negative weights are reported."""
+    wf = _numeric(w_arr, "weights", problems)
+    if wf is not None:
+        miss = ~np.isfinite(wf)
+        if miss.any():
+            problems.extend(
+                _rows_problems(
+                    "weights",
+                    miss,
+                    w_arr,
+                    "missing or infinite weight; expected a finite number >= 0",
                 )
-            neg = np.isfinite(wf) & (wf < 0)
-            if neg.any():
-                problems.extend(
-                    _rows_problems("weights", neg, w_arr, "negative weight; expected a number >= 0")
-                )
+            )
+        neg = np.isfinite(wf) & (wf < 0)
+        if neg.any():
+            problems.extend(
+                _rows_problems("weights", neg, w_arr, "negative weight; expected a number >= 0")
+            )
+    return wf
+
+
+def _checked_J(J, problems: list[Problem]):
+    """``J`` when it is None or a positive integer; None with a problem reported otherwise."""
     if J is not None:
         if isinstance(J, bool) or not isinstance(J, (int, np.integer)) or J < 1:
             problems.append(
@@ -129,71 +166,103 @@ def _check_list_data(y, treat, J, weights, *, what: str):
                 )
             )
             J = None
-    if yf is not None:
-        miss = ~np.isfinite(yf)
-        if miss.any():
+    return J
+
+
+def _count_problems(yf: np.ndarray, y_arr: np.ndarray, tf: np.ndarray, J) -> list[Problem]:
+    """Item counts that are missing, fractional, negative or above ``J`` (``J + 1`` if treated)."""
+    problems: list[Problem] = []
+    miss = ~np.isfinite(yf)
+    if miss.any():
+        problems.extend(
+            _rows_problems(
+                "y",
+                miss,
+                y_arr,
+                "missing item count; expected an integer count (drop incomplete rows first)",
+            )
+        )
+    fin = np.isfinite(yf)
+    nonint = fin & (yf != np.round(yf))
+    if nonint.any():
+        problems.extend(_rows_problems("y", nonint, y_arr, "expected a whole-number item count"))
+    neg = fin & (yf < 0)
+    if neg.any():
+        problems.extend(_rows_problems("y", neg, y_arr, "negative item count; expected 0 or more"))
+    if J is not None:  # rows with a bad treat value are reported under treat only
+        over_c = fin & (tf == 0) & (yf > J)
+        if over_c.any():
             problems.extend(
                 _rows_problems(
                     "y",
-                    miss,
+                    over_c,
                     y_arr,
-                    "missing item count; expected an integer count (drop incomplete rows first)",
+                    f"control respondent's count exceeds J = {J}; expected 0..{J}",
                 )
             )
-        fin = np.isfinite(yf)
-        nonint = fin & (yf != np.round(yf))
-        if nonint.any():
+        over_t = fin & (tf == 1) & (yf > J + 1)
+        if over_t.any():
             problems.extend(
-                _rows_problems("y", nonint, y_arr, "expected a whole-number item count")
+                _rows_problems(
+                    "y",
+                    over_t,
+                    y_arr,
+                    f"treated respondent's count exceeds J + 1 = {J + 1}; expected 0..{J + 1}",
+                )
             )
-        neg = fin & (yf < 0)
-        if neg.any():
+    return problems
+
+
+def _no_respondent_problems(tf: np.ndarray, wf: np.ndarray | None, n: int) -> list[Problem]:
+    """One problem per arm without respondents (with positive weight, when weighted)."""
+    problems: list[Problem] = []
+    pos = np.ones(n, bool) if wf is None else np.nan_to_num(wf) > 0
+    for arm, label in ((1.0, "treated (treat = 1)"), (0.0, "control (treat = 0)")):
+        if not np.any((tf == arm) & pos):
+            problems.append(
+                Problem(
+                    _SOURCE,
+                    "treat",
+                    f"no {label} respondents{'' if wf is None else ' with positive weight'}; "
+                    "both arms need respondents",
+                )
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# covariate matrices
+# --------------------------------------------------------------------------------------------
+
+
+def _covariate_matrix(X, n: int | None, intercept: bool, what: str, names: list[str] | None = None):
+    """Covariate (regressor) matrix (float64, C-order) and column names; missing or constant
+    columns are errors."""
+    M, cols = _as_matrix(X, n, what)
+    problems: list[Problem] = []
+    for j, c in enumerate(cols):
+        bad = ~np.isfinite(M[:, j])
+        if bad.any():
             problems.extend(
-                _rows_problems("y", neg, y_arr, "negative item count; expected 0 or more")
+                _rows_problems(
+                    f"X[{c}]",
+                    bad,
+                    M[:, j],
+                    "missing or infinite covariate; expected a finite number",
+                )
             )
-        if J is not None:  # rows with a bad treat value are reported under treat only
-            over_c = fin & (tf == 0) & (yf > J)
-            if over_c.any():
-                problems.extend(
-                    _rows_problems(
-                        "y",
-                        over_c,
-                        y_arr,
-                        f"control respondent's count exceeds J = {J}; expected 0..{J}",
-                    )
-                )
-            over_t = fin & (tf == 1) & (yf > J + 1)
-            if over_t.any():
-                problems.extend(
-                    _rows_problems(
-                        "y",
-                        over_t,
-                        y_arr,
-                        f"treated respondent's count exceeds J + 1 = {J + 1}; expected 0..{J + 1}",
-                    )
-                )
-    if not bad_t.any():
-        pos = np.ones(n, bool) if wf is None else np.nan_to_num(wf) > 0
-        for arm, label in ((1.0, "treated (treat = 1)"), (0.0, "control (treat = 0)")):
-            if not np.any((tf == arm) & pos):
-                problems.append(
-                    Problem(
-                        _SOURCE,
-                        "treat",
-                        f"no {label} respondents{'' if wf is None else ' with positive weight'}; both arms need respondents",
-                    )
-                )
+    if intercept:
+        if M.shape[0] > 0:
+            problems.extend(_constant_column_problems(M, cols))
+        M = np.column_stack([np.ones(M.shape[0]), M])
+        cols = ["(Intercept)", *cols]
     if problems:
         raise InputError(what, problems)
-    t = tf == 1.0
-    if J is None:
-        J = int(max(yf[~t].max(), yf[t].max() - 1, 1))
-    return yf, t, int(J), wf
+    return np.ascontiguousarray(M), cols
 
 
-def _design(X, n: int | None, intercept: bool, what: str, names: list[str] | None = None):
-    """Design matrix (float64, C-order) and column names; missing or constant columns are errors."""
-    problems: list[Problem] = []
+def _as_matrix(X, n: int | None, what: str) -> tuple[np.ndarray, list[str]]:
+    """``X`` (None, a DataFrame or an array) as a float matrix of ``n`` rows, and column names."""
     if X is None:
         cols: list[str] = []
         M = np.empty((n or 0, 0))
@@ -221,64 +290,30 @@ def _design(X, n: int | None, intercept: bool, what: str, names: list[str] | Non
                 )
             ],
         )
-    for j, c in enumerate(cols):
-        bad = ~np.isfinite(M[:, j])
-        if bad.any():
-            problems.extend(
-                _rows_problems(
-                    f"X[{c}]",
-                    bad,
-                    M[:, j],
-                    "missing or infinite covariate; expected a finite number",
-                )
+    return M, cols
+
+
+def _constant_column_problems(M: np.ndarray, cols: list[str]) -> list[Problem]:
+    """One problem per constant column of ``M`` (an intercept is about to be added)."""
+    problems: list[Problem] = []
+    with np.errstate(invalid="ignore"):
+        lo = np.nanmin(np.where(np.isfinite(M), M, np.nan), axis=0) if M.shape[1] else np.array([])
+        hi = np.nanmax(np.where(np.isfinite(M), M, np.nan), axis=0) if M.shape[1] else np.array([])
+    for j in np.flatnonzero(lo == hi):
+        problems.append(
+            Problem(
+                _SOURCE,
+                f"X[{cols[j]}]",
+                "constant column; an intercept is already added "
+                "(pass intercept=False to supply your own)",
             )
-    if intercept:
-        if M.shape[0] > 0:
-            with np.errstate(invalid="ignore"):
-                lo = (
-                    np.nanmin(np.where(np.isfinite(M), M, np.nan), axis=0)
-                    if M.shape[1]
-                    else np.array([])
-                )
-                hi = (
-                    np.nanmax(np.where(np.isfinite(M), M, np.nan), axis=0)
-                    if M.shape[1]
-                    else np.array([])
-                )
-            for j in np.flatnonzero(lo == hi):
-                problems.append(
-                    Problem(
-                        _SOURCE,
-                        f"X[{cols[j]}]",
-                        "constant column; an intercept is already added (pass intercept=False to supply your own)",
-                    )
-                )
-        M = np.column_stack([np.ones(M.shape[0]), M])
-        cols = ["(Intercept)", *cols]
-    if problems:
-        raise InputError(what, problems)
-    return np.ascontiguousarray(M), cols
-
-
-def _zcrit(level: float) -> float:
-    if not 0 < level < 1:
-        raise InputError(
-            "level",
-            [
-                Problem(
-                    _SOURCE,
-                    "level",
-                    "expected a confidence level strictly between 0 and 1",
-                    value=level,
-                )
-            ],
         )
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return problems
 
 
 def coef_table(params: np.ndarray, se: np.ndarray, index: pd.Index, level: float) -> pd.DataFrame:
     """Wald table: ``coef, se, z, p_value, ci_low, ci_high`` (normal reference distribution)."""
-    z = _zcrit(level)
+    z = z_critical(level)
     zz = params / se
     return pd.DataFrame(
         {

@@ -8,7 +8,8 @@ Z_i = 1`); "no" answers may be true or withheld. Then
 
 .. math::
 
-    \pi = P(Z = 1) = P(D = 1) + P(D = 0)\,\big\{E[Y \mid T = 1, D = 0] - E[Y \mid T = 0, D = 0]\big\},
+    \pi = P(Z = 1) = P(D = 1)
+        + P(D = 0)\,\big\{E[Y \mid T = 1, D = 0] - E[Y \mid T = 0, D = 0]\big\},
 
 so the list experiment is needed only among those who deny the trait directly, where its
 sampling variance is smaller. Reference: Aronow, P. M., Coppock, A., Crawford, F. W. & Green,
@@ -24,9 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from segment._util import z_critical
 from segment.exceptions import InputError, Problem
 
-from ._validate import _SOURCE, _as_1d, _check_list_data, _numeric, _rows_problems, _zcrit
+from ._validate import _SOURCE, _as_1d, _check_list_data, _numeric, _rows_problems
 
 __all__ = ["CombinedResult", "combined_list_direct"]
 
@@ -79,8 +81,9 @@ class CombinedResult:
     variance: str = "proposition1"
 
     def to_frame(self) -> pd.DataFrame:
-        """Rows ``combined``, ``difference in means``, ``direct``; columns ``estimate, se, ci_low, ci_high``."""
-        z = _zcrit(self.level)
+        """Rows ``combined``, ``difference in means``, ``direct``; columns ``estimate, se, ci_low,
+        ci_high``."""
+        z = z_critical(self.level)
         dse = math.sqrt(self.direct_mean * (1 - self.direct_mean) / self.n)
         rows = {
             "combined": (self.estimate, self.se),
@@ -243,40 +246,8 @@ def combined_list_direct(
             ],
         )
     yf, t, J, _ = _check_list_data(y, treat, J, None, what=what)
-    z = _zcrit(level)
-    problems: list[Problem] = []
-    d_arr = _as_1d(direct, "direct", problems)
-    if d_arr is not None:
-        if d_arr.size != yf.size:
-            problems.append(
-                Problem(
-                    _SOURCE,
-                    "direct",
-                    f"has {d_arr.size} values but y has {yf.size}; expected one per respondent",
-                )
-            )
-        else:
-            df = _numeric(d_arr, "direct", problems)
-            if df is not None:
-                bad = ~np.isin(df, (0.0, 1.0))
-                problems.extend(
-                    _rows_problems("direct", bad, d_arr, "expected a direct answer 0/1")
-                )
-    if problems:
-        raise InputError(what, problems)
-    D = df == 1.0
-    for arm, label in ((t, "treated"), (~t, "control")):
-        if np.count_nonzero(arm & ~D) < 2:
-            problems.append(
-                Problem(
-                    _SOURCE,
-                    "direct",
-                    f"fewer than 2 {label} respondents answered 'no' directly; "
-                    "the list experiment among them is not estimable",
-                )
-            )
-    if problems:
-        raise InputError(what, problems)
+    z = z_critical(level)
+    D = _direct_answers(direct, yf.size, t, what)
 
     n1, n0 = int(t.sum()), int((~t).sum())
     n = n1 + n0
@@ -306,24 +277,7 @@ def combined_list_direct(
     m0, v0 = _mean_se(yf[~t])
     no1, vno1 = _mean_se(yf[t & ~D])
     no0, vno0 = _mean_se(yf[~t & ~D])
-    # placebo I: DiM among direct 'yes' equals 1
-    yes_t, yes_c = t & D, ~t & D
-    rows = []
-    if yes_t.sum() >= 2 and yes_c.sum() >= 2:
-        y1, vy1 = _mean_se(yf[yes_t])
-        y0, vy0 = _mean_se(yf[yes_c])
-        e1, s1 = y1 - y0, math.sqrt(vy1 + vy0)
-    else:
-        e1, s1 = np.nan, np.nan
-    rows.append(("I: DiM among direct yes = 1", e1, 1.0, s1))
-    # ACCG (2015) Proposition 4: sample variances (ddof = 1) of D in each arm, as for every
-    # other SE here; p(1 - p) / n understates it and misses their Tables 5 and 8 at 3 decimals.
-    s2 = math.sqrt(_mean_se(Df[t])[1] + _mean_se(Df[~t])[1])
-    rows.append(("II: treatment -> direct answer", d1 - d0, 0.0, s2))
-    placebo = pd.DataFrame(rows, columns=["test", "estimate", "null", "se"]).set_index("test")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        placebo["z"] = (placebo["estimate"] - placebo["null"]) / placebo["se"]
-    placebo["p_value"] = 2 * stats.norm.sf(np.abs(placebo["z"]))
+    placebo = _placebo_tests(yf, t, D, Df, d1, d0)
 
     return CombinedResult(
         estimate=float(est),
@@ -344,3 +298,67 @@ def combined_list_direct(
         placebo=placebo,
         variance=variance,
     )
+
+
+def _direct_answers(direct, n: int, t: np.ndarray, what: str) -> np.ndarray:
+    """The direct answers as booleans, checked: one 0/1 answer per respondent and at least 2
+    respondents answering "no" in each arm."""
+    problems: list[Problem] = []
+    d_arr = _as_1d(direct, "direct", problems)
+    df = None
+    if d_arr is not None:
+        if d_arr.size != n:
+            problems.append(
+                Problem(
+                    _SOURCE,
+                    "direct",
+                    f"has {d_arr.size} values but y has {n}; expected one per respondent",
+                )
+            )
+        else:
+            df = _numeric(d_arr, "direct", problems)
+            if df is not None:
+                bad = ~np.isin(df, (0.0, 1.0))
+                problems.extend(
+                    _rows_problems("direct", bad, d_arr, "expected a direct answer 0/1")
+                )
+    if problems or df is None:  # df is None only with a problem reported
+        raise InputError(what, problems)
+    D: np.ndarray = df == 1.0
+    for arm, label in ((t, "treated"), (~t, "control")):
+        if np.count_nonzero(arm & ~D) < 2:
+            problems.append(
+                Problem(
+                    _SOURCE,
+                    "direct",
+                    f"fewer than 2 {label} respondents answered 'no' directly; "
+                    "the list experiment among them is not estimable",
+                )
+            )
+    if problems:
+        raise InputError(what, problems)
+    return D
+
+
+def _placebo_tests(yf, t, D, Df, d1: float, d0: float) -> pd.DataFrame:
+    """Placebo tests I (difference in means among direct "yes" is 1) and II (the list treatment
+    does not change the direct answer): ``estimate, null, se, z, p_value``."""
+    # placebo I: DiM among direct 'yes' equals 1
+    yes_t, yes_c = t & D, ~t & D
+    rows = []
+    if yes_t.sum() >= 2 and yes_c.sum() >= 2:
+        y1, vy1 = _mean_se(yf[yes_t])
+        y0, vy0 = _mean_se(yf[yes_c])
+        e1, s1 = y1 - y0, math.sqrt(vy1 + vy0)
+    else:
+        e1, s1 = np.nan, np.nan
+    rows.append(("I: DiM among direct yes = 1", e1, 1.0, s1))
+    # ACCG (2015) Proposition 4: sample variances (ddof = 1) of D in each arm, as for every
+    # other SE here; p(1 - p) / n understates it and misses their Tables 5 and 8 at 3 decimals.
+    s2 = math.sqrt(_mean_se(Df[t])[1] + _mean_se(Df[~t])[1])
+    rows.append(("II: treatment -> direct answer", d1 - d0, 0.0, s2))
+    placebo = pd.DataFrame(rows, columns=["test", "estimate", "null", "se"]).set_index("test")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        placebo["z"] = (placebo["estimate"] - placebo["null"]) / placebo["se"]
+    placebo["p_value"] = 2 * stats.norm.sf(np.abs(placebo["z"]))
+    return placebo

@@ -120,7 +120,8 @@ class DesignEffectResult:
             f"Z=0 set: LR = {self.statistics[0]:.3f}, p = {self.p_values[0]:.4f}; "
             f"Z=1 set: LR = {self.statistics[1]:.3f}, p = {self.p_values[1]:.4f}",
             f"Bonferroni-corrected p = {self.p_value:.4f} -> "
-            f"{'design effect detected' if self.reject else 'no design effect detected'} at alpha = {self.alpha}",
+            f"{'design effect detected' if self.reject else 'no design effect detected'} "
+            f"at alpha = {self.alpha}",
         ]
         return "\n".join(lines)
 

@@ -1,4 +1,5 @@
-"""Difference-in-means estimator of the sensitive item's prevalence (Blair & Imai 2012, Section 2.2)."""
+"""Difference-in-means estimator of the sensitive item's prevalence (Blair & Imai 2012,
+Section 2.2)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from segment._util import z_critical
 from segment.exceptions import InputError, Problem
 from segment.weights.survey_design import SurveyDesign
 
-from ._validate import _SOURCE, _as_1d, _check_list_data, _rows_problems, _zcrit
+from ._validate import _SOURCE, _as_1d, _check_list_data, _rows_problems
 
 __all__ = ["DiMResult", "difference_in_means"]
 
@@ -90,7 +92,7 @@ def _design_rows(
         c = np.zeros(2 * n_groups)
         c[2 * g + 1], c[2 * g] = 1.0, -1.0
         A[g] = c
-        diff = est.contrast(c)
+        diff = est.contrast(c.tolist())
         rows.append(
             {
                 "estimate": diff.estimate,
@@ -248,13 +250,13 @@ def difference_in_means(
 
     With a sampling ``design`` (or ``strata`` / ``psu`` arrays) the two arms are domains of the
     same stratified, clustered sample: both arm means are ratio estimators of the whole design,
-    linearised jointly over PSUs within strata (:mod:`segment.weights.survey_design`), and the difference's
-    variance is :math:`c^\top V c` with :math:`c = (1, -1)` and :math:`V` the arms' covariance
-    matrix, which is not zero when the arms share PSUs (randomisation within PSUs makes it
-    positive and the difference more precise than the arms). ``deff`` compares that variance
-    with the Neyman variance of the same difference under simple random sampling. With ``by=``
-    every group's arms are domains of the same design, so the differences between groups also
-    use their covariances.
+    linearised jointly over PSUs within strata (:mod:`segment.weights.survey_design`), and the
+    difference's variance is :math:`c^\top V c` with :math:`c = (1, -1)` and :math:`V` the arms'
+    covariance matrix, which is not zero when the arms share PSUs (randomisation within PSUs
+    makes it positive and the difference more precise than the arms). ``deff`` compares that
+    variance with the Neyman variance of the same difference under simple random sampling. With
+    ``by=`` every group's arms are domains of the same design, so the differences between groups
+    also use their covariances.
 
     Parameters
     ----------
@@ -292,94 +294,20 @@ def difference_in_means(
     """
     what = "difference_in_means: invalid input"
     yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
-    z = _zcrit(level)
+    z = z_critical(level)
     design = _resolve_design(design, strata, psu, weights, w, yf.size, what)
     options = {"method": variance, "n_boot": n_boot, "random_state": random_state}
     if design is not None:
         w = np.asarray(design.weights, dtype=float)
-        pos = w > 0
-        for arm, name in ((t, "treated"), (~t, "control")):
-            if int((arm & pos).sum()) < 2:
-                raise InputError(
-                    what,
-                    [
-                        Problem(
-                            _SOURCE,
-                            "treat",
-                            f"fewer than 2 {name} respondents with a positive weight",
-                        )
-                    ],
-                )
+        _check_design_arms(t, w, what)
         rows, _ = _design_rows(yf, t, design, np.zeros(yf.size, np.int64), 1, options)
         row = rows[0]
     else:
         row = _dim_row(yf, t, w)
     groups = diffs = None
     if by is not None:
-        problems: list[Problem] = []
-        b = _as_1d(by, "by", problems)
-        if b is not None and b.size != yf.size:
-            problems.append(
-                Problem(
-                    _SOURCE,
-                    "by",
-                    f"has {b.size} values but y has {yf.size}; expected one per respondent",
-                )
-            )
-        if b is not None and not problems:
-            miss = pd.isna(b)
-            if miss.any():
-                problems.extend(_rows_problems("by", miss, b, "missing group label"))
-        if problems:
-            raise InputError(what, problems)
-        labels, codes = np.unique(b, return_inverse=True)
-        pos = np.ones(yf.size, bool) if w is None else w > 0
-        counts_t = np.bincount(codes[t & pos], minlength=labels.size)
-        counts_c = np.bincount(codes[~t & pos], minlength=labels.size)
-        for k, lab in enumerate(labels):
-            for cnt, arm in ((counts_t[k], "treated"), (counts_c[k], "control")):
-                if cnt < 2:
-                    problems.append(
-                        Problem(
-                            _SOURCE,
-                            "by",
-                            f"group {lab!r} has {cnt} {arm} respondents; expected at least 2 in each arm",
-                            value=lab,
-                        )
-                    )
-        if problems:
-            raise InputError(what, problems)
-        if design is not None:
-            rows, cov_groups = _design_rows(yf, t, design, codes, labels.size, options)
-        else:
-            rows = []
-            for k in range(labels.size):
-                m = codes == k
-                rows.append(_dim_row(yf[m], t[m], None if w is None else w[m]))
-        groups = pd.DataFrame(rows, index=pd.Index(labels, name="group"))
-        groups["ci_low"] = groups["estimate"] - z * groups["se"]
-        groups["ci_high"] = groups["estimate"] + z * groups["se"]
-        groups = groups[_DIM_COLUMNS + (_DESIGN_COLUMNS if design is not None else [])]
-        ia, ib = np.triu_indices(labels.size, k=1)
-        est = groups["estimate"].to_numpy()
-        se = groups["se"].to_numpy()
-        d = est[ia] - est[ib]
-        if design is not None:
-            dvar = cov_groups[ia, ia] + cov_groups[ib, ib] - 2 * cov_groups[ia, ib]
-            dse = np.sqrt(np.clip(dvar, 0.0, None))
-        else:
-            dse = np.sqrt(se[ia] ** 2 + se[ib] ** 2)
-        zz = d / dse
-        diffs = pd.DataFrame(
-            {
-                "group_a": labels[ia],
-                "group_b": labels[ib],
-                "difference": d,
-                "se": dse,
-                "z": zz,
-                "p_value": 2 * stats.norm.sf(np.abs(zz)),
-            }
-        )
+        labels, codes = _group_codes(by, yf.size, t, w, what)
+        groups, diffs = _group_tables(yf, t, w, labels, codes, design, options, z)
     return DiMResult(
         estimate=row["estimate"],
         se=row["se"],
@@ -398,6 +326,109 @@ def difference_in_means(
         se_control=row["se_control"],
         deff=row.get("deff", float("nan")),
         design=None if design is None else f"{variance}: {design.describe()}",
+    )
+
+
+def _check_design_arms(t: np.ndarray, w: np.ndarray, what: str) -> None:
+    """InputError unless both arms have at least 2 respondents with a positive design weight."""
+    pos = w > 0
+    for arm, name in ((t, "treated"), (~t, "control")):
+        if int((arm & pos).sum()) < 2:
+            raise InputError(
+                what,
+                [
+                    Problem(
+                        _SOURCE,
+                        "treat",
+                        f"fewer than 2 {name} respondents with a positive weight",
+                    )
+                ],
+            )
+
+
+def _group_codes(by, n: int, t: np.ndarray, w: np.ndarray | None, what: str):
+    """The sorted group labels of ``by`` and each respondent's group code, checked: one label
+    per respondent, none missing, and at least 2 respondents in each arm of every group."""
+    problems: list[Problem] = []
+    b = _as_1d(by, "by", problems)
+    if b is not None and b.size != n:
+        problems.append(
+            Problem(
+                _SOURCE,
+                "by",
+                f"has {b.size} values but y has {n}; expected one per respondent",
+            )
+        )
+    if b is not None and not problems:
+        miss = pd.isna(b)
+        if miss.any():
+            problems.extend(_rows_problems("by", miss, b, "missing group label"))
+    if problems or b is None:  # b is None only with a problem reported
+        raise InputError(what, problems)
+    labels, codes = np.unique(b, return_inverse=True)
+    pos = np.ones(n, bool) if w is None else w > 0
+    counts_t = np.bincount(codes[t & pos], minlength=labels.size)
+    counts_c = np.bincount(codes[~t & pos], minlength=labels.size)
+    for k, lab in enumerate(labels):
+        for cnt, arm in ((counts_t[k], "treated"), (counts_c[k], "control")):
+            if cnt < 2:
+                problems.append(
+                    Problem(
+                        _SOURCE,
+                        "by",
+                        f"group {lab!r} has {cnt} {arm} respondents; "
+                        "expected at least 2 in each arm",
+                        value=lab,
+                    )
+                )
+    if problems:
+        raise InputError(what, problems)
+    return labels, codes
+
+
+def _group_tables(
+    yf, t, w, labels, codes, design: SurveyDesign | None, options: dict, z: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The estimate of every group (``groups``) and the differences between them."""
+    cov_groups = None
+    if design is not None:
+        rows, cov_groups = _design_rows(yf, t, design, codes, labels.size, options)
+    else:
+        rows = []
+        for k in range(labels.size):
+            m = codes == k
+            rows.append(_dim_row(yf[m], t[m], None if w is None else w[m]))
+    groups = pd.DataFrame(rows, index=pd.Index(labels, name="group"))
+    groups["ci_low"] = groups["estimate"] - z * groups["se"]
+    groups["ci_high"] = groups["estimate"] + z * groups["se"]
+    groups = groups[_DIM_COLUMNS + (_DESIGN_COLUMNS if design is not None else [])]
+    return groups, _group_differences(groups, labels, cov_groups)
+
+
+def _group_differences(
+    groups: pd.DataFrame, labels: np.ndarray, cov_groups: np.ndarray | None
+) -> pd.DataFrame:
+    """Every pair of groups: difference (a minus b), SE, z and two-sided p-value; with a design
+    (``cov_groups``, the covariance of the groups' estimates) the SE uses their covariance."""
+    ia, ib = np.triu_indices(labels.size, k=1)
+    est = groups["estimate"].to_numpy()
+    se = groups["se"].to_numpy()
+    d = est[ia] - est[ib]
+    if cov_groups is not None:
+        dvar = cov_groups[ia, ia] + cov_groups[ib, ib] - 2 * cov_groups[ia, ib]
+        dse = np.sqrt(np.clip(dvar, 0.0, None))
+    else:
+        dse = np.sqrt(se[ia] ** 2 + se[ib] ** 2)
+    zz = d / dse
+    return pd.DataFrame(
+        {
+            "group_a": labels[ia],
+            "group_b": labels[ib],
+            "difference": d,
+            "se": dse,
+            "z": zz,
+            "p_value": 2 * stats.norm.sf(np.abs(zz)),
+        }
     )
 
 

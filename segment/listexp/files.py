@@ -26,7 +26,8 @@ def column_of(frame: pd.DataFrame, name: str, file: str, option: str) -> pd.Seri
                 Problem(
                     file,
                     name,
-                    f"no such column (given by {option}); columns: {', '.join(map(str, frame.columns))}",
+                    f"no such column (given by {option}); "
+                    f"columns: {', '.join(map(str, frame.columns))}",
                 )
             ],
         )
@@ -73,7 +74,7 @@ def in_file(file: str, columns: dict[str, str | None]):
                 where = where[2:-1]
             value = p.value
             if isinstance(value, (float, np.floating)):
-                value = plain_number(value) if np.isfinite(value) else None
+                value = plain_number(float(value)) if np.isfinite(value) else None
             problems.append(Problem(file, where, p.message, row=p.row, value=value))
         raise InputError(f"list experiment file {file}", problems) from None
 

@@ -32,7 +32,7 @@ from segment.exceptions import InputError, Problem
 
 from ._ml_model import _log_expit
 from ._results import LikelihoodFit
-from ._validate import _SOURCE, _check_list_data, _design, coef_table
+from ._validate import _SOURCE, _check_list_data, _covariate_matrix, coef_table
 from .ml import ict_ml
 
 __all__ = ["ICTLiarResult", "ict_ml_liars"]
@@ -88,7 +88,7 @@ class _LiarModel:
     """Observed-data log-likelihood, score (Fisher's identity) and EM step of the liar model.
 
     Parameters are stacked as ``[delta, psi, phi_ceiling?, phi_floor?]``; the liar blocks are in
-    the coordinates of the (standardised) liar design matrices ``Xc`` and ``Xf``.
+    the coordinates of the (standardised) liar covariate matrices ``Xc`` and ``Xf``.
     """
 
     def __init__(self, X, Xc, Xf, y, t, J, s, ceiling, floor, prior_scales):
@@ -166,7 +166,8 @@ class _LiarModel:
             m.append(wD - qf * (wD + wA * self.botA))
         return ll, m, (wA, wB, wC, wD), ez, ey0
 
-    def _designs(self):
+    def _covariate_matrices(self):
+        """The covariate matrix of each parameter block, in the order of ``theta``."""
         out = [self.X, self.X]
         if self.ceiling:
             out.append(self.Xc)
@@ -192,7 +193,9 @@ class _LiarModel:
         """(objective, gradient, per-respondent score rows) at ``theta``."""
         ll, m, *_ = self._multipliers(theta)
         obj = float(np.dot(self.s, ll)) + self.log_prior(theta)
-        rows = np.hstack([Xb * mb[:, None] for Xb, mb in zip(self._designs(), m, strict=True)])
+        rows = np.hstack(
+            [Xb * mb[:, None] for Xb, mb in zip(self._covariate_matrices(), m, strict=True)]
+        )
         g = rows.T @ self.s
         if self.prior_scales is not None:
             for k, sc in self.prior_scales.items():
@@ -240,11 +243,12 @@ class _LiarModel:
 
 
 def _std_transform(M: np.ndarray, has_intercept: bool):
-    """(standardised design, A, prior scales) with ``M @ A == M_std`` and ``beta = A beta_std``.
+    """(standardised covariate matrix, A, prior scales) with ``M @ A == M_std`` and
+    ``beta = A beta_std``.
 
     Gelman et al. (2008): binary inputs are centred and divided by their range, other inputs
     centred and divided by two standard deviations; the intercept column is kept. Centring only
-    when the design has an intercept (otherwise it would change the model)."""
+    when the covariate matrix has an intercept (otherwise it would change the model)."""
     k = M.shape[1]
     A = np.eye(k)
     scales = np.full(k, _PRIOR_SCALE_SLOPE)
@@ -452,7 +456,8 @@ class ICTLiarResult(LikelihoodFit):
 
     @property
     def coef_control(self) -> pd.Series:
-        """psi: binomial-logit coefficients of the control-item count Y(0) ~ Bin(J, expit(x'psi))."""
+        """psi: binomial-logit coefficients of the control-item count
+        Y(0) ~ Bin(J, expit(x'psi))."""
         return self._block("control")
 
     @property
@@ -479,8 +484,9 @@ class ICTLiarResult(LikelihoodFit):
         est = "ML" if self.liar_prior is None else "posterior mode, Cauchy prior on liar models"
         lines = [
             f"Item count technique with {kind or 'no'} liars ({est}), Blair & Imai (2012)",
-            f"N = {self.n}, J = {self.J}, log-likelihood = {self.loglik:.3f}, AIC = {self.aic:.2f}, "
-            f"BIC = {self.bic:.2f}, SE: {self.cov_type}{', weighted' if self.weighted else ''}, "
+            f"N = {self.n}, J = {self.J}, log-likelihood = {self.loglik:.3f}, "
+            f"AIC = {self.aic:.2f}, BIC = {self.bic:.2f}, "
+            f"SE: {self.cov_type}{', weighted' if self.weighted else ''}, "
             f"{'converged' if self.converged else 'NOT converged'} in {self.n_iter} iterations",
         ]
         titles = {
@@ -639,51 +645,13 @@ def ict_ml_liars(
     1360-1383.
     """
     what = "ict_ml_liars: invalid input"
-    problems: list[Problem] = []
-    for name, val in (("ceiling", ceiling), ("floor", floor), ("intercept", intercept)):
-        if not isinstance(val, (bool, np.bool_)):
-            problems.append(Problem(_SOURCE, name, "expected True or False", value=val))
-    if liar_prior not in (None, "cauchy"):
-        problems.append(
-            Problem(_SOURCE, "liar_prior", "expected None or 'cauchy'", value=liar_prior)
-        )
-    if cov_type not in (None, "oim", "robust"):
-        problems.append(Problem(_SOURCE, "cov_type", "expected 'oim' or 'robust'", value=cov_type))
-    if isinstance(liar_X, str) and liar_X != "same":
-        problems.append(
-            Problem(
-                _SOURCE,
-                "liar_X",
-                "expected None (intercept only), 'same' (the covariates of X) or a covariate matrix",
-                value=liar_X,
-            )
-        )
-    if problems:
-        raise InputError(what, problems)
+    _check_options(ceiling, floor, intercept, liar_prior, cov_type, liar_X, what)
     yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
     n_all = yf.size
-    Xm, names = _design(X, n_all, intercept, what)
+    Xm, names = _covariate_matrix(X, n_all, intercept, what)
     if Xm.shape[1] == 0:
         raise InputError(what, [Problem(_SOURCE, "X", "no covariates and no intercept")])
-    if liar_X is None:
-        Wm, wnames = np.ones((n_all, 1)), ["(Intercept)"]
-        w_intercept = True
-    elif isinstance(liar_X, str):
-        Wm, wnames, w_intercept = Xm, list(names), intercept
-    else:
-        try:
-            Wm, wnames = _design(liar_X, n_all, intercept, what)
-        except InputError as exc:  # name the argument: the shared check says "X"
-            raise InputError(
-                what,
-                [
-                    Problem(pr.file, "liar_" + pr.where, pr.message, row=pr.row, value=pr.value)
-                    for pr in exc.problems
-                ],
-            ) from None
-        w_intercept = intercept
-        if Wm.shape[1] == 0:
-            raise InputError(what, [Problem(_SOURCE, "liar_X", "no covariates and no intercept")])
+    Wm, wnames, w_intercept = _liar_covariates(liar_X, Xm, names, n_all, intercept, what)
     if cov_type is None:
         cov_type = "oim" if w is None else "robust"
     if w is not None and np.any(w == 0):
@@ -703,27 +671,9 @@ def ict_ml_liars(
     model = _LiarModel(Xm, Ws, Ws, yf, tf, J, w, ceiling, floor, prior)
 
     if start is not None:
-        s0 = np.asarray(start, dtype=float).ravel()
-        if s0.size != model.n_params or not np.all(np.isfinite(s0)):
-            raise InputError(
-                what,
-                [
-                    Problem(
-                        _SOURCE,
-                        "start",
-                        f"expected {model.n_params} finite starting values (the layout of params)",
-                    )
-                ],
-            )
-        theta = np.linalg.solve(T, s0)
+        theta = _given_start(start, model.n_params, T, what)
     else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            base = ict_ml(yf, t, Xm, J, constrained=True, weights=w, intercept=False)
-        liar0 = np.zeros(pw)
-        icol = _intercept_column(Ws)
-        liar0[icol if icol is not None else 0] = math.log(0.1 / 0.9)
-        theta = np.concatenate([base.params] + [liar0] * (int(ceiling) + int(floor)))
+        theta = _default_start(yf, t, Xm, J, w, Ws, pw, int(ceiling) + int(floor))
 
     theta, n_iter, converged = _maximise(model, theta, max_iter, tol)
     cov_std = _covariance(model, theta, cov_type)
@@ -738,22 +688,7 @@ def ict_ml_liars(
             stacklevel=2,
         )
 
-    # quantities of interest with delta-method SEs
-    d = _derived(model, theta)
-    with np.errstate(invalid="ignore"):
-        G = _num_jacobian(lambda z: _derived(model, z), theta)
-        se_d = np.sqrt(np.einsum("ij,jk,ik->i", G, cov_std, G))
-    rows_l = []
-    index = []
-    for kind, on, i in (("ceiling", ceiling, 1), ("floor", floor, 3)):
-        if on:
-            index.append(kind)
-            rows_l.append([d[i], se_d[i], d[i + 1], se_d[i + 1]])
-    liars = pd.DataFrame(
-        rows_l,
-        index=pd.Index(index, name="liars"),
-        columns=["conditional", "conditional_se", "population", "population_se"],
-    )
+    d, se_d, liars = _quantities_of_interest(model, theta, cov_std, ceiling, floor)
     ll = float(np.dot(model.s, model.estep(theta)[0]))
     return ICTLiarResult(
         params=T @ theta,
@@ -776,6 +711,104 @@ def ict_ml_liars(
         prevalence_se=float(se_d[0]),
         liars=liars,
     )
+
+
+def _check_options(ceiling, floor, intercept, liar_prior, cov_type, liar_X, what: str) -> None:
+    """InputError listing every bad option of :func:`ict_ml_liars`."""
+    problems: list[Problem] = []
+    for name, val in (("ceiling", ceiling), ("floor", floor), ("intercept", intercept)):
+        if not isinstance(val, (bool, np.bool_)):
+            problems.append(Problem(_SOURCE, name, "expected True or False", value=val))
+    if liar_prior not in (None, "cauchy"):
+        problems.append(
+            Problem(_SOURCE, "liar_prior", "expected None or 'cauchy'", value=liar_prior)
+        )
+    if cov_type not in (None, "oim", "robust"):
+        problems.append(Problem(_SOURCE, "cov_type", "expected 'oim' or 'robust'", value=cov_type))
+    if isinstance(liar_X, str) and liar_X != "same":
+        problems.append(
+            Problem(
+                _SOURCE,
+                "liar_X",
+                "expected None (intercept only), 'same' (the covariates of X) "
+                "or a covariate matrix",
+                value=liar_X,
+            )
+        )
+    if problems:
+        raise InputError(what, problems)
+
+
+def _liar_covariates(liar_X, Xm, names, n_all: int, intercept: bool, what: str):
+    """The liar models' covariate matrix, its column names and whether it has an intercept."""
+    if liar_X is None:
+        Wm, wnames = np.ones((n_all, 1)), ["(Intercept)"]
+        w_intercept = True
+    elif isinstance(liar_X, str):
+        Wm, wnames, w_intercept = Xm, list(names), intercept
+    else:
+        try:
+            Wm, wnames = _covariate_matrix(liar_X, n_all, intercept, what)
+        except InputError as exc:  # name the argument: the shared check says "X"
+            raise InputError(
+                what,
+                [
+                    Problem(pr.file, "liar_" + pr.where, pr.message, row=pr.row, value=pr.value)
+                    for pr in exc.problems
+                ],
+            ) from None
+        w_intercept = intercept
+        if Wm.shape[1] == 0:
+            raise InputError(what, [Problem(_SOURCE, "liar_X", "no covariates and no intercept")])
+    return Wm, wnames, w_intercept
+
+
+def _given_start(start, n_params: int, T: np.ndarray, what: str) -> np.ndarray:
+    """User starting values (the layout of ``params``) in the standardised coordinates."""
+    s0 = np.asarray(start, dtype=float).ravel()
+    if s0.size != n_params or not np.all(np.isfinite(s0)):
+        raise InputError(
+            what,
+            [
+                Problem(
+                    _SOURCE,
+                    "start",
+                    f"expected {n_params} finite starting values (the layout of params)",
+                )
+            ],
+        )
+    return np.linalg.solve(T, s0)
+
+
+def _default_start(yf, t, Xm, J: int, w, Ws, pw: int, n_liar_models: int) -> np.ndarray:
+    """Default starting values: :func:`ict_ml`'s delta and psi, liar probabilities 0.1."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        base = ict_ml(yf, t, Xm, J, constrained=True, weights=w, intercept=False)
+    liar0 = np.zeros(pw)
+    icol = _intercept_column(Ws)
+    liar0[icol if icol is not None else 0] = math.log(0.1 / 0.9)
+    return np.concatenate([base.params] + [liar0] * n_liar_models)
+
+
+def _quantities_of_interest(model: _LiarModel, theta, cov_std, ceiling: bool, floor: bool):
+    """:func:`_derived` at ``theta``, its delta-method SEs and the table of liar proportions."""
+    d = _derived(model, theta)
+    with np.errstate(invalid="ignore"):
+        G = _num_jacobian(lambda z: _derived(model, z), theta)
+        se_d = np.sqrt(np.einsum("ij,jk,ik->i", G, cov_std, G))
+    rows_l = []
+    index = []
+    for kind, on, i in (("ceiling", ceiling, 1), ("floor", floor, 3)):
+        if on:
+            index.append(kind)
+            rows_l.append([d[i], se_d[i], d[i + 1], se_d[i + 1]])
+    liars = pd.DataFrame(
+        rows_l,
+        index=pd.Index(index, name="liars"),
+        columns=["conditional", "conditional_se", "population", "population_se"],
+    )
+    return d, se_d, liars
 
 
 def _intercept_column(M: np.ndarray) -> int | None:

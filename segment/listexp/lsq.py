@@ -34,7 +34,7 @@ from scipy import optimize, special
 from segment.exceptions import InputError, Problem
 
 from ._ml_model import _binom_newton
-from ._validate import _SOURCE, _check_list_data, _design, coef_table
+from ._validate import _SOURCE, _check_list_data, _covariate_matrix, coef_table
 
 __all__ = ["ICTLSResult", "ict_lm", "ict_nls"]
 
@@ -98,7 +98,8 @@ class ICTLSResult:
         return pd.Series(self.params[len(self.names) :], index=self.names)
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
-        """Coefficient table: index (part, term); columns ``coef, se, z, p_value, ci_low, ci_high``."""
+        """Coefficient table: index (part, term); columns ``coef, se, z, p_value, ci_low,
+        ci_high``."""
         idx = pd.MultiIndex.from_product(
             [["sensitive", "control"], self.names], names=["part", "term"]
         )
@@ -133,7 +134,7 @@ class ICTLSResult:
 def _prepare(y, treat, X, J, weights, intercept, what):
     """Validated arrays with zero-weight rows dropped: (y, t (float), X, names, J, w)."""
     yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
-    Xm, names = _design(X, yf.size, intercept, what)
+    Xm, names = _covariate_matrix(X, yf.size, intercept, what)
     if Xm.shape[1] == 0:
         raise InputError(what, [Problem(_SOURCE, "X", "no covariates and no intercept")])
     if w is not None and np.any(w == 0):
@@ -355,60 +356,12 @@ def ict_nls(
         _check_rank(Xm[arm], names, what, label)
     n, p = Xm.shape
     wi = np.ones(n) if w is None else w
-    c = t == 0
-    # step 1: control items (start from the binomial-logit quasi-likelihood fit, also consistent)
-    psi0 = _binom_newton(Xm[c], np.zeros(p), yf[c], float(J), wi[c], 25)
-    psi, ok1 = _nls(Xm[c], yf[c], float(J), wi[c], psi0)
-    # step 2: sensitive item on the treated residual count
-    tr = t == 1
-    resid = yf[tr] - J * special.expit(Xm[tr] @ psi)
-    d0 = np.zeros(p)
-    if intercept:
-        prev = min(max(float(np.average(resid, weights=wi[tr])), 0.02), 0.98)
-        d0[0] = math.log(prev / (1 - prev))
-    delta, ok2 = _nls(Xm[tr], resid, 1.0, wi[tr], d0)
-    theta = np.concatenate([delta, psi])
-    converged = ok1 and ok2
-
-    def mean_jac(th):
-        md = special.expit(Xm @ th[:p])
-        mp = special.expit(Xm @ th[p:])
-        mean = t * md + J * mp
-        gd = md * (1 - md)
-        gp = mp * (1 - mp)
-        return mean, gd, gp
-
+    theta, converged = _nls_two_step(yf, t, Xm, J, wi, intercept)
     if not two_step:
-        sw = np.sqrt(wi)
-
-        def fun(th):
-            return sw * (yf - mean_jac(th)[0])
-
-        def jac(th):
-            _, gd, gp = mean_jac(th)
-            return -sw[:, None] * np.column_stack([(t * gd)[:, None] * Xm, (J * gp)[:, None] * Xm])
-
-        res = optimize.least_squares(fun, theta, jac=jac, method="trf", x_scale="jac", xtol=1e-12)
-        theta, converged = res.x, res.status > 0
-
-    mean, gd, gp = mean_jac(theta)
+        theta, converged = _nls_joint(yf, t, Xm, J, wi, theta)
+    mean, gd, gp = _nls_mean(theta, Xm, t, J)
     e = yf - mean
-    if two_step:
-        # stacked scores s_i = [w T e2 g_d' X, w (1 - T) e1 J g_p' X]; e1 = e2 = e on each arm
-        Sd = (wi * t * e * gd)[:, None] * Xm
-        Sp = (wi * (1 - t) * e * J * gp)[:, None] * Xm
-        S = np.column_stack([Sd, Sp])
-        A = np.zeros((2 * p, 2 * p))
-        A[:p, :p] = Xm.T @ (Xm * (wi * t * gd * gd)[:, None])
-        A[:p, p:] = Xm.T @ (Xm * (wi * t * J * gp * gd)[:, None])
-        A[p:, p:] = Xm.T @ (Xm * (wi * (1 - t) * J * J * gp * gp)[:, None])
-        Ai = np.linalg.inv(A)
-        cov = Ai @ (S.T @ S) @ Ai.T
-    else:
-        G = np.column_stack([(t * gd)[:, None] * Xm, (J * gp)[:, None] * Xm])
-        Ai = np.linalg.inv(G.T @ (G * wi[:, None]))
-        meat = G.T @ (G * (wi * wi * e * e)[:, None])
-        cov = Ai @ meat @ Ai
+    cov = _nls_sandwich(e, gd, gp, t, Xm, J, wi, two_step)
     if cov_type == "HC1":
         cov = cov * n / (n - 2 * p)
     if not converged or not np.all(np.isfinite(np.diag(cov))) or np.any(np.diag(cov) < 0):
@@ -433,3 +386,68 @@ def ict_nls(
         converged=bool(converged),
         weighted=w is not None,
     )
+
+
+def _nls_two_step(yf, t, Xm, J, wi, intercept: bool) -> tuple[np.ndarray, bool]:
+    """Imai's two-step NLS: the control items on the control arm, then the sensitive item on the
+    treated arm's residual count; returns ``[delta, psi]`` and whether both steps converged."""
+    p = Xm.shape[1]
+    c = t == 0
+    # step 1: control items (start from the binomial-logit quasi-likelihood fit, also consistent)
+    psi0 = _binom_newton(Xm[c], np.zeros(p), yf[c], float(J), wi[c], 25)
+    psi, ok1 = _nls(Xm[c], yf[c], float(J), wi[c], psi0)
+    # step 2: sensitive item on the treated residual count
+    tr = t == 1
+    resid = yf[tr] - J * special.expit(Xm[tr] @ psi)
+    d0 = np.zeros(p)
+    if intercept:
+        prev = min(max(float(np.average(resid, weights=wi[tr])), 0.02), 0.98)
+        d0[0] = math.log(prev / (1 - prev))
+    delta, ok2 = _nls(Xm[tr], resid, 1.0, wi[tr], d0)
+    return np.concatenate([delta, psi]), ok1 and ok2
+
+
+def _nls_mean(th, Xm, t, J):
+    """Mean count ``T g(X delta) + J g(X psi)`` and the logistic derivatives of both parts."""
+    p = Xm.shape[1]
+    md = special.expit(Xm @ th[:p])
+    mp = special.expit(Xm @ th[p:])
+    mean = t * md + J * mp
+    gd = md * (1 - md)
+    gp = mp * (1 - mp)
+    return mean, gd, gp
+
+
+def _nls_joint(yf, t, Xm, J, wi, theta) -> tuple[np.ndarray, bool]:
+    """The full NLS criterion minimised from ``theta`` (trust-region reflective)."""
+    sw = np.sqrt(wi)
+
+    def fun(th):
+        return sw * (yf - _nls_mean(th, Xm, t, J)[0])
+
+    def jac(th):
+        _, gd, gp = _nls_mean(th, Xm, t, J)
+        return -sw[:, None] * np.column_stack([(t * gd)[:, None] * Xm, (J * gp)[:, None] * Xm])
+
+    res = optimize.least_squares(fun, theta, jac=jac, method="trf", x_scale="jac", xtol=1e-12)
+    return res.x, res.status > 0
+
+
+def _nls_sandwich(e, gd, gp, t, Xm, J, wi, two_step: bool) -> np.ndarray:
+    """HC0 sandwich covariance of the two-step (stacked scores) or the joint estimator."""
+    p = Xm.shape[1]
+    if two_step:
+        # stacked scores s_i = [w T e2 g_d' X, w (1 - T) e1 J g_p' X]; e1 = e2 = e on each arm
+        Sd = (wi * t * e * gd)[:, None] * Xm
+        Sp = (wi * (1 - t) * e * J * gp)[:, None] * Xm
+        S = np.column_stack([Sd, Sp])
+        A = np.zeros((2 * p, 2 * p))
+        A[:p, :p] = Xm.T @ (Xm * (wi * t * gd * gd)[:, None])
+        A[:p, p:] = Xm.T @ (Xm * (wi * t * J * gp * gd)[:, None])
+        A[p:, p:] = Xm.T @ (Xm * (wi * (1 - t) * J * J * gp * gp)[:, None])
+        Ai = np.linalg.inv(A)
+        return Ai @ (S.T @ S) @ Ai.T
+    G = np.column_stack([(t * gd)[:, None] * Xm, (J * gp)[:, None] * Xm])
+    Ai = np.linalg.inv(G.T @ (G * wi[:, None]))
+    meat = G.T @ (G * (wi * wi * e * e)[:, None])
+    return Ai @ meat @ Ai

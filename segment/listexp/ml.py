@@ -13,7 +13,7 @@ from segment.exceptions import InputError, Problem
 
 from ._ml_model import _binom_newton, _ICTModel
 from ._results import LikelihoodFit, covariance_from_hessian
-from ._validate import _SOURCE, _check_list_data, _design, coef_table
+from ._validate import _SOURCE, _check_list_data, _covariate_matrix, coef_table
 from .dim import _dim_row
 
 __all__ = ["ICTMLResult", "ict_ml"]
@@ -75,7 +75,8 @@ class ICTMLResult(LikelihoodFit):
 
     @property
     def coef_control(self) -> pd.Series:
-        """psi: logit coefficients of the control items (constrained model; ``psi0`` if unconstrained)."""
+        """psi: logit coefficients of the control items (constrained model; ``psi0`` if
+        unconstrained)."""
         return self._block(1)
 
     @property
@@ -105,9 +106,10 @@ class ICTMLResult(LikelihoodFit):
         """Readable text table of the coefficients."""
         f = self.to_frame()
         lines = [
-            f"Item count technique: ML ({'constrained' if self.constrained else 'unconstrained'}), Imai (2011)",
-            f"N = {self.n}, J = {self.J}, log-likelihood = {self.loglik:.3f}, AIC = {self.aic:.2f}, "
-            f"SE: {self.cov_type}{', weighted' if self.weighted else ''}, "
+            "Item count technique: ML "
+            f"({'constrained' if self.constrained else 'unconstrained'}), Imai (2011)",
+            f"N = {self.n}, J = {self.J}, log-likelihood = {self.loglik:.3f}, "
+            f"AIC = {self.aic:.2f}, SE: {self.cov_type}{', weighted' if self.weighted else ''}, "
             f"{'converged' if self.converged else 'NOT converged'} in {self.n_iter} iterations",
         ]
         for part in f.index.get_level_values(0).unique():
@@ -202,7 +204,8 @@ def ict_ml(
         Convergence when the log-likelihood increases by less than ``tol * (1 + |loglik|)``
         and, for Newton, the Newton decrement is below ``tol``.
     design : SurveyDesign, optional
-        Sampling design (:class:`segment.weights.survey_design.SurveyDesign`) of the same respondents.
+        Sampling design (:class:`segment.weights.survey_design.SurveyDesign`) of the same
+        respondents.
 
     Returns
     -------
@@ -229,21 +232,10 @@ def ict_ml(
     if design is not None and weights is None:
         weights = design.weights
     yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
-    Xm, names = _design(X, yf.size, intercept, what)
+    Xm, names = _covariate_matrix(X, yf.size, intercept, what)
     if Xm.shape[1] == 0:
         raise InputError(what, [Problem(_SOURCE, "X", "no covariates and no intercept")])
-    if cov_type is None:
-        cov_type = "design" if design is not None else "oim" if w is None else "robust"
-    if cov_type not in ("oim", "robust", "design"):
-        raise InputError(
-            what,
-            [Problem(_SOURCE, "cov_type", "expected 'oim', 'robust' or 'design'", value=cov_type)],
-        )
-    if (cov_type == "design") != (design is not None):
-        raise InputError(
-            what,
-            [Problem(_SOURCE, "design", "cov_type='design' goes with a design= and only with it")],
-        )
+    cov_type = _checked_cov_type(cov_type, design, w, what)
     n_all = yf.size
     if algorithm not in ("em-newton", "em"):
         raise InputError(
@@ -256,10 +248,57 @@ def ict_ml(
         yf, t, w, Xm = yf[keep], t[keep], w[keep], Xm[keep]
     tf = t.astype(float)
     model = _ICTModel(Xm, yf, tf, J, w, constrained)
-    p = Xm.shape[1]
+    theta = _start_values(Xm, yf, t, J, w, intercept, constrained)
+    theta, n_iter, converged = _maximise(model, theta, algorithm, max_iter, tol)
+    if not converged:
+        warnings.warn(
+            f"ict_ml did not converge in {max_iter} iterations", RuntimeWarning, stacklevel=2
+        )
 
-    # starting values: psi from the control group's binomial regression, delta from the
-    # difference in means (intercept only)
+    ll, _, H, meat = model.derivatives(theta, robust=cov_type == "robust")
+    if cov_type == "design":
+        U = np.zeros((n_all, theta.size))
+        U[keep] = model.scores(theta)  # zero-weight respondents stay in their PSU, score 0
+        meat = design.total_cov(U)
+    cov = covariance_from_hessian(H, meat, "oim" if cov_type == "oim" else "robust")
+    return ICTMLResult(
+        params=theta,
+        cov=cov,
+        names=names,
+        loglik=ll,
+        constrained=constrained,
+        J=J,
+        n=int(yf.size),
+        intercept=intercept,
+        cov_type=cov_type,
+        n_iter=n_iter,
+        converged=converged,
+        weighted=w is not None,
+    )
+
+
+def _checked_cov_type(cov_type: str | None, design, w: np.ndarray | None, what: str) -> str:
+    """``cov_type``, defaulted (``"design"`` with a design, else ``"oim"`` / ``"robust"``
+    without / with weights) and checked against the design."""
+    if cov_type is None:
+        cov_type = "design" if design is not None else "oim" if w is None else "robust"
+    if cov_type not in ("oim", "robust", "design"):
+        raise InputError(
+            what,
+            [Problem(_SOURCE, "cov_type", "expected 'oim', 'robust' or 'design'", value=cov_type)],
+        )
+    if (cov_type == "design") != (design is not None):
+        raise InputError(
+            what,
+            [Problem(_SOURCE, "design", "cov_type='design' goes with a design= and only with it")],
+        )
+    return cov_type
+
+
+def _start_values(Xm, yf, t, J: int, w, intercept: bool, constrained: bool) -> np.ndarray:
+    """Starting values: psi from the control group's binomial regression, delta from the
+    difference in means (intercept only)."""
+    p = Xm.shape[1]
     ctrl = ~t
     psi = _binom_newton(
         Xm[ctrl], np.zeros(p), yf[ctrl], float(J), None if w is None else w[ctrl], 25
@@ -269,8 +308,14 @@ def ict_ml(
     prev = min(max(dim, 0.02), 0.98)
     if intercept:
         d0[0] = math.log(prev / (1 - prev))
-    theta = np.concatenate([d0, psi] if constrained else [d0, psi, psi])
+    return np.concatenate([d0, psi] if constrained else [d0, psi, psi])
 
+
+def _maximise(
+    model: _ICTModel, theta: np.ndarray, algorithm: str, max_iter: int, tol: float
+) -> tuple[np.ndarray, int, bool]:
+    """EM, then (``"em-newton"``) Newton-Raphson with step halving; ``(theta, n_iter,
+    converged)``."""
     ll = model.loglik(theta)
     converged = False
     n_iter = 0
@@ -309,28 +354,4 @@ def ict_ml(
         if abs(dll) < tol * (1 + abs(ll)) and algorithm == "em":
             converged = True
             break
-    if not converged:
-        warnings.warn(
-            f"ict_ml did not converge in {max_iter} iterations", RuntimeWarning, stacklevel=2
-        )
-
-    ll, g, H, meat = model.derivatives(theta, robust=cov_type == "robust")
-    if cov_type == "design":
-        U = np.zeros((n_all, theta.size))
-        U[keep] = model.scores(theta)  # zero-weight respondents stay in their PSU, score 0
-        meat = design.total_cov(U)
-    cov = covariance_from_hessian(H, meat, "oim" if cov_type == "oim" else "robust")
-    return ICTMLResult(
-        params=theta,
-        cov=cov,
-        names=names,
-        loglik=ll,
-        constrained=constrained,
-        J=J,
-        n=int(yf.size),
-        intercept=intercept,
-        cov_type=cov_type,
-        n_iter=n_iter,
-        converged=converged,
-        weighted=w is not None,
-    )
+    return theta, n_iter, converged

@@ -15,7 +15,14 @@ from segment.exceptions import InputError, Problem
 
 from ._ml_model import _binom_newton, _log_expit
 from ._results import LikelihoodFit, covariance_from_hessian
-from ._validate import _SOURCE, _as_1d, _check_list_data, _design, _rows_problems, coef_table
+from ._validate import (
+    _SOURCE,
+    _as_1d,
+    _check_list_data,
+    _covariate_matrix,
+    _rows_problems,
+    coef_table,
+)
 
 __all__ = ["ICTMultiMLResult", "ict_ml_multi"]
 
@@ -394,7 +401,8 @@ def _check_treat(treat, n, control, arms, what):
                     "treat",
                     unknown,
                     t_arr,
-                    f"treatment label not among the arms {arm_labels} or the control label {ctrl!r}",
+                    f"treatment label not among the arms {arm_labels} "
+                    f"or the control label {ctrl!r}",
                 )
             )
     if not arm_labels and ctrl in present:
@@ -427,8 +435,8 @@ def _named(X, names, what) -> pd.DataFrame:
                 Problem(
                     _SOURCE,
                     "names",
-                    f"expected {M.shape[1] if M.ndim == 2 else '?'} distinct covariate names, one per "
-                    f"column of X; got {len(names)}",
+                    f"expected {M.shape[1] if M.ndim == 2 else '?'} distinct covariate names, "
+                    f"one per column of X; got {len(names)}",
                     value=names,
                 )
             ],
@@ -584,7 +592,7 @@ def ict_ml_multi(
         )
     probs: list[Problem] = []
     y_arr = _as_1d(y, "y", probs)
-    if probs:
+    if probs or y_arr is None:
         raise InputError(what, probs)
     n = y_arr.size
     code, arm_labels, ctrl, problems = _check_treat(treat, n, control, arms, what)
@@ -607,7 +615,7 @@ def ict_ml_multi(
         raise InputError(what, empty)
     if names is not None:
         X = _named(X, names, what)
-    Xm, cols = _design(X, n, intercept, what)
+    Xm, cols = _covariate_matrix(X, n, intercept, what)
     if Xm.shape[1] == 0:
         raise InputError(what, [Problem(_SOURCE, "X", "no covariates and no intercept")])
     if condition == "level" and Y0_TERM in cols:

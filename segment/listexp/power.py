@@ -26,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from segment._util import z_critical
 from segment.exceptions import InputError, Problem
 
-from ._validate import _SOURCE, _zcrit
+from ._validate import _SOURCE
 
 __all__ = ["ListPower", "power_list_experiment", "sample_size_list_experiment"]
 
@@ -50,12 +51,12 @@ class ListPower:
         Power of the two-sided level-``1 - level`` z-test of ``prevalence == null``.
     """
 
-    n: object
-    n_treat: object
-    n_control: object
-    se: object
-    half_width: object
-    power: object
+    n: float | np.ndarray
+    n_treat: float | np.ndarray
+    n_control: float | np.ndarray
+    se: float | np.ndarray
+    half_width: float | np.ndarray
+    power: float | np.ndarray
 
 
 def _check(J, prevalence, treated_share, control_var, deff, what):
@@ -136,7 +137,7 @@ def power_list_experiment(
     na = np.asarray(n, dtype=float)
     if not np.all(np.isfinite(na)) or np.any(na < 2):
         raise InputError(what, [Problem(_SOURCE, "n", "expected a sample size >= 2", value=n)])
-    z = _zcrit(level)
+    z = z_critical(level)
     se = np.sqrt(
         np.asarray(deff) * _unit_var(J, prevalence, treated_share, control_var, p_control) / na
     )
@@ -187,7 +188,7 @@ def sample_size_list_experiment(
         raise InputError(
             what, [Problem(_SOURCE, "half_width", "expected a half-width > 0", value=half_width)]
         )
-    z = _zcrit(level)
+    z = z_critical(level)
     v = np.asarray(deff) * _unit_var(J, prevalence, treated_share, control_var, p_control)
     N = np.ceil(z * z * v / (h * h) - 1e-9)
     f = np.asarray(treated_share, dtype=float)

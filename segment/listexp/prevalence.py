@@ -1,4 +1,4 @@
-"""Average predicted prevalence of the sensitive item from a fitted model (Imai 2011, Section 2.4)."""
+"""Average predicted prevalence of the sensitive item from a fitted model (Imai 2011, sec. 2.4)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from segment._util import z_critical
 from segment.exceptions import InputError, Problem
 
-from ._validate import _SOURCE, _as_1d, _design, _numeric, _rows_problems, _zcrit
+from ._validate import _SOURCE, _as_1d, _covariate_matrix, _numeric, _rows_problems
 from .lsq import ICTLSResult
 from .ml import ICTMLResult
 
@@ -48,7 +49,8 @@ class PrevalenceResult:
         """One-line text summary."""
         return (
             f"Average predicted prevalence {self.estimate:.4f} (SE {self.se:.4f}); "
-            f"{self.level:.0%} CI {self.ci_low:.4f} to {self.ci_high:.4f} [{self.method}, n = {self.n}]"
+            f"{self.level:.0%} CI {self.ci_low:.4f} to {self.ci_high:.4f} "
+            f"[{self.method}, n = {self.n}]"
         )
 
     def __str__(self) -> str:
@@ -96,7 +98,7 @@ def predict_prevalence(
     PrevalenceResult
     """
     what = "predict_prevalence: invalid input"
-    Xm, names = _design(X, None, False, what)
+    Xm, names = _covariate_matrix(X, None, False, what)
     if result.intercept:
         Xm = np.column_stack([np.ones(Xm.shape[0]), Xm])
         if isinstance(X, pd.DataFrame):
@@ -109,7 +111,8 @@ def predict_prevalence(
                 Problem(
                     _SOURCE,
                     "X",
-                    f"has {Xm.shape[1]} columns (with intercept); the model has {p}: {result.names}",
+                    f"has {Xm.shape[1]} columns (with intercept); "
+                    f"the model has {p}: {result.names}",
                 )
             ],
         )
@@ -136,10 +139,10 @@ def predict_prevalence(
                     problems.extend(
                         _rows_problems("weights", bad, wa, "expected a finite weight >= 0")
                     )
-        if problems:
+        if problems or wf is None:
             raise InputError(what, problems)
         wn = wf / wf.sum()
-    z = _zcrit(level)
+    z = z_critical(level)
     d = result.params[:p]
     V = result.cov[:p, :p]
     logit = getattr(result, "link", "logit") == "logit"

@@ -1,4 +1,7 @@
-"""Difference-in-means estimates by subgroup, with small-cell suppression (seed 001 Table 1)."""
+"""Difference-in-means estimates by subgroup, with small-cell suppression.
+
+The layout of Table 1 of Jones & Smyth (2022), PONARS Eurasia Policy Memo 806.
+"""
 
 from __future__ import annotations
 

@@ -91,7 +91,8 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         """Fitted measurement parameters, as used by the hooks."""
 
     # ------------------------------------------------------------------ validation
-    def _check_parameters(self, n_rows: int) -> None:
+    def _check_parameters(self, n_rows: float) -> None:
+        """Check the parameters and that ``n_rows >= n_components`` (``inf``: not yet known)."""
         k = self.n_components
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"n_components must be a positive integer, got {k!r}")
@@ -193,6 +194,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
             if best is None or result[0] > best[0] + 1e-9 * abs(best[0]):
                 best = result
                 best_path = self._last_path
+        assert best is not None  # _starts gives at least one start
         loglik, params, shares, coef, n_iter, converged = best
         if not converged:
             warnings.warn(
@@ -248,22 +250,32 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         relative = 1.0 if k == 1 else 1 - entropy / (w_total * np.log(k))
         return labels, totals / w_total, float(relative), loglik
 
-    def _run_em(self, data, weights, design, params, shares, coef):
-        """EM from one start; returns (loglik, params, shares, coef, n_iter, converged)."""
+    def _run_em(self, data, weights, design, params, shares, coef, e_step=None):
+        """EM from one start; returns (loglik, params, shares, coef, n_iter, converged).
+
+        ``e_step`` replaces :meth:`_e_step` (same arguments and result), for an E-step that
+        computes the statistics elsewhere, such as the Dask fit's sum over partitions
+        (:func:`segment.models.dask_fit.fit_latent_class_dask`); the M-step and the stopping
+        rule stay the model's. The log-likelihood path is left in ``self._last_path``.
+        """
+        if e_step is None:
+            e_step = self._e_step
         previous = -np.inf
         loglik = -np.inf
         path = []
         converged = False
         n_iter = 0
-        for n_iter in range(1, self.max_iter + 1):
+        for iteration in range(1, self.max_iter + 1):
+            n_iter = iteration
             log_prior = np.log(shares) if coef is None else logit_log_prior(design, coef)
-            loglik, stats, resp = self._e_step(data, weights, params, log_prior)
+            loglik, stats, resp = e_step(data, weights, params, log_prior)
             path.append(loglik)
             params = self._m_step(stats, params)
             if coef is None:
                 totals = stats["class_totals"]
                 shares = totals / totals.sum()
             else:
+                assert resp is not None  # with covariates _e_step returns responsibilities
                 coef = fit_logit_prior(design, resp, weights, coef)
             if abs(loglik - previous) <= self.tol * abs(loglik):
                 converged = True

@@ -15,7 +15,8 @@ cached in memory and on disk.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numba as nb
 import numpy as np
@@ -26,11 +27,13 @@ _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
 class Kernels(NamedTuple):
-    em_pass: object
-    em_pass_rows: object
-    class_log_lik: object
-    summarise: object
-    posterior: object
+    """The compiled kernels for one number of classes (numba dispatchers)."""
+
+    em_pass: Callable[..., Any]
+    em_pass_rows: Callable[..., Any]
+    class_log_lik: Callable[..., Any]
+    summarise: Callable[..., Any]
+    posterior: Callable[..., Any]
 
 
 @functools.cache

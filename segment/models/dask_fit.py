@@ -134,74 +134,33 @@ def fit_latent_class_dask(
         answer, an answer outside ``categories``, a negative or non-finite weight (naming the
         partition and row), or fewer respondents with a positive weight than classes.
     """
-    est = LatentClassModel(
-        n_components, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state
+    est = _checked_estimator(
+        n_components, n_init, max_iter, tol, random_state, sample_size=sample_size, persist=persist
     )
-    est._check_parameters(np.inf)
-    if not isinstance(sample_size, (int, np.integer)) or sample_size < 2:
-        raise ValueError(f"sample_size must be an integer of at least 2, got {sample_size!r}")
-    if not isinstance(persist, (bool, np.bool_)):
-        raise ValueError(f"persist must be True or False, got {persist!r}")
     k = int(n_components)
     run = _Runner(client)
-    ddf, columns = _frame(data, columns, weight)
-    parts = ddf.to_delayed(optimize_graph=True)
-    if not parts:
-        raise ValueError("the data have no partitions")
-
-    from dask import delayed
+    parts, columns = _partitions(data, columns, weight)
 
     # 1. categories
-    if categories is not None:
-        cats = _categories_argument(categories, columns)
-    elif isinstance(init, LatentClassModel):
-        _check_init_model(init, columns, k)
-        cats = [np.asarray(c, dtype=float) for c in init.categories_]
-    else:
-        scans = run.compute([delayed(_scan_partition)(p, columns) for p in parts])
-        cats = [np.unique(np.concatenate([s[j] for s in scans])) for j in range(len(columns))]
+    cats = _item_categories(run, parts, columns, categories, init, k)
     names = np.asarray(columns, dtype=object)
     est._set_categories(cats, list(columns))
     est.feature_names_in_ = names
     est.n_features_in_ = len(columns)
 
     # 2. encoded partitions
-    encoder = _encoder(est)
-    blocks = [
-        delayed(_encode_partition)(p, encoder, list(columns), weight, i)
-        for i, p in enumerate(parts)
-    ]
-    if persist:
-        blocks = run.persist(blocks)
-    infos = np.array(run.compute([delayed(_block_info)(b) for b in blocks]), dtype=float)
-    n_rows, n_informative, n_positive, w_total = infos.sum(axis=0)
-    est._check_parameters(int(n_positive))
-    if w_total <= 0:
-        raise ValueError(f"weight {weight!r} is zero for every respondent with an answer")
+    blocks = _encoded_blocks(run, est, parts, columns, weight, persist)
+    n_rows, n_informative, w_total = _count_respondents(run, est, blocks, weight)
 
     # 3. start
-    if init is None:
-        rng = check_random_state(random_state)
-        fraction = min(1.0, sample_size / n_informative)
-        seeds = rng.randint(2**31 - 1, size=len(blocks))
-        samples = run.compute(
-            [
-                delayed(_sample_block)(b, fraction, int(s))
-                for b, s in zip(blocks, seeds, strict=True)
-            ]
-        )
-        theta, shares = _sample_start(est, samples, rng)
-    else:
-        theta, shares = _init_parameters(init, est, columns)
+    theta, shares = _start(
+        run, est, blocks, columns, init, sample_size, n_informative, random_state
+    )
 
     # 4. full-data EM: the in-memory loop with a distributed E-step
-    engine = _DistributedEM(k, n_init=0, max_iter=max_iter, tol=tol)
-    engine.categories_ = est.categories_
-    engine._run = run
-    loglik, params, shares, _, n_iter, converged = engine._run_em(
-        blocks, None, None, theta, shares, None
+    loglik, params, shares, n_iter, converged, path = _full_data_em(
+        run, est, blocks, theta, shares, k, max_iter, tol
     )
-    path = engine._last_path
     if not converged:
         warnings.warn(
             f"EM did not converge in max_iter={max_iter} iterations; increase max_iter or tol",
@@ -211,10 +170,7 @@ def fit_latent_class_dask(
     params, shares, _ = est._canonical(params, shares, None, None)
 
     # 5. the fitted parameters' log-likelihood and entropy
-    shared = delayed((params, np.log(shares)), pure=True, traverse=False)
-    sums = run.compute([delayed(_block_summary)(b, shared) for b in blocks])
-    final_loglik = sum(s[0] for s in sums)
-    entropy = sum(s[1] for s in sums)
+    final_loglik, entropy = _final_pass(run, blocks, params, shares)
     est._store(params)
     est.coef_ = None
     est.n_covariates_ = 0
@@ -231,16 +187,128 @@ def fit_latent_class_dask(
     return est
 
 
-# ---------------------------------------------------------------------- the distributed E-step
-class _DistributedEM(LatentClassModel):
-    """The in-memory EM loop (``MixtureBase._run_em``, same M-step and stopping rule) whose
-    E-step adds up the sufficient statistics of the partitions (``data`` = encoded blocks)."""
+# ---------------------------------------------------------------------- the steps of the fit
+def _checked_estimator(
+    n_components, n_init, max_iter, tol, random_state, *, sample_size, persist
+) -> LatentClassModel:
+    """The estimator to fill, once the arguments are checked."""
+    est = LatentClassModel(
+        n_components, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state
+    )
+    est._check_parameters(np.inf)
+    if not isinstance(sample_size, (int, np.integer)) or sample_size < 2:
+        raise ValueError(f"sample_size must be an integer of at least 2, got {sample_size!r}")
+    if not isinstance(persist, (bool, np.bool_)):
+        raise ValueError(f"persist must be True or False, got {persist!r}")
+    return est
 
-    def _e_step(self, data, weights, params, log_prior):
+
+def _partitions(data, columns, weight) -> tuple[list, list[str]]:
+    """The delayed partitions of the item and weight columns, and the item columns."""
+    ddf, columns = _frame(data, columns, weight)
+    parts = ddf.to_delayed(optimize_graph=True)
+    if not parts:
+        raise ValueError("the data have no partitions")
+    return parts, columns
+
+
+def _item_categories(run, parts, columns, categories, init, k: int) -> list[np.ndarray]:
+    """Answer codes of each item: given, from a fitted ``init``, or scanned from the data."""
+    from dask import delayed
+
+    if categories is not None:
+        cats = _categories_argument(categories, columns)
+    elif isinstance(init, LatentClassModel):
+        _check_init_model(init, columns, k)
+        cats = [np.asarray(c, dtype=float) for c in init.categories_]
+    else:
+        scans = run.compute([delayed(_scan_partition)(p, columns) for p in parts])
+        cats = [np.unique(np.concatenate([s[j] for s in scans])) for j in range(len(columns))]
+    return cats
+
+
+def _encoded_blocks(run, est: LatentClassModel, parts, columns, weight, persist) -> list:
+    """The partitions encoded into the model's answer codes (kept on the workers if persist)."""
+    from dask import delayed
+
+    encoder = _encoder(est)
+    blocks = [
+        delayed(_encode_partition)(p, encoder, list(columns), weight, i)
+        for i, p in enumerate(parts)
+    ]
+    if persist:
+        blocks = run.persist(blocks)
+    return blocks
+
+
+def _count_respondents(run, est: LatentClassModel, blocks, weight):
+    """(rows, rows with an answer, their total weight), checked against the number of classes."""
+    from dask import delayed
+
+    infos = np.array(run.compute([delayed(_block_info)(b) for b in blocks]), dtype=float)
+    n_rows, n_informative, n_positive, w_total = infos.sum(axis=0)
+    est._check_parameters(int(n_positive))
+    if w_total <= 0:
+        raise ValueError(f"weight {weight!r} is zero for every respondent with an answer")
+    return n_rows, n_informative, w_total
+
+
+def _start(
+    run, est: LatentClassModel, blocks, columns, init, sample_size, n_informative, random_state
+):
+    """(theta, shares) to start the full-data EM from: ``init``'s, or a sample fit's."""
+    from dask import delayed
+
+    if init is None:
+        rng = check_random_state(random_state)
+        fraction = min(1.0, sample_size / n_informative)
+        seeds = rng.randint(2**31 - 1, size=len(blocks))
+        samples = run.compute(
+            [
+                delayed(_sample_block)(b, fraction, int(s))
+                for b, s in zip(blocks, seeds, strict=True)
+            ]
+        )
+        theta, shares = _sample_start(est, samples, rng)
+    else:
+        theta, shares = _init_parameters(init, est, columns)
+    return theta, shares
+
+
+def _full_data_em(run, est: LatentClassModel, blocks, theta, shares, k, max_iter, tol):
+    """(loglik, params, shares, n_iter, converged, path) of the EM on every partition."""
+    engine = LatentClassModel(k, n_init=0, max_iter=max_iter, tol=tol)
+    engine.categories_ = est.categories_
+    loglik, params, shares, _, n_iter, converged = engine._run_em(
+        blocks, None, None, theta, shares, None, e_step=_DistributedEStep(run)
+    )
+    path = engine._last_path
+    return loglik, params, shares, n_iter, converged, path
+
+
+def _final_pass(run, blocks, params, shares) -> tuple[float, float]:
+    """(log-likelihood, sum_i w_i sum_k -r_ik log r_ik) of the fitted parameters."""
+    from dask import delayed
+
+    shared = delayed((params, np.log(shares)), pure=True, traverse=False)
+    sums = run.compute([delayed(_block_summary)(b, shared) for b in blocks])
+    final_loglik = sum(s[0] for s in sums)
+    entropy = sum(s[1] for s in sums)
+    return final_loglik, entropy
+
+
+# ---------------------------------------------------------------------- the distributed E-step
+class _DistributedEStep:
+    """``_run_em``'s E-step on the encoded blocks: the sum of the partitions' statistics."""
+
+    def __init__(self, run: _Runner):
+        self.run = run
+
+    def __call__(self, data, weights, params, log_prior):
         from dask import delayed
 
         shared = delayed((params, log_prior), pure=True, traverse=False)
-        parts = self._run.compute([delayed(_block_statistics)(b, shared) for b in data])
+        parts = self.run.compute([delayed(_block_statistics)(b, shared) for b in data])
         loglik = 0.0
         counts = np.zeros_like(parts[0][1])
         totals = np.zeros_like(parts[0][2])
@@ -499,9 +567,7 @@ def _sample_start(est: LatentClassModel, samples, rng) -> tuple[np.ndarray, np.n
 def _encoder(est: LatentClassModel) -> LatentClassModel:
     """A light model holding only what encoding needs (it travels to every worker)."""
     enc = LatentClassModel(est.n_components)
-    enc.categories_ = est.categories_
-    enc._code_dtype = est._code_dtype
-    enc._missing_code = est._missing_code
+    enc._set_encoding(est.categories_)  # the categories and their code type, as ``est``'s
     enc.feature_names_in_ = est.feature_names_in_
     enc.n_features_in_ = est.n_features_in_
     return enc

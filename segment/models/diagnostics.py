@@ -178,13 +178,13 @@ def _bvr_table(model, codes, weights, prior) -> pd.DataFrame:
         onehot = _onehot(codes[start:stop], sizes, offsets)
         w = weights[start:stop]
         observed += (onehot.T @ sparse.diags(w) @ onehot).toarray()
-        if prior is not None:
+        if pair_class is not None:  # with covariates (prior given)
             answered = (codes[start:stop] < sizes[None, :]).astype(float)
             for c in range(k):
                 pair_class[c] += answered.T @ (answered * (w * prior[start:stop, c])[:, None])
     # n_jl: weighted respondents who answered both j and l (the sum of the pair's table)
     n_pair = np.add.reduceat(np.add.reduceat(observed, offsets[:-1], axis=0), offsets[:-1], axis=1)
-    if prior is None:
+    if pair_class is None:
         expected = n_pair[np.ix_(item_of, item_of)] * ((theta * model.weights_) @ theta.T)
     else:
         per_class = pair_class[:, item_of][:, :, item_of]  # (K, sum C, sum C)

@@ -185,9 +185,9 @@ class LatentClassModel(MixtureBase):
                 rows = np.flatnonzero(unknown)
                 seen = ", ".join(repr(plain_number(v)) for v in np.unique(col[rows])[:5])
                 raise ValueError(
-                    f"{label}, row {rows[0] + 1}: answer {plain_number(col[rows[0]])!r} was not seen when "
-                    f"the model was fitted ({len(rows)} rows; values {seen}); expected one of "
-                    f"{[plain_number(c) for c in cats]} or missing"
+                    f"{label}, row {rows[0] + 1}: answer {plain_number(col[rows[0]])!r} "
+                    f"was not seen when the model was fitted ({len(rows)} rows; values {seen}); "
+                    f"expected one of {[plain_number(c) for c in cats]} or missing"
                 )
             codes[:, j] = np.where(nan, missing, idx_clip)
         return codes
@@ -268,13 +268,14 @@ class LatentClassModel(MixtureBase):
         feature_names : sequence of str, optional
             Item names (``feature_names_in_``).
         **params
-            Constructor parameters.
+            Constructor parameters (``n_components`` defaults to the number of shares).
 
         The parameters are taken as given: a caller reading them from a file checks them
         first. Fit statistics (``loglik_``, ``entropy_``, ...) are not set.
         """
         if cls is not LatentClassModel:
             raise TypeError(f"{cls.__name__}.from_parameters: only LatentClassModel has it")
+        params.setdefault("n_components", len(prior_shares))
         model = cls(**params)
         cats = [np.asarray(c, dtype=float) for c in categories]
         probs = [np.asarray(p, dtype=float) for p in item_probs]

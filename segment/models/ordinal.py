@@ -100,7 +100,7 @@ class _Link(NamedTuple):
 
     name: str
     items: np.ndarray  # (J,) item indices
-    index: np.ndarray  # (J, S) category index of each scale category (padded with 0)
+    positions: np.ndarray  # (J, S) category index of each scale category (padded with 0)
     mask: np.ndarray  # (J, S) True for a real scale category
     scores: np.ndarray  # (J, S) s_c - s_0 (0 where padded)
     free: np.ndarray  # (J, S - 2) True for a free threshold slot
@@ -229,7 +229,7 @@ class OrdinalLatentClassModel(LatentClassModel):
         types = _resolve_types(self.item_types, n_items, names)
         dk = _resolve_dont_know(self.dont_know, n_items, names)
         n_cat = max(len(c) for c in self.categories_)
-        scale_codes = []
+        scale_codes: list[np.ndarray | None] = []
         for j, cats in enumerate(self.categories_):
             if types[j] == "nominal":
                 scale_codes.append(None)
@@ -292,7 +292,9 @@ class OrdinalLatentClassModel(LatentClassModel):
         for name, link in self._links.items():
             c = counts[link.items]  # (J, C, K)
             totals = c.sum(axis=1)  # (J, K)
-            scale = np.take_along_axis(c, link.index[:, :, None], axis=1) * link.mask[:, :, None]
+            scale = (
+                np.take_along_axis(c, link.positions[:, :, None], axis=1) * link.mask[:, :, None]
+            )
             coef[name] = _newton(link, coef[name], scale, n_steps)
             q = np.exp(_log_probs(link, coef[name]))  # (J, S, K)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -300,7 +302,7 @@ class OrdinalLatentClassModel(LatentClassModel):
             rows = np.zeros_like(c)
             rows += dk
             on_scale = 1.0 - dk.sum(axis=1)  # (J, K)
-            idx = np.where(link.mask, link.index, c.shape[1])  # padded slots -> dropped column
+            idx = np.where(link.mask, link.positions, c.shape[1])  # padded slots -> dropped column
             padded = np.concatenate([rows, np.zeros((len(link.items), 1, c.shape[2]))], axis=1)
             np.put_along_axis(padded, idx[:, :, None], q * on_scale[:, None, :], axis=1)
             new = padded[:, :-1, :]

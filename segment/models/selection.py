@@ -7,7 +7,8 @@ respondents, and the per-segment agreement after matching classes with the Hunga
 (the smallest over segments is reported). Information criteria follow Nylund, Asparouhov &
 Muthen (2007), who found BIC the most reliable of them for latent class enumeration; with
 ``blrt`` the table also has their bootstrap likelihood ratio test of each k against k - 1
-(:func:`segment.models.diagnostics.bootstrap_lrt`), which they found more reliable still, though slow.
+(:func:`segment.models.diagnostics.bootstrap_lrt`), which they found more reliable still, though
+slow.
 """
 
 from __future__ import annotations
@@ -135,63 +136,84 @@ def select_n_components(
         answered = ~np.isnan(Xa).all(axis=1)
         labels = model.labels_
         counts = np.bincount(labels[answered], minlength=k)
-        aris, agreements = [], []
-        for _ in range(n_boot):
-            idx = rng.randint(0, n, n)
-            try:
-                boot = _model(estimator, k, boot_n_init, int(rng.randint(2**31 - 1)))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    boot.fit(_rows(X, Xa, idx), sample_weight=w[idx])
-                other = _predict_seen(boot, Xa, X)
-            except ValueError:
-                other = None  # the resample lost a category or became too small: counts as unstable
-            if other is None:
-                aris.append(0.0)
-                agreements.append(0.0)
-            else:
-                aris.append(adjusted_rand_score(labels[answered], other[answered]))
-                aligned = align_labels(labels[answered], other[answered], k)
-                agree = [
-                    np.mean(aligned[labels[answered] == c] == c) for c in range(k) if counts[c]
-                ]
-                agreements.append(min(agree))
-            if progress:
-                progress(f"k={k} bootstrap")
-        rows.append(
-            {
-                "k": k,
-                "loglik": model.loglik_,
-                "n_parameters": model.n_parameters(),
-                "bic": model.bic(X, sample_weight=w),
-                "aic": model.aic(X, sample_weight=w),
-                "sabic": model.sabic(X, sample_weight=w),
-                "entropy": model.entropy_,
-                "smallest_share": float(model.weights_.min()),
-                "smallest_n": float(model.weights_.min() * w[answered].sum()),
-                "smallest_respondents": int(counts.min()),
-                "stability": float(np.mean(aris)) if n_boot else np.nan,
-                "stability_sd": float(np.std(aris)) if n_boot else np.nan,
-                "min_segment_agreement": float(np.mean(agreements)) if n_boot else np.nan,
-                "converged": model.converged_,
-            }
+        aris, agreements = _bootstrap_stability(
+            X, Xa, w, k, labels, answered, counts, estimator, n_boot, boot_n_init, rng, progress
         )
+        rows.append(_table_row(model, X, w, k, answered, counts, aris, agreements, n_boot))
     table = pd.DataFrame(rows)
     recommended, reason = _recommend(table, n_boot > 0)
     tests: dict[int, BLRTResult] = {}
     if blrt:
-        blrt_rng = check_random_state(int(rng.randint(2**31 - 1)))
-        for k in ks:
-            if k < 2:
-                continue
-            null = models.get(k - 1)
-            if null is None:
-                null = LatentClassModel(
-                    k - 1, n_init=n_init, random_state=int(blrt_rng.randint(2**31 - 1))
-                ).fit(X, sample_weight=w)
-            tests[k] = _blrt(Xa, w, null, models[k], blrt, boot_n_init, blrt_rng, progress)
+        tests = _blrt_tests(X, Xa, w, ks, models, n_init, blrt, boot_n_init, rng, progress)
         table["blrt_p"] = [tests[k].p_value if k in tests else np.nan for k in ks]
     return Selection(table, recommended, reason, models, tests)
+
+
+def _bootstrap_stability(
+    X, Xa, w, k, labels, answered, counts, estimator, n_boot, boot_n_init, rng, progress
+) -> tuple[list, list]:
+    """ARI and smallest per-segment agreement of each bootstrap refit with ``labels``."""
+    n = len(X)
+    aris, agreements = [], []
+    for _ in range(n_boot):
+        idx = rng.randint(0, n, n)
+        try:
+            boot = _model(estimator, k, boot_n_init, int(rng.randint(2**31 - 1)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                boot.fit(_rows(X, Xa, idx), sample_weight=w[idx])
+            other = _predict_seen(boot, Xa, X)
+        except ValueError:
+            other = None  # the resample lost a category or became too small: counts as unstable
+        if other is None:
+            aris.append(0.0)
+            agreements.append(0.0)
+        else:
+            aris.append(adjusted_rand_score(labels[answered], other[answered]))
+            aligned = align_labels(labels[answered], other[answered], k)
+            agree = [np.mean(aligned[labels[answered] == c] == c) for c in range(k) if counts[c]]
+            agreements.append(min(agree))
+        if progress:
+            progress(f"k={k} bootstrap")
+    return aris, agreements
+
+
+def _table_row(model, X, w, k, answered, counts, aris, agreements, n_boot) -> dict:
+    """The row of the selection table of the k-class model."""
+    return {
+        "k": k,
+        "loglik": model.loglik_,
+        "n_parameters": model.n_parameters(),
+        "bic": model.bic(X, sample_weight=w),
+        "aic": model.aic(X, sample_weight=w),
+        "sabic": model.sabic(X, sample_weight=w),
+        "entropy": model.entropy_,
+        "smallest_share": float(model.weights_.min()),
+        "smallest_n": float(model.weights_.min() * w[answered].sum()),
+        "smallest_respondents": int(counts.min()),
+        "stability": float(np.mean(aris)) if n_boot else np.nan,
+        "stability_sd": float(np.std(aris)) if n_boot else np.nan,
+        "min_segment_agreement": float(np.mean(agreements)) if n_boot else np.nan,
+        "converged": model.converged_,
+    }
+
+
+def _blrt_tests(
+    X, Xa, w, ks, models, n_init, blrt, boot_n_init, rng, progress
+) -> dict[int, BLRTResult]:
+    """The bootstrap likelihood ratio test of each k >= 2 against k - 1 classes."""
+    tests: dict[int, BLRTResult] = {}
+    blrt_rng = check_random_state(int(rng.randint(2**31 - 1)))
+    for k in ks:
+        if k < 2:
+            continue
+        null = models.get(k - 1)
+        if null is None:
+            null = LatentClassModel(
+                k - 1, n_init=n_init, random_state=int(blrt_rng.randint(2**31 - 1))
+            ).fit(X, sample_weight=w)
+        tests[k] = _blrt(Xa, w, null, models[k], blrt, boot_n_init, blrt_rng, progress)
+    return tests
 
 
 def _model(template: LatentClassModel | None, k: int, n_init: int, seed: int):
@@ -201,7 +223,7 @@ def _model(template: LatentClassModel | None, k: int, n_init: int, seed: int):
     return clone(template).set_params(n_components=k, n_init=n_init, random_state=seed)
 
 
-def _rows(X, Xa: np.ndarray, idx: np.ndarray):
+def _rows(X, Xa: np.ndarray, idx: np.ndarray | slice):
     """Rows ``idx`` of the answers, as a DataFrame when ``X`` is one (item types by name)."""
     if isinstance(X, pd.DataFrame):
         return pd.DataFrame(Xa[idx], columns=X.columns)
@@ -232,9 +254,15 @@ def _recommend(table: pd.DataFrame, with_stability: bool) -> tuple[int, str]:
     candidates = table[ok]
     k = int(candidates.loc[candidates["bic"].idxmin(), "k"])
     row = table.set_index("k").loc[k]
-    reason = f"lowest BIC ({row['bic']:,.1f}) among solutions whose smallest segment holds at least {MIN_SHARE:.0%} of the sample and {MIN_RESPONDENTS} respondents"
+    reason = (
+        f"lowest BIC ({row['bic']:,.1f}) among solutions whose smallest segment holds at least "
+        f"{MIN_SHARE:.0%} of the sample and {MIN_RESPONDENTS} respondents"
+    )
     if with_stability:
-        reason += f" and whose bootstrap stability is at least {MIN_STABILITY} (k={k}: {row['stability']:.2f})"
+        reason += (
+            f" and whose bootstrap stability is at least {MIN_STABILITY} "
+            f"(k={k}: {row['stability']:.2f})"
+        )
     if k != best_bic:
         reason += f"; k={best_bic} has a lower BIC but fails those criteria"
     return k, reason

@@ -1,7 +1,7 @@
 """A typing tool as a static web page: the questions, scored in the browser.
 
-:func:`build_quiz` turns a :class:`~segment.segments.model.SegmentModel` (usually a typing tool) into
-one self-contained HTML page (inline script and style, no external resources; it works from
+:func:`build_quiz` turns a :class:`~segment.segments.model.SegmentModel` (usually a typing tool)
+into one self-contained HTML page (inline script and style, no external resources; it works from
 ``file://``). The page embeds the model file's scoring parameters as JSON and computes the same
 posterior as :meth:`SegmentModel.predict_proba`; :func:`write_quiz` writes it atomically into a
 folder.

@@ -2,11 +2,12 @@
 
 Scoring is exported, not re-implemented per model: the page embeds the model file's own
 ``items``, ``categories``, ``prior_shares`` and ``item_probs`` (copied from
-:func:`segment.segments.model_file.model_to_dict`, so the numbers are the file's, bit for bit) together
-with the codes the codebook scores as missing, and one generic script computes, as
+:func:`segment.segments.model_file.model_to_dict`, so the numbers are the file's, bit for bit)
+together with the codes the codebook scores as missing, and one generic script computes, as
 :meth:`SegmentModel.predict_proba` does,
 
-    log P(segment | answers) = log prior + sum over answered items of log max(P(answer | segment), 1e-300)
+    log P(segment | answers) = log prior
+                               + sum over answered items of log max(P(answer | segment), 1e-300)
 
 normalised in log space (subtract the largest, exponentiate, divide by the sum). An answer maps
 to its category of the model; a skipped question ("prefer not to say"), a code the codebook
@@ -261,7 +262,7 @@ def _cards(
     ids = {s.id for s in typology.segments} if typology is not None else set()
     for i, seg in enumerate(model.segments):
         ref = seg.get("reference")
-        if seg.get("named") and ref in ids:
+        if typology is not None and seg.get("named") and ref in ids:
             r = typology[ref]
             score = seg.get("score")
             cards.append(
@@ -370,6 +371,30 @@ def build_quiz(
     """
     _check_items(model, source_name)
     languages, notes = _languages(model)
+    language = _page_language(model, languages, language)
+    profile_cards = (
+        None if profiles is None else _check_profiles(profiles, model, profiles_name or "profiles")
+    )
+    cards = _cards(model, typology, profile_cards, profiles_name)
+    params = quiz_parameters(model)
+    content = _content(model, languages, language, title, cards, params, source_name)
+    text = content["text"]
+    script, style = _assets()
+    ctx = _page_context(model, languages, language, title, text, content, params, script, style)
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
+    page = env.from_string(_asset("template.html.j2")).render(**ctx)
+    return Quiz(
+        html=page,
+        parameters=params,
+        languages=tuple(languages),
+        language=language,
+        profile_sources=tuple(None if c is None else c["source"] for c in cards),
+        notes=tuple(notes),
+    )
+
+
+def _page_language(model: SegmentModel, languages: list[str], language: str | None) -> str:
+    """The language the page opens in: ``language``, or the codebook's first, or English."""
     if language is None:
         first = model.codebook.languages[0]
         language = first if first in languages else "en"
@@ -385,18 +410,26 @@ def build_quiz(
                 )
             ],
         )
-    profile_cards = (
-        None if profiles is None else _check_profiles(profiles, model, profiles_name or "profiles")
-    )
-    cards = _cards(model, typology, profile_cards, profiles_name)
-    params = quiz_parameters(model)
+    return language
+
+
+def _content(
+    model: SegmentModel,
+    languages: list[str],
+    language: str,
+    title: str | None,
+    cards: list[dict | None],
+    params: dict,
+    source_name: str,
+) -> dict[str, Any]:
+    """The page's content JSON: questions, segments and their cards, facts and page strings."""
     tool = model.fit.get("typing_tool") or {}
     acc = tool.get("cv_accuracy")
     text = {lang: {**UI_TEXT["en"], **UI_TEXT.get(lang, {})} for lang in languages}
     for lang in languages:
         # a language without its own page strings gets the English ones
         text[lang]["_endonym"] = ENDONYMS.get(lang, lang)
-    content = {
+    content: dict[str, Any] = {
         "languages": languages,
         "default_language": language,
         "title": title,
@@ -421,11 +454,31 @@ def build_quiz(
         },
         "text": text,
     }
+    return content
+
+
+def _assets() -> tuple[str, str]:
+    """The page's script and style, checked not to close their elements early."""
     script = _asset("quiz.js")
     style = _asset("quiz.css")
     for asset, tag in ((script, "</script"), (style, "</style")):
         if tag in asset.lower():
             raise RuntimeError(f"quiz asset contains {tag}")  # pragma: no cover - our own files
+    return script, style
+
+
+def _page_context(
+    model: SegmentModel,
+    languages: list[str],
+    language: str,
+    title: str | None,
+    text: dict[str, dict[str, str]],
+    content: dict[str, Any],
+    params: dict,
+    script: str,
+    style: str,
+) -> dict[str, Any]:
+    """The template's variables: the page in ``language``, with the embedded JSON and assets."""
     t = text[language]
     n, k = len(model.items), len(model.segments)
     ctx = {
@@ -459,16 +512,7 @@ def build_quiz(
             "img-src data:; base-uri 'none'; form-action 'none'"
         ),
     }
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
-    page = env.from_string(_asset("template.html.j2")).render(**ctx)
-    return Quiz(
-        html=page,
-        parameters=params,
-        languages=tuple(languages),
-        language=language,
-        profile_sources=tuple(None if c is None else c["source"] for c in cards),
-        notes=tuple(notes),
-    )
+    return ctx
 
 
 _EMBEDDED = re.compile(

@@ -83,7 +83,8 @@ def _summary_paragraph(a, names: list[str], order: list[int]) -> str:
         t = le.support.table.dropna(subset=["estimate"])
         sentence = (
             f"Asked indirectly, through a list experiment with {le.n:,} respondents, "
-            f"an estimated {_pct(o['estimate'])} (95% interval {_interval(o['ci_low'], o['ci_high'])}) "
+            f"an estimated {_pct(o['estimate'])} "
+            f"(95% interval {_interval(o['ci_low'], o['ci_high'])}) "
             f"hold {le.spec.label}"
         )
         if len(t) >= 2:
@@ -132,12 +133,34 @@ def _cards(a, palette: list[str]) -> list[dict]:
 
 
 def _context(a) -> dict:
+    """The template's variables, section by section."""
     k = a.k
     names = list(a.names.sort_values("segment")["name"])
     palette = figures.segment_palette(k)
     shares = a.profiles.shares
     order = list(shares.sort_values("share", ascending=False)["segment"].astype(int))
-    ctx: dict = {
+    ctx = _overview(a, k, names, order)
+    ctx["segments"] = _segment_rows(a, names, palette, shares, order)
+    ctx["fig_shares"] = _img(
+        figures.shares_figure(shares, names, palette), "Segment sizes with 95% intervals"
+    )
+    if a.selection is not None:
+        ctx.update(_selection_section(a.selection, k))
+    ctx.update(_profile_figures(a, names, palette, order))
+    n_suppressed = int(a.profiles.items["suppressed"].sum()) + int(
+        a.profiles.demographics["suppressed"].sum()
+    )
+    ctx["n_suppressed"] = n_suppressed
+    ctx["cards"] = _cards(a, palette)
+    le = a.listexp
+    if le is not None:
+        ctx.update(_listexp_section(le, palette, order))
+    return ctx
+
+
+def _overview(a, k: int, names: list[str], order: list[int]) -> dict:
+    """The report's header: title, summary paragraph, sample and model facts."""
+    return {
         "title": a.title,
         "version": __version__,
         "synthetic": a.synthetic,
@@ -158,8 +181,14 @@ def _context(a) -> dict:
         "design": a.profiles.design,
         "listexp_design": None if a.listexp is None else a.listexp.design,
     }
+
+
+def _segment_rows(
+    a, names: list[str], palette: list[str], shares: pd.DataFrame, order: list[int]
+) -> list[dict]:
+    """The segments table: name, colour, share and reference match, largest first."""
     match = a.names.set_index("segment")
-    ctx["segments"] = [
+    return [
         {
             "name": names[s],
             "colour": palette[s],
@@ -174,25 +203,32 @@ def _context(a) -> dict:
         }
         for s in order
     ]
-    ctx["fig_shares"] = _img(
-        figures.shares_figure(shares, names, palette), "Segment sizes with 95% intervals"
+
+
+def _selection_section(selection, k: int) -> dict:
+    """The choice of the number of segments: its figure and its table."""
+    ctx: dict = {}
+    t = selection.table
+    ctx["fig_selection"] = _img(
+        figures.selection_figure(t, k), "BIC and bootstrap stability by number of segments"
     )
-    if a.selection is not None:
-        t = a.selection.table
-        ctx["fig_selection"] = _img(
-            figures.selection_figure(t, k), "BIC and bootstrap stability by number of segments"
-        )
-        ctx["selection"] = [
-            {
-                "k": int(r.k),
-                "bic": f"{r.bic:,.0f}",
-                "entropy": f"{r.entropy:.2f}",
-                "smallest": _pct(r.smallest_share),
-                "stability": "–" if not np.isfinite(r.stability) else f"{r.stability:.2f}",
-                "chosen": int(r.k) == k,
-            }
-            for r in t.itertuples()
-        ]
+    ctx["selection"] = [
+        {
+            "k": int(r.k),
+            "bic": f"{r.bic:,.0f}",
+            "entropy": f"{r.entropy:.2f}",
+            "smallest": _pct(r.smallest_share),
+            "stability": "–" if not np.isfinite(r.stability) else f"{r.stability:.2f}",
+            "chosen": int(r.k) == k,
+        }
+        for r in t.itertuples()
+    ]
+    return ctx
+
+
+def _profile_figures(a, names: list[str], palette: list[str], order: list[int]) -> dict:
+    """The item heatmap, the UMAP map (when computed) and the demographics figure (when any)."""
+    ctx: dict = {}
     ctx["fig_heatmap"] = _img(
         figures.item_heatmap(a.profiles.items, a.codebook, names, order),
         "Mean answer position of each item by segment, grouped by domain",
@@ -210,80 +246,101 @@ def _context(a) -> dict:
             ),
             "Demographic composition of each segment",
         )
-    n_suppressed = int(a.profiles.items["suppressed"].sum()) + int(
-        a.profiles.demographics["suppressed"].sum()
-    )
-    ctx["n_suppressed"] = n_suppressed
-    ctx["cards"] = _cards(a, palette)
-    le = a.listexp
-    if le is not None:
-        st = le.support.table
-        seg_rows = st.assign(label=st["name"])
-        seg_rows = seg_rows.set_index("segment").loc[order].reset_index()
-        ctx["listexp"] = {
-            "label": le.spec.label,
-            "file": Path(le.spec.path).name,
-            "synthetic": le.spec.synthetic,
-            "n": le.n,
-            "J": le.spec.J,
-            "n_typed": le.n_typed,
-            "estimate": _pct(le.overall["estimate"]),
-            "interval": _interval(le.overall["ci_low"], le.overall["ci_high"]),
-            "control": f"{le.overall['control']:.2f}",
-            "treatment": f"{le.overall['treatment']:.2f}",
-            "design_p": f"{le.design_effect_p:.2f}",
-            "method": le.support.method,
-            "n_boot": le.support.n_boot,
-            "segments": [
-                {
-                    "name": r.name,
-                    "colour": palette[int(r.segment)],
-                    "share": _pct(r.share),
-                    "estimate": _pct(r.estimate),
-                    "interval": _interval(r.ci_low, r.ci_high),
-                    "modal": _pct(r.modal_estimate),
-                    "suppressed": not np.isfinite(r.estimate),
-                }
-                for r in seg_rows.itertuples()
-            ],
-            "groups": [
-                {
-                    "variable": g["variable"],
-                    "group": g["group"],
-                    "n": g.get("n"),
-                    "control": None if g["suppressed"] else f"{g['control']:.2f}",
-                    "treatment": None if g["suppressed"] else f"{g['treatment']:.2f}",
-                    "estimate": _pct(g.get("estimate")),
-                    "interval": _interval(g.get("ci_low"), g.get("ci_high")),
-                    "suppressed": g["suppressed"],
-                }
-                for g in le.groups
-            ],
-            "differences": [
-                {
-                    "variable": d["variable"],
-                    "a": d["group_a"],
-                    "b": d["group_b"],
-                    "difference": f"{100 * d['difference']:+.0f} points",
-                    "p": f"{d['p_value']:.3f}",
-                }
-                for d in le.differences
-                if d["p_value"] < 0.05
-            ],
+    return ctx
+
+
+def _listexp_section(le, palette: list[str], order: list[int]) -> dict:
+    """The list-experiment section: its numbers and its figures."""
+    ctx: dict = {}
+    st = le.support.table
+    seg_rows = st.assign(label=st["name"])
+    seg_rows = seg_rows.set_index("segment").loc[order].reset_index()
+    ctx["listexp"] = {
+        "label": le.spec.label,
+        "file": Path(le.spec.path).name,
+        "synthetic": le.spec.synthetic,
+        "n": le.n,
+        "J": le.spec.J,
+        "n_typed": le.n_typed,
+        "estimate": _pct(le.overall["estimate"]),
+        "interval": _interval(le.overall["ci_low"], le.overall["ci_high"]),
+        "control": f"{le.overall['control']:.2f}",
+        "treatment": f"{le.overall['treatment']:.2f}",
+        "design_p": f"{le.design_effect_p:.2f}",
+        "method": le.support.method,
+        "n_boot": le.support.n_boot,
+        "segments": _listexp_segments(seg_rows, palette),
+        "groups": _listexp_groups(le.groups),
+        "differences": _listexp_differences(le.differences),
+    }
+    ctx.update(_listexp_figures(le, seg_rows, palette))
+    return ctx
+
+
+def _listexp_segments(seg_rows: pd.DataFrame, palette: list[str]) -> list[dict]:
+    """The rows of support by segment."""
+    return [
+        {
+            "name": r.name,
+            "colour": palette[int(r.segment)],
+            "share": _pct(r.share),
+            "estimate": _pct(r.estimate),
+            "interval": _interval(r.ci_low, r.ci_high),
+            "modal": _pct(r.modal_estimate),
+            "suppressed": not np.isfinite(r.estimate),
         }
-        ctx["fig_support_segments"] = _img(
-            figures.support_figure(
-                seg_rows, overall=le.overall["estimate"], title="By segment", palette=palette
-            ),
-            f"Estimated {le.spec.label} by segment",
+        for r in seg_rows.itertuples()
+    ]
+
+
+def _listexp_groups(groups: list[dict]) -> list[dict]:
+    """The rows of support by subgroup."""
+    return [
+        {
+            "variable": g["variable"],
+            "group": g["group"],
+            "n": g.get("n"),
+            "control": None if g["suppressed"] else f"{g['control']:.2f}",
+            "treatment": None if g["suppressed"] else f"{g['treatment']:.2f}",
+            "estimate": _pct(g.get("estimate")),
+            "interval": _interval(g.get("ci_low"), g.get("ci_high")),
+            "suppressed": g["suppressed"],
+        }
+        for g in groups
+    ]
+
+
+def _listexp_differences(differences: list[dict]) -> list[dict]:
+    """The subgroup differences significant at 5%."""
+    return [
+        {
+            "variable": d["variable"],
+            "a": d["group_a"],
+            "b": d["group_b"],
+            "difference": f"{100 * d['difference']:+.0f} points",
+            "p": f"{d['p_value']:.3f}",
+        }
+        for d in differences
+        if d["p_value"] < 0.05
+    ]
+
+
+def _listexp_figures(le, seg_rows: pd.DataFrame, palette: list[str]) -> dict:
+    """The support figures: by segment, and by subgroup when any group is reported."""
+    ctx: dict = {}
+    ctx["fig_support_segments"] = _img(
+        figures.support_figure(
+            seg_rows, overall=le.overall["estimate"], title="By segment", palette=palette
+        ),
+        f"Estimated {le.spec.label} by segment",
+    )
+    groups = pd.DataFrame([g for g in le.groups if not g["suppressed"]])
+    if not groups.empty:
+        groups["label"] = groups["variable"] + ": " + groups["group"]
+        ctx["fig_support_groups"] = _img(
+            figures.support_figure(groups, overall=le.overall["estimate"], title="By subgroup"),
+            f"Estimated {le.spec.label} by subgroup",
         )
-        groups = pd.DataFrame([g for g in le.groups if not g["suppressed"]])
-        if not groups.empty:
-            groups["label"] = groups["variable"] + ": " + groups["group"]
-            ctx["fig_support_groups"] = _img(
-                figures.support_figure(groups, overall=le.overall["estimate"], title="By subgroup"),
-                f"Estimated {le.spec.label} by subgroup",
-            )
     return ctx
 
 

@@ -89,7 +89,8 @@ def fit_estimator(
     random_state: int | None = 1,
     measurement: str = "nominal",
 ) -> LatentClassModel:
-    """Fit the latent class model of ``measurement`` on answer codes ``X`` (see :func:`fit_segments`)."""
+    """Fit the latent class model of ``measurement`` on answer codes ``X`` (see
+    :func:`fit_segments`)."""
     if measurement == "nominal":
         est = LatentClassModel(n_segments, n_init=n_init, random_state=random_state)
     elif measurement in ("ordinal", "cumulative"):
@@ -190,7 +191,7 @@ def segment_model(
         segments=named.segments,
         typology=None if typology is None else typology.name,
         fit=fit,
-        training={"rows": int(len(X)), "sha256": data_fingerprint(X, sample_weight)},
+        training={"rows": len(X), "sha256": data_fingerprint(X, sample_weight)},
     )
 
 

@@ -8,7 +8,7 @@ respondents' own answers (:func:`segment.segments.support.support_by_segment`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -189,7 +189,8 @@ def _regression(
             columns.append(np.nan_to_num(proba[:, k], nan=0.0))
             labels.append(f"P({segments.names[k]})")
     X = pd.DataFrame(dict(zip(labels, columns, strict=True))) if columns else None
-    fitter = {"lm": ict_lm, "nls": ict_nls, "ml": ict_ml}[method]
+    fitters: dict[str, Callable[..., Any]] = {"lm": ict_lm, "nls": ict_nls, "ml": ict_ml}
+    fitter = fitters[method]
     if design:
         sd = SurveyDesign(
             w,

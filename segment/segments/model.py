@@ -149,7 +149,8 @@ class SegmentModel:
         best = np.where(refused, -1, np.argmax(np.nan_to_num(proba, nan=-1.0), axis=1))
         names = np.array(self.names, dtype=object)
         out["segment"] = pd.array(
-            np.where(refused, None, names[np.maximum(best, 0)]), dtype="string"
+            np.where(refused, np.array(None, dtype=object), names[np.maximum(best, 0)]),
+            dtype="string",
         )
         out["segment_index"] = pd.array(np.where(refused, pd.NA, best), dtype="Int64")
         for k, name in enumerate(self.names):

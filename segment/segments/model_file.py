@@ -210,7 +210,8 @@ def _from_text(text: str, name: str) -> SegmentModel:
     if doc.get("checksum") != _checksum(doc):
         raise fail(
             "checksum",
-            "the content does not match its checksum: the file was edited or damaged after it was written",
+            "the content does not match its checksum: "
+            "the file was edited or damaged after it was written",
         )
     try:
         codebook = Codebook.from_dict(doc["codebook"], file=f"{name} (codebook)")

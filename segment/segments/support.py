@@ -55,7 +55,8 @@ class SegmentSupport:
                 continue
             lines.append(
                 f"  {row.name:<28} {row.estimate:6.1%}  [{row.ci_low:6.1%}, {row.ci_high:6.1%}]"
-                f"  share {row.share:5.1%}  (uncorrected modal assignment {row.modal_estimate:6.1%})"
+                f"  share {row.share:5.1%}  "
+                f"(uncorrected modal assignment {row.modal_estimate:6.1%})"
             )
         return "\n".join(lines)
 

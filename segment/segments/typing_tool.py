@@ -49,7 +49,7 @@ def _greedy(
     joint = np.broadcast_to(log_prior, log_lik.shape[1:]).copy()
     chosen: list[int] = []
     for _ in range(min(max_k, n_items)):
-        best, best_acc = None, -1.0
+        best, best_acc = -1, -1.0
         for j in range(n_items):
             if j in chosen:
                 continue
@@ -120,7 +120,7 @@ def select_questions(
             f"asked for up to {max_k} questions but the model has {len(model.items)} items"
         )
     folds = KFold(n_splits=n_folds, shuffle=True, random_state=random_state)
-    holdout = {k: [] for k in sizes}
+    holdout: dict[int, list[float]] = {k: [] for k in sizes}
     for train, test in folds.split(codes):
         order = _greedy(log_lik[:, train], log_prior, target[train], w[train], max_k)
         for k in sizes:

@@ -73,7 +73,8 @@ class WaveComparison:
         a, b = self.labels
         lines = [
             f"Segment shares: {a} (n = {self.n[0]:,}) vs {b} (n = {self.n[1]:,})",
-            f"{'segment':<30}{a:>10}{b:>10}{'change':>10}   {int(self.level * 100)}% CI{'':>10}p (Holm)",
+            f"{'segment':<30}{a:>10}{b:>10}{'change':>10}   "
+            f"{int(self.level * 100)}% CI{'':>10}p (Holm)",
         ]
         for r in self.table.itertuples():
             lines.append(
@@ -82,7 +83,8 @@ class WaveComparison:
             )
         lines += [
             "",
-            f"All shares unchanged: Wald chi2({self.df}) = {self.statistic:.2f}, p = {self.p_value:.4f}.",
+            f"All shares unchanged: Wald chi2({self.df}) = {self.statistic:.2f}, "
+            f"p = {self.p_value:.4f}.",
             "Shares are posterior-weighted; intervals treat respondents as independent draws and "
             "the model as fixed, and assume the battery measures the same segments in both waves.",
         ]
@@ -143,7 +145,7 @@ def compare_waves(
         if ok.sum() < 2:
             raise InputError(
                 f"compare_waves: {label}",
-                [Problem(label, None, "fewer than two respondents answered the model's items")],
+                [Problem(label, "", "fewer than two respondents answered the model's items")],
             )
         w = None if weights is None else np.asarray(weights, dtype=float)[ok]
         resp = model.proba_of_codes(codes[ok])
@@ -183,6 +185,6 @@ def compare_waves(
         df=k - 1,
         p_value=float(stats.chi2.sf(stat, k - 1)) if k > 1 else 1.0,
         n=(n1, n2),
-        labels=tuple(labels),
+        labels=(labels[0], labels[1]),
         level=level,
     )

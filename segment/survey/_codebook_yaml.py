@@ -1,4 +1,5 @@
-"""Parsing, validating and writing the YAML of codebook items (used by :mod:`segment.survey.codebook`)."""
+"""Parsing, validating and writing the YAML of codebook items (used by
+:mod:`segment.survey.codebook`)."""
 
 from __future__ import annotations
 

@@ -51,5 +51,5 @@ def row_problems(file: str, col: str, mask: np.ndarray, message: str, values=Non
 def shown(value):
     """A cell value as a message shows it: plain numbers, text as it was written."""
     if isinstance(value, (float, np.floating)):
-        return plain_number(value) if np.isfinite(value) else float(value)
+        return plain_number(float(value)) if np.isfinite(value) else float(value)
     return value

@@ -7,6 +7,7 @@ row, value and what was expected, so that one report lists everything wrong with
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -120,18 +121,18 @@ def _check_ids(series: pd.Series, file: str, col: str) -> list[Problem]:
     problems = row_problems(file, col, blank, "respondent id is blank; every row needs a unique id")
     key = series.astype("string").str.strip()
     dup = key.duplicated(keep="first").to_numpy() & ~blank
-    first_row = {}
-    for r, v in enumerate(key.to_numpy()):
-        first_row.setdefault(v, r + 1)
+    first_row: dict[Any, int] = {}
+    for i, v in enumerate(key.to_numpy()):
+        first_row.setdefault(v, i + 1)
     for r in np.flatnonzero(dup):
-        v = key.iloc[r]
+        value = key.iloc[r]
         problems.append(
             Problem(
                 file,
                 col,
-                f"duplicate respondent id (first seen in row {first_row[v]})",
+                f"duplicate respondent id (first seen in row {first_row[value]})",
                 row=int(r) + 1,
-                value=v,
+                value=value,
             )
         )
     return problems
@@ -182,7 +183,10 @@ def _check_item(series: pd.Series, it: Item, file: str) -> list[Problem]:
     if it.type == "numeric":
         lo = -np.inf if it.min is None else it.min
         hi = np.inf if it.max is None else it.max
-        bounds = f"[{plain_number(lo) if np.isfinite(lo) else '-inf'}, {plain_number(hi) if np.isfinite(hi) else 'inf'}]"
+        bounds = (
+            f"[{plain_number(lo) if np.isfinite(lo) else '-inf'}, "
+            f"{plain_number(hi) if np.isfinite(hi) else 'inf'}]"
+        )
         expected = f"a number in {bounds}"
         if it.missing:
             expected += f", a missing code {[plain_number(c) for c in it.missing]},"

@@ -10,6 +10,7 @@ about ..." is a finding), refused and other missing codes. The file format is do
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,7 +136,7 @@ class Codebook:
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, path: str | Path) -> Codebook:
+    def load(cls, path: str | os.PathLike) -> Codebook:
         """Read and validate a codebook YAML file.
 
         Raises
@@ -271,8 +272,9 @@ class Codebook:
         positive finite numbers; categorical answers are integer codes of the item (levels, don't
         know, refused or missing codes) or blank; numeric answers lie in ``[min, max]``; the
         sampling design's strata, PSU and fpc columns are complete and consistent (see
-        :func:`segment.survey.design_columns.check_design`: a PSU in two strata, an fpc varying within a
-        stratum, a stratum with a single PSU unless ``design: lonely_psu:`` says otherwise).
+        :func:`segment.survey.design_columns.check_design`: a PSU in two strata, an fpc varying
+        within a stratum, a stratum with a single PSU unless ``design: lonely_psu:`` says
+        otherwise).
         """
         return check_frame(
             frame,

@@ -57,44 +57,18 @@ def check_design(
         Column name of each role (``"strata"``, ``"psu"``, ``"fpc"``) for the problems
         (default: the role names).
     lonely_psu : {"fail", "adjust", "remove", "average"}
-        What the variance does with a single-PSU stratum (see :class:`segment.weights.survey_design.SurveyDesign`).
+        What the variance does with a single-PSU stratum (see
+        :class:`segment.weights.survey_design.SurveyDesign`).
     nest : bool
         PSU labels are only unique within a stratum.
     """
     columns = dict(columns or {})
     name = {role: columns.get(role, role) for role in ("strata", "psu", "fpc")}
-    problems: list[Problem] = []
-    labels: dict[str, np.ndarray] = {}
-    for role, values in (("strata", strata), ("psu", psu)):
-        if values is None:
-            continue
-        arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
-        blank = _blank_labels(arr)
-        problems += row_problems(
-            file, name[role], blank, f"{role} label is blank; every respondent needs one"
-        )
-        labels[role] = arr
+    labels, problems = _label_problems(strata, psu, file, name)
     f = None
     if fpc is not None:
-        series = fpc if isinstance(fpc, pd.Series) else pd.Series(np.asarray(fpc))
-        series = series.reset_index(drop=True)
-        f, bad = as_float(series)
-        raw = series.to_numpy(dtype=object)
-        with np.errstate(invalid="ignore"):
-            nonpos = ~np.isnan(f) & ((f <= 0) | ~np.isfinite(f))
-        problems += (
-            row_problems(
-                file, name["fpc"], bad, "fpc is not a number; expected a positive number", raw
-            )
-            + row_problems(file, name["fpc"], np.isnan(f) & ~bad, "fpc is blank; expected a number")
-            + row_problems(
-                file,
-                name["fpc"],
-                nonpos,
-                "expected a positive fpc (population size or sampling fraction)",
-                f,
-            )
-        )
+        f, found = _fpc_cell_problems(fpc, file, name["fpc"])
+        problems += found
     if problems:
         return problems  # the structural checks below need complete labels and numbers
     n = next(
@@ -108,25 +82,8 @@ def check_design(
         p_raw, p_labels = label_codes(labels["psu"], n)
     else:
         p_raw, p_labels = np.arange(n), np.arange(1, n + 1)
-    rows = np.arange(n)
     if "psu" in labels and "strata" in labels and not nest:
-        first_row = _first_row(p_raw, p_labels.size)
-        home = s_codes[first_row[p_raw]]
-        moved = rows[s_codes != home]
-        _, first_moved = np.unique(p_raw[moved], return_index=True)
-        for r in np.sort(moved[first_moved]):  # one problem per PSU, at its first move
-            k = p_raw[r]
-            problems.append(
-                Problem(
-                    file,
-                    name["psu"],
-                    f"PSU is in stratum {shown(s_labels[s_codes[r]])!r} here but in stratum "
-                    f"{shown(s_labels[home[r]])!r} in row {first_row[k] + 1}; a PSU must lie "
-                    "in one stratum (set design nest: true if PSU labels restart in each stratum)",
-                    row=int(r) + 1,
-                    value=shown(p_labels[k]),
-                )
-            )
+        problems = _psus_crossing_strata(s_codes, s_labels, p_raw, p_labels, file, name["psu"])
         if problems:
             return problems
     # PSUs as (stratum, psu) pairs
@@ -138,52 +95,9 @@ def check_design(
     stratum_first = _first_row(s_codes, s_labels.size)
     fraction = np.zeros(s_labels.size)
     if f is not None:
-        ref = f[stratum_first[s_codes]]
-        differs = rows[f != ref]
-        _, first_differs = np.unique(s_codes[differs], return_index=True)
-        for r in np.sort(differs[first_differs]):  # one problem per stratum
-            h = s_codes[r]
-            problems.append(
-                Problem(
-                    file,
-                    name["fpc"],
-                    f"fpc differs within stratum {shown(s_labels[h])!r} (value "
-                    f"{shown(ref[r])} in row {stratum_first[h] + 1}); it must be the same "
-                    "in every row of a stratum",
-                    row=int(r) + 1,
-                    value=shown(f[r]),
-                )
-            )
-        if problems:
-            return problems
-        f_h = f[stratum_first]
-        sizes = f_h > 1
-        if sizes.any():
-            for h in np.flatnonzero(f_h < 1):
-                problems.append(
-                    Problem(
-                        file,
-                        name["fpc"],
-                        "fpc mixes sampling fractions (at most 1) with population sizes "
-                        "(above 1); give all strata one or the other",
-                        row=int(stratum_first[h]) + 1,
-                        value=shown(f_h[h]),
-                    )
-                )
-            for h in np.flatnonzero(f_h < n_psu):
-                problems.append(
-                    Problem(
-                        file,
-                        name["fpc"],
-                        f"population size {shown(f_h[h])} is smaller than the "
-                        f"{n_psu[h]} PSUs sampled in stratum {shown(s_labels[h])!r}",
-                        row=int(stratum_first[h]) + 1,
-                        value=shown(f_h[h]),
-                    )
-                )
-            fraction = np.where(f_h > 0, n_psu / f_h, 0.0)
-        else:
-            fraction = f_h
+        problems, fraction = _fpc_structure_problems(
+            f, s_codes, s_labels, n_psu, stratum_first, file, name["fpc"]
+        )
         if problems:
             return problems
     if lonely_psu == "fail":
@@ -208,6 +122,138 @@ def check_design(
                 )
             )
     return problems
+
+
+def _label_problems(
+    strata, psu, file: str, name: dict[str, str]
+) -> tuple[dict[str, np.ndarray], list[Problem]]:
+    """The strata and PSU labels as arrays, and a problem per blank label."""
+    problems: list[Problem] = []
+    labels: dict[str, np.ndarray] = {}
+    for role, values in (("strata", strata), ("psu", psu)):
+        if values is None:
+            continue
+        arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+        blank = _blank_labels(arr)
+        problems += row_problems(
+            file, name[role], blank, f"{role} label is blank; every respondent needs one"
+        )
+        labels[role] = arr
+    return labels, problems
+
+
+def _fpc_cell_problems(fpc, file: str, column: str) -> tuple[np.ndarray, list[Problem]]:
+    """The fpc as numbers, and a problem per cell that is not a positive number."""
+    series = fpc if isinstance(fpc, pd.Series) else pd.Series(np.asarray(fpc))
+    series = series.reset_index(drop=True)
+    f, bad = as_float(series)
+    raw = series.to_numpy(dtype=object)
+    with np.errstate(invalid="ignore"):
+        nonpos = ~np.isnan(f) & ((f <= 0) | ~np.isfinite(f))
+    problems = (
+        row_problems(file, column, bad, "fpc is not a number; expected a positive number", raw)
+        + row_problems(file, column, np.isnan(f) & ~bad, "fpc is blank; expected a number")
+        + row_problems(
+            file,
+            column,
+            nonpos,
+            "expected a positive fpc (population size or sampling fraction)",
+            f,
+        )
+    )
+    return f, problems
+
+
+def _psus_crossing_strata(
+    s_codes: np.ndarray,
+    s_labels: np.ndarray,
+    p_raw: np.ndarray,
+    p_labels: np.ndarray,
+    file: str,
+    column: str,
+) -> list[Problem]:
+    """One problem per PSU label found in a second stratum, at the row where it moves."""
+    problems: list[Problem] = []
+    rows = np.arange(len(s_codes))
+    first_row = _first_row(p_raw, p_labels.size)
+    home = s_codes[first_row[p_raw]]
+    moved = rows[s_codes != home]
+    _, first_moved = np.unique(p_raw[moved], return_index=True)
+    for r in np.sort(moved[first_moved]):  # one problem per PSU, at its first move
+        k = p_raw[r]
+        problems.append(
+            Problem(
+                file,
+                column,
+                f"PSU is in stratum {shown(s_labels[s_codes[r]])!r} here but in stratum "
+                f"{shown(s_labels[home[r]])!r} in row {first_row[k] + 1}; a PSU must lie "
+                "in one stratum (set design nest: true if PSU labels restart in each stratum)",
+                row=int(r) + 1,
+                value=shown(p_labels[k]),
+            )
+        )
+    return problems
+
+
+def _fpc_structure_problems(
+    f: np.ndarray,
+    s_codes: np.ndarray,
+    s_labels: np.ndarray,
+    n_psu: np.ndarray,
+    stratum_first: np.ndarray,
+    file: str,
+    column: str,
+) -> tuple[list[Problem], np.ndarray]:
+    """Problems with the fpc across strata, and each stratum's first-stage sampling fraction."""
+    problems: list[Problem] = []
+    rows = np.arange(len(f))
+    ref = f[stratum_first[s_codes]]
+    differs = rows[f != ref]
+    _, first_differs = np.unique(s_codes[differs], return_index=True)
+    for r in np.sort(differs[first_differs]):  # one problem per stratum
+        h = s_codes[r]
+        problems.append(
+            Problem(
+                file,
+                column,
+                f"fpc differs within stratum {shown(s_labels[h])!r} (value "
+                f"{shown(ref[r])} in row {stratum_first[h] + 1}); it must be the same "
+                "in every row of a stratum",
+                row=int(r) + 1,
+                value=shown(f[r]),
+            )
+        )
+    if problems:
+        return problems, np.zeros(s_labels.size)
+    f_h = f[stratum_first]
+    sizes = f_h > 1
+    if sizes.any():
+        for h in np.flatnonzero(f_h < 1):
+            problems.append(
+                Problem(
+                    file,
+                    column,
+                    "fpc mixes sampling fractions (at most 1) with population sizes "
+                    "(above 1); give all strata one or the other",
+                    row=int(stratum_first[h]) + 1,
+                    value=shown(f_h[h]),
+                )
+            )
+        for h in np.flatnonzero(f_h < n_psu):
+            problems.append(
+                Problem(
+                    file,
+                    column,
+                    f"population size {shown(f_h[h])} is smaller than the "
+                    f"{n_psu[h]} PSUs sampled in stratum {shown(s_labels[h])!r}",
+                    row=int(stratum_first[h]) + 1,
+                    value=shown(f_h[h]),
+                )
+            )
+        fraction = np.where(f_h > 0, n_psu / f_h, 0.0)
+    else:
+        fraction = f_h
+    return problems, fraction
 
 
 def label_codes(values, n: int) -> tuple[np.ndarray, np.ndarray]:

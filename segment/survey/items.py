@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["ATTITUDE_DOMAINS", "DOMAINS", "Item", "Level"]
 
-#: Domains of the seed's profile cards, in print order, plus ``other``.
+#: Domains of the 2020 study's profile cards, in print order, plus ``other``.
 DOMAINS = (
     "civic_rights",
     "democracy",

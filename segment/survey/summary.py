@@ -91,12 +91,12 @@ def summarise_survey(
         v = frame[it.column].to_numpy(dtype=float)
         if it.bands:
             labels = it.band_labels(v)
-            cats = [(b[2], labels == b[2]) for b in it.bands]
+            categories = [(b[2], labels == b[2]) for b in it.bands]
         elif it.is_categorical:
-            cats = [(lv.label(), v == lv.code) for lv in it.levels]
+            categories = [(lv.label(), v == lv.code) for lv in it.levels]
         else:
             continue
-        for label, mask in cats:
+        for label, mask in categories:
             count = int(mask.sum())
             suppressed = count < min_cell
             comp.append(

@@ -43,7 +43,7 @@ class FileMeta:
 def sniff_delimiter(head: str) -> str:
     first = head.splitlines()[0] if head else ""
     counts = {d: first.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else ","
 
 

@@ -1,4 +1,5 @@
-"""A SYNTHETIC list-experiment survey that reproduces seed 001's Table 1.
+"""A SYNTHETIC list-experiment survey that reproduces Table 1 of Jones & Smyth (2022), PONARS
+Eurasia Policy Memo 806.
 
 Jones & Smyth (PONARS Eurasia Policy Memo 806, 2022) report a list experiment on support for
 Kazakhstan's CSTO membership: N = 400, J = 4 control items, and the control and treatment means
@@ -64,7 +65,8 @@ class Table1Row:
         return abs(100 * (self.treatment - self.control) - self.printed_support) <= 1.5
 
 
-#: Seed 001, Table 1 (sample share, control mean, treatment mean, printed support %).
+#: Table 1 of Jones & Smyth (2022), PONARS Eurasia Policy Memo 806 (sample share, control mean,
+#: treatment mean, printed support %).
 TABLE1 = (
     Table1Row(None, None, 1.0, 2.76, 3.32, 55.9),
     Table1Row("gender", "male", 0.450, 2.62, 3.49, 87.3),
@@ -161,92 +163,13 @@ def generate_table1_survey(
         ],
         axis=1,
     ).astype(float)
-    target_c = np.array([r.control for r in TABLE1])
-    target_t = np.array([r.treatment for r in TABLE1])
     support = np.array([SEGMENT_SUPPORT[i] for i in ids])
     z = (rng.random(n) < support[seg]).astype(int) * treat
     y_star = rng.binomial(J, 0.69, n)
-    sum_c = groups[treat == 0].T @ y_star[treat == 0]
-    n_c = groups[treat == 0].sum(axis=0)
-    sum_t = groups[treat == 1].T @ (y_star + z)[treat == 1]
-    n_t = groups[treat == 1].sum(axis=0)
-
-    k = len(ids)
-    # per segment: sum and count of reported counts in each arm (for the pull on segment DiM)
-    seg_sum = np.zeros((2, k))
-    seg_n = np.zeros((2, k))
-    np.add.at(seg_sum, (treat, seg), y_star + treat * z)
-    np.add.at(seg_n, (treat, seg), 1)
-    weight = np.bincount(seg, minlength=k) / n
-
-    def loss(sc, nc, st, nt, ss, sn):
-        dev = np.concatenate([sc / nc - target_c, st / nt - target_t])
-        # squared error, plus a steep hinge that pulls every row inside 0.008 of the table
-        table = (dev**2).sum() + 50 * (np.maximum(np.abs(dev) - 0.008, 0) ** 2).sum()
-        dim = ss[1] / np.maximum(sn[1], 1) - ss[0] / np.maximum(sn[0], 1)
-        return float(table + SEGMENT_PULL * (weight * (dim - support) ** 2).sum())
-
-    def accept(new, temperature, u):
-        return new < current or (temperature > 0 and u < np.exp((current - new) / temperature))
-
-    current = loss(sum_c, n_c, sum_t, n_t, seg_sum, seg_n)
+    search = _Table1Search(groups, seg, len(ids), n, support, treat, z, y_star)
     uniform = rng.random((iterations, 3))
     picks = rng.integers(0, n, size=(iterations, 2))
-    greedy_from = int(iterations * 0.8)
-    for it in range(iterations):
-        temperature = 1e-4 * (1 - it / greedy_from) if it < greedy_from else 0.0
-        u_kind, u_step, u_accept = uniform[it]
-        i = picks[it, 0]
-        g_i = groups[i]
-        ss, sn = seg_sum.copy(), seg_n
-        if u_kind < 0.2:  # swap the arms of a treated and a control respondent
-            treated = np.flatnonzero(treat == 1)
-            control = np.flatnonzero(treat == 0)
-            i = treated[picks[it, 0] % len(treated)]
-            j = control[picks[it, 1] % len(control)]
-            g_i, g_j = groups[i], groups[j]
-            z_j = int(u_step < support[seg[j]])
-            st = sum_t - (y_star[i] + z[i]) * g_i + (y_star[j] + z_j) * g_j
-            nt = n_t - g_i + g_j
-            sc = sum_c - y_star[j] * g_j + y_star[i] * g_i
-            nc = n_c - g_j + g_i
-            if (nt == 0).any() or (nc == 0).any():
-                continue
-            sn = seg_n.copy()
-            ss[1, seg[i]] -= y_star[i] + z[i]
-            sn[1, seg[i]] -= 1
-            ss[0, seg[i]] += y_star[i]
-            sn[0, seg[i]] += 1
-            ss[0, seg[j]] -= y_star[j]
-            sn[0, seg[j]] -= 1
-            ss[1, seg[j]] += y_star[j] + z_j
-            sn[1, seg[j]] += 1
-            new = loss(sc, nc, st, nt, ss, sn)
-            if accept(new, temperature, u_accept):
-                treat[i], treat[j], z[i], z[j] = 0, 1, 0, z_j
-                sum_c, n_c, sum_t, n_t, seg_sum, seg_n, current = sc, nc, st, nt, ss, sn, new
-            continue
-        if treat[i] == 1 and u_kind < 0.6:  # flip the sensitive answer
-            dz = 1 - 2 * z[i]
-            st = sum_t + dz * g_i
-            ss[1, seg[i]] += dz
-            new = loss(sum_c, n_c, st, n_t, ss, sn)
-            if accept(new, temperature, u_accept):
-                z[i] += dz
-                sum_t, seg_sum, current = st, ss, new
-            continue
-        step = 1 if u_step < 0.5 else -1
-        if not 0 <= y_star[i] + step <= J:
-            continue
-        if treat[i] == 0:
-            sc, st = sum_c + step * g_i, sum_t
-        else:
-            sc, st = sum_c, sum_t + step * g_i
-        ss[treat[i], seg[i]] += step
-        new = loss(sc, n_c, st, n_t, ss, sn)
-        if accept(new, temperature, u_accept):
-            y_star[i] += step
-            sum_c, sum_t, seg_sum, current = sc, st, ss, new
+    search.run(uniform, picks, iterations)
     data: dict[str, object] = {
         "resp_id": np.arange(1, n + 1),
         "y": y_star + treat * z,
@@ -262,6 +185,130 @@ def generate_table1_survey(
         data[name] = codes[draw_categories(rng, probs[seg])].astype(int)
     truth = pd.DataFrame({"resp_id": data["resp_id"], "segment": np.array(ids, dtype=object)[seg]})
     return pd.DataFrame(data), truth
+
+
+class _Table1Search:
+    """The simulated-annealing search of :func:`generate_table1_survey`, with running sums.
+
+    ``treat``, ``z`` and ``y_star`` are changed in place; the running sums are the item-count
+    sums and counts of each arm in every Table 1 row (``sum_c, n_c, sum_t, n_t``) and in every
+    segment (``seg_sum, seg_n``), and ``current`` is the loss of the present state.
+    """
+
+    def __init__(
+        self,
+        groups: np.ndarray,
+        seg: np.ndarray,
+        k: int,
+        n: int,
+        support: np.ndarray,
+        treat: np.ndarray,
+        z: np.ndarray,
+        y_star: np.ndarray,
+    ):
+        self.groups, self.seg, self.support = groups, seg, support
+        self.treat, self.z, self.y_star = treat, z, y_star
+        self.target_c = np.array([r.control for r in TABLE1])
+        self.target_t = np.array([r.treatment for r in TABLE1])
+        self.sum_c = groups[treat == 0].T @ y_star[treat == 0]
+        self.n_c = groups[treat == 0].sum(axis=0)
+        self.sum_t = groups[treat == 1].T @ (y_star + z)[treat == 1]
+        self.n_t = groups[treat == 1].sum(axis=0)
+        # per segment: sum and count of reported counts in each arm (for the pull on segment DiM)
+        self.seg_sum = np.zeros((2, k))
+        self.seg_n = np.zeros((2, k))
+        np.add.at(self.seg_sum, (treat, seg), y_star + treat * z)
+        np.add.at(self.seg_n, (treat, seg), 1)
+        self.weight = np.bincount(seg, minlength=k) / n
+        self.current = self.loss(
+            self.sum_c, self.n_c, self.sum_t, self.n_t, self.seg_sum, self.seg_n
+        )
+
+    def loss(self, sc, nc, st, nt, ss, sn) -> float:
+        """Distance of the arm means from Table 1, plus the pull towards ``SEGMENT_SUPPORT``."""
+        dev = np.concatenate([sc / nc - self.target_c, st / nt - self.target_t])
+        # squared error, plus a steep hinge that pulls every row inside 0.008 of the table
+        table = (dev**2).sum() + 50 * (np.maximum(np.abs(dev) - 0.008, 0) ** 2).sum()
+        dim = ss[1] / np.maximum(sn[1], 1) - ss[0] / np.maximum(sn[0], 1)
+        return float(table + SEGMENT_PULL * (self.weight * (dim - self.support) ** 2).sum())
+
+    def accept(self, new, temperature, u):
+        """Metropolis rule: always take an improvement, a worse state with falling probability."""
+        return new < self.current or (
+            temperature > 0 and u < np.exp((self.current - new) / temperature)
+        )
+
+    def run(self, uniform: np.ndarray, picks: np.ndarray, iterations: int) -> None:
+        """Propose and accept or reject one move per iteration; the last fifth only improves."""
+        greedy_from = int(iterations * 0.8)
+        for it in range(iterations):
+            temperature = 1e-4 * (1 - it / greedy_from) if it < greedy_from else 0.0
+            u_kind, u_step, u_accept = uniform[it]
+            i = picks[it, 0]
+            ss = self.seg_sum.copy()
+            if u_kind < 0.2:
+                self.swap_arms(picks[it], u_step, u_accept, temperature, ss)
+            elif self.treat[i] == 1 and u_kind < 0.6:
+                self.flip_answer(i, u_accept, temperature, ss)
+            else:
+                self.step_count(i, u_step, u_accept, temperature, ss)
+
+    def swap_arms(self, pick, u_step, u_accept, temperature, ss) -> None:
+        """Swap the arms of a treated and a control respondent (the arms stay at n / 2)."""
+        treat, z, y_star, seg, groups = self.treat, self.z, self.y_star, self.seg, self.groups
+        treated = np.flatnonzero(treat == 1)
+        control = np.flatnonzero(treat == 0)
+        i = treated[pick[0] % len(treated)]
+        j = control[pick[1] % len(control)]
+        g_i, g_j = groups[i], groups[j]
+        z_j = int(u_step < self.support[seg[j]])
+        st = self.sum_t - (y_star[i] + z[i]) * g_i + (y_star[j] + z_j) * g_j
+        nt = self.n_t - g_i + g_j
+        sc = self.sum_c - y_star[j] * g_j + y_star[i] * g_i
+        nc = self.n_c - g_j + g_i
+        if (nt == 0).any() or (nc == 0).any():
+            return
+        sn = self.seg_n.copy()
+        ss[1, seg[i]] -= y_star[i] + z[i]
+        sn[1, seg[i]] -= 1
+        ss[0, seg[i]] += y_star[i]
+        sn[0, seg[i]] += 1
+        ss[0, seg[j]] -= y_star[j]
+        sn[0, seg[j]] -= 1
+        ss[1, seg[j]] += y_star[j] + z_j
+        sn[1, seg[j]] += 1
+        new = self.loss(sc, nc, st, nt, ss, sn)
+        if self.accept(new, temperature, u_accept):
+            treat[i], treat[j], z[i], z[j] = 0, 1, 0, z_j
+            self.sum_c, self.n_c, self.sum_t, self.n_t = sc, nc, st, nt
+            self.seg_sum, self.seg_n, self.current = ss, sn, new
+
+    def flip_answer(self, i, u_accept, temperature, ss) -> None:
+        """Flip the sensitive answer of treated respondent ``i``."""
+        z, seg = self.z, self.seg
+        dz = 1 - 2 * z[i]
+        st = self.sum_t + dz * self.groups[i]
+        ss[1, seg[i]] += dz
+        new = self.loss(self.sum_c, self.n_c, st, self.n_t, ss, self.seg_n)
+        if self.accept(new, temperature, u_accept):
+            z[i] += dz
+            self.sum_t, self.seg_sum, self.current = st, ss, new
+
+    def step_count(self, i, u_step, u_accept, temperature, ss) -> None:
+        """Move the control count of respondent ``i`` one up or down, within 0..J."""
+        treat, y_star, g_i = self.treat, self.y_star, self.groups[i]
+        step = 1 if u_step < 0.5 else -1
+        if not 0 <= y_star[i] + step <= J:
+            return
+        if treat[i] == 0:
+            sc, st = self.sum_c + step * g_i, self.sum_t
+        else:
+            sc, st = self.sum_c, self.sum_t + step * g_i
+        ss[treat[i], self.seg[i]] += step
+        new = self.loss(sc, self.n_c, st, self.n_t, ss, self.seg_n)
+        if self.accept(new, temperature, u_accept):
+            y_star[i] += step
+            self.sum_c, self.sum_t, self.seg_sum, self.current = sc, st, ss, new
 
 
 def write_table1_survey(

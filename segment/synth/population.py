@@ -39,95 +39,20 @@ class Population:
 
     @classmethod
     def load(cls, path: str | Path, instrument: Codebook) -> Population:
+        """Read a population file and check it against the instrument's demographic items.
+
+        Raises
+        ------
+        PopulationError
+            Listing every problem found, each with its location in the file.
+        """
         path = Path(path)
         doc = load_yaml(path, f"population {path}", PopulationError)
         file = str(path)
         problems: list[Problem] = []
-        variables: dict[str, Any] = {}
-        raw_vars = doc.get("variables") or {}
-        if not isinstance(raw_vars, dict):
-            problems.append(Problem(file, "variables", "expected a mapping of variable to shares"))
-            raw_vars = {}
-        for var, spec in raw_vars.items():
-            where = f"variables.{var}"
-            if var not in instrument or instrument[var].domain != "demographics":
-                problems.append(
-                    Problem(file, where, "not a demographic item of the instrument", value=var)
-                )
-                continue
-            item = instrument[var]
-            if isinstance(spec, dict) and "given" in spec:
-                parent = spec["given"]
-                if parent not in variables:
-                    problems.append(
-                        Problem(
-                            file,
-                            f"{where}.given",
-                            "must name a variable listed before this one",
-                            value=parent,
-                        )
-                    )
-                    continue
-                table = {}
-                for pcat, dist in (spec.get("table") or {}).items():
-                    table[str(pcat)] = _distribution(
-                        dist, item, file, f"{where}.table.{pcat}", problems
-                    )
-                parent_cats = categories(instrument[parent])
-                for pcat in parent_cats:
-                    if pcat not in table:
-                        problems.append(
-                            Problem(file, f"{where}.table", f"no row for {parent} = {pcat!r}")
-                        )
-                variables[var] = ("given", parent, table)
-            else:
-                variables[var] = _distribution(spec, item, file, where, problems)
-        over = doc.get("oversample") or {}
-        if not isinstance(over, dict):
-            problems.append(
-                Problem(file, "oversample", "expected a mapping with variable and factors")
-            )
-            over = {}
-        over = dict(over)
-        if over:
-            var = over.get("variable")
-            if var not in variables:
-                problems.append(
-                    Problem(file, "oversample.variable", "must be one of the variables", value=var)
-                )
-            else:
-                for cat, factor in (over.get("factors") or {}).items():
-                    if cat not in categories(instrument[var]):
-                        problems.append(
-                            Problem(
-                                file, "oversample.factors", f"not a category of {var}", value=cat
-                            )
-                        )
-                    if not (isinstance(factor, (int, float)) and factor > 0):
-                        problems.append(
-                            Problem(
-                                file,
-                                f"oversample.factors.{cat}",
-                                "expected a positive number",
-                                value=factor,
-                            )
-                        )
-        nonresp = {}
-        raw_nonresp = doc.get("nonresponse") or {}
-        if not isinstance(raw_nonresp, dict):
-            problems.append(
-                Problem(file, "nonresponse", "expected a mapping of rate name to probability")
-            )
-            raw_nonresp = {}
-        for key, value in raw_nonresp.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-                problems.append(
-                    Problem(
-                        file, f"nonresponse.{key}", "expected a probability in [0, 1)", value=value
-                    )
-                )
-            else:
-                nonresp[key] = float(value)
+        variables = _load_variables(doc, instrument, file, problems)
+        over = _load_oversample(doc, variables, instrument, file, problems)
+        nonresp = _load_nonresponse(doc, file, problems)
         for item in instrument.demographic_items:
             if item.column not in variables:
                 problems.append(
@@ -141,6 +66,108 @@ class Population:
         if problems:
             raise PopulationError(f"population {file}", problems)
         return cls(variables, over, nonresp, file)
+
+
+def _load_variables(
+    doc: Any, instrument: Codebook, file: str, problems: list[Problem]
+) -> dict[str, Any]:
+    """The ``variables`` of a population file: a distribution, or a table given a parent."""
+    variables: dict[str, Any] = {}
+    raw_vars = doc.get("variables") or {}
+    if not isinstance(raw_vars, dict):
+        problems.append(Problem(file, "variables", "expected a mapping of variable to shares"))
+        raw_vars = {}
+    for var, spec in raw_vars.items():
+        where = f"variables.{var}"
+        if var not in instrument or instrument[var].domain != "demographics":
+            problems.append(
+                Problem(file, where, "not a demographic item of the instrument", value=var)
+            )
+            continue
+        item = instrument[var]
+        if isinstance(spec, dict) and "given" in spec:
+            parent = spec["given"]
+            if parent not in variables:
+                problems.append(
+                    Problem(
+                        file,
+                        f"{where}.given",
+                        "must name a variable listed before this one",
+                        value=parent,
+                    )
+                )
+                continue
+            table = {}
+            for pcat, dist in (spec.get("table") or {}).items():
+                table[str(pcat)] = _distribution(
+                    dist, item, file, f"{where}.table.{pcat}", problems
+                )
+            parent_cats = categories(instrument[parent])
+            for pcat in parent_cats:
+                if pcat not in table:
+                    problems.append(
+                        Problem(file, f"{where}.table", f"no row for {parent} = {pcat!r}")
+                    )
+            variables[var] = ("given", parent, table)
+        else:
+            variables[var] = _distribution(spec, item, file, where, problems)
+    return variables
+
+
+def _load_oversample(
+    doc: Any,
+    variables: Mapping[str, Any],
+    instrument: Codebook,
+    file: str,
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """The ``oversample`` variable and factors of a population file (empty: none)."""
+    over = doc.get("oversample") or {}
+    if not isinstance(over, dict):
+        problems.append(Problem(file, "oversample", "expected a mapping with variable and factors"))
+        over = {}
+    over = dict(over)
+    if over:
+        var: Any = over.get("variable")  # a YAML value; only a listed variable is looked up
+        if var not in variables:
+            problems.append(
+                Problem(file, "oversample.variable", "must be one of the variables", value=var)
+            )
+        else:
+            for cat, factor in (over.get("factors") or {}).items():
+                if cat not in categories(instrument[var]):
+                    problems.append(
+                        Problem(file, "oversample.factors", f"not a category of {var}", value=cat)
+                    )
+                if not (isinstance(factor, (int, float)) and factor > 0):
+                    problems.append(
+                        Problem(
+                            file,
+                            f"oversample.factors.{cat}",
+                            "expected a positive number",
+                            value=factor,
+                        )
+                    )
+    return over
+
+
+def _load_nonresponse(doc: Any, file: str, problems: list[Problem]) -> dict[str, float]:
+    """The ``nonresponse`` rates of a population file, each a probability in [0, 1)."""
+    nonresp = {}
+    raw_nonresp = doc.get("nonresponse") or {}
+    if not isinstance(raw_nonresp, dict):
+        problems.append(
+            Problem(file, "nonresponse", "expected a mapping of rate name to probability")
+        )
+        raw_nonresp = {}
+    for key, value in raw_nonresp.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            problems.append(
+                Problem(file, f"nonresponse.{key}", "expected a probability in [0, 1)", value=value)
+            )
+        else:
+            nonresp[key] = float(value)
+    return nonresp
 
 
 def categories(item: Item) -> list[str]:

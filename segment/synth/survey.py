@@ -6,11 +6,12 @@ survey *generated* from it. The generator is a latent class model with known par
 1. each respondent's segment ``z`` is drawn from the segment shares;
 2. each attitude item is drawn independently given ``z`` (local independence, so a correctly
    specified latent class model is the right model for these data). The typology's expected
-   level for that segment and item (see :meth:`segment.cards.typology.Typology.expected_levels`) fixes
-   the answer distribution: substantive answers come from a normal latent variable with standard
-   deviation ``spread`` on the item's 0..1 "more" scale, cut at the midpoints between answer
-   positions, with its centre solved so that the mean position equals the level's position;
-   "divided" levels mix two latent normals near both ends; the don't-know share is the level's;
+   level for that segment and item (see
+   :meth:`segment.cards.typology.Typology.expected_levels`) fixes the answer distribution:
+   substantive answers come from a normal latent variable with standard deviation ``spread`` on
+   the item's 0..1 "more" scale, cut at the midpoints between answer positions, with its centre
+   solved so that the mean position equals the level's position; "divided" levels mix two
+   latent normals near both ends; the don't-know share is the level's;
 3. demographics are drawn from approximate population margins (``<typology>_population.yaml``)
    tilted by the segment's demographic claims ("More urban": urban categories' odds x 1.8);
 4. a sample is drawn from a candidate pool with the population file's oversample factors
@@ -27,7 +28,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -186,7 +187,8 @@ def _tilt(typology: Typology, variable: str, cats: Sequence[str]) -> np.ndarray:
         for claim in seg.demographic_claims:
             if claim.variable != variable:
                 continue
-            factor = STRENGTH_ODDS[claim.strength]
+            # the typology schema requires a strength on every demographic claim
+            factor = STRENGTH_ODDS[cast(str, claim.strength)]
             for cat in claim.categories:
                 odds[k, list(cats).index(cat)] *= factor
     return odds
@@ -229,7 +231,8 @@ def _demographic_tables(
             grand, parent_probs = tables[parent]
             if grand is not None:
                 raise SegmentError(
-                    f"population variable {var!r}: its parent {parent!r} must not depend on another variable"
+                    f"population variable {var!r}: its parent {parent!r} "
+                    "must not depend on another variable"
                 )
             rows = []
             for g, pcat in enumerate(categories(inst[parent])):
@@ -282,18 +285,7 @@ def generate_survey(
         Standard deviation of the latent answer variable on the 0..1 scale; larger means more
         overlap between segments.
     """
-    if not isinstance(typology, Typology):
-        typology = Typology.load(typology)
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise SegmentError(f"n must be a positive integer, got {n!r}")
-    if not spread > 0:
-        raise SegmentError(f"spread must be positive, got {spread!r}")
-    if not isinstance(population, Population):
-        if population is None:
-            if typology.path is None:
-                raise SegmentError("the typology has no file path; pass population=")
-            population = Path(typology.path).with_name(f"{typology.name}_population.yaml")
-        population = Population.load(population, typology.instrument)
+    typology, population = _load_inputs(typology, n, spread, population)
     inst = typology.instrument
     seg_ids = tuple(s.id for s in typology.segments)
     pop_shares = _segment_shares(typology, shares)
@@ -304,24 +296,8 @@ def generate_survey(
     pool = math.ceil(n * 2 * factors_max)
     z = draw_categories(rng, np.tile(pop_shares, (pool, 1)))
     tables = _demographic_tables(typology, population, pop_shares)
-    demo_idx: dict[str, np.ndarray] = {}
-    for var, (parent, probs) in tables.items():
-        rows = probs[z] if parent is None else probs[z, demo_idx[parent]]
-        demo_idx[var] = draw_categories(rng, rows)
-
-    if over:
-        var = over["variable"]
-        cats = categories(inst[var])
-        f_cat = np.array([over["factors"].get(c, 1.0) for c in cats])
-        f = f_cat[demo_idx[var]]
-    else:
-        f = np.ones(pool)
-    chosen = np.sort(rng.choice(pool, size=n, replace=False, p=f / f.sum()))
-    z = z[chosen]
-    demo_idx = {v: idx[chosen] for v, idx in demo_idx.items()}
-    noise = rng.lognormal(0.0, 0.2, n)
-    weight = noise / f[chosen]
-    weight = np.round(weight / weight.mean(), 4)
+    demo_idx = _draw_demographics(rng, tables, z)
+    z, demo_idx, weight = _select_sample(rng, n, pool, over, inst, z, demo_idx)
 
     columns: dict[str, np.ndarray] = {}
     columns[inst.id or "resp_id"] = np.arange(100001, 100001 + n)
@@ -329,33 +305,12 @@ def generate_survey(
     nonresp = population.nonresponse
     partial = rng.random(n) < nonresp.get("partial_share", 0.0)
     p_blank = nonresp.get("item_missing", 0.0) + partial * nonresp.get("partial_missing", 0.0)
-    item_categories, item_probs = {}, {}
-    for item in inst.attitude_items:
-        codes, probs = item_answer_probs(typology, item, spread)
-        item_categories[item.column], item_probs[item.column] = codes, probs
-        values = codes[draw_categories(rng, probs[z])].astype(float)
-        u = rng.random(n)
-        if len(item.refused):
-            values[u < nonresp.get("refused", 0.0)] = item.refused[0].code
-        values[(u >= nonresp.get("refused", 0.0)) & (u < nonresp.get("refused", 0.0) + p_blank)] = (
-            np.nan
-        )
-        columns[item.column] = values
-    for item in inst.demographic_items:
-        idx = demo_idx[item.column]
-        if item.bands:
-            values = _age_years(rng, idx, item)
-        else:
-            values = np.array([lv.code for lv in item.levels], dtype=float)[idx]
-            if len(item.refused):
-                values[rng.random(n) < nonresp.get("demographic_refused", 0.0)] = item.refused[
-                    0
-                ].code
-        columns[item.column] = values
-    data = pd.DataFrame(columns)
-    for col in data.columns:
-        if col != (inst.weight or "weight"):
-            data[col] = data[col].astype("Int64")
+    attitudes, item_categories, item_probs = _attitude_columns(
+        rng, typology, z, n, nonresp, p_blank, spread
+    )
+    columns.update(attitudes)
+    columns.update(_demographic_columns(rng, inst, demo_idx, n, nonresp))
+    data = _respondent_frame(columns, inst)
     truth = pd.DataFrame(
         {
             inst.id or "resp_id": data[inst.id or "resp_id"].to_numpy(),
@@ -370,10 +325,131 @@ def generate_survey(
     )
 
 
+def _load_inputs(
+    typology: Typology | str | Path,
+    n: int,
+    spread: float,
+    population: Population | str | Path | None,
+) -> tuple[Typology, Population]:
+    """Check ``n`` and ``spread``; load the typology and its population margins if need be."""
+    if not isinstance(typology, Typology):
+        typology = Typology.load(typology)
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise SegmentError(f"n must be a positive integer, got {n!r}")
+    if not spread > 0:
+        raise SegmentError(f"spread must be positive, got {spread!r}")
+    if not isinstance(population, Population):
+        if population is None:
+            if typology.path is None:
+                raise SegmentError("the typology has no file path; pass population=")
+            population = Path(typology.path).with_name(f"{typology.name}_population.yaml")
+        population = Population.load(population, typology.instrument)
+    return typology, population
+
+
+def _draw_demographics(
+    rng: np.random.Generator,
+    tables: Mapping[str, tuple[str | None, np.ndarray]],
+    z: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Category index of every demographic variable, given the segment (and parent category)."""
+    demo_idx: dict[str, np.ndarray] = {}
+    for var, (parent, probs) in tables.items():
+        rows = probs[z] if parent is None else probs[z, demo_idx[parent]]
+        demo_idx[var] = draw_categories(rng, rows)
+    return demo_idx
+
+
+def _select_sample(
+    rng: np.random.Generator,
+    n: int,
+    pool: int,
+    over: Mapping[str, Any],
+    inst: Codebook,
+    z: np.ndarray,
+    demo_idx: dict[str, np.ndarray],
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Draw ``n`` of the pool with the oversample factors; their segments, demographics, weights."""
+    if over:
+        var = over["variable"]
+        cats = categories(inst[var])
+        f_cat = np.array([over["factors"].get(c, 1.0) for c in cats])
+        f = f_cat[demo_idx[var]]
+    else:
+        f = np.ones(pool)
+    chosen = np.sort(rng.choice(pool, size=n, replace=False, p=f / f.sum()))
+    z = z[chosen]
+    demo_idx = {v: idx[chosen] for v, idx in demo_idx.items()}
+    noise = rng.lognormal(0.0, 0.2, n)
+    weight = noise / f[chosen]
+    weight = np.round(weight / weight.mean(), 4)
+    return z, demo_idx, weight
+
+
+def _attitude_columns(
+    rng: np.random.Generator,
+    typology: Typology,
+    z: np.ndarray,
+    n: int,
+    nonresp: Mapping[str, float],
+    p_blank: np.ndarray,
+    spread: float,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Answers to every attitude item given the segment, with refused and blank answers."""
+    columns: dict[str, np.ndarray] = {}
+    item_categories: dict[str, np.ndarray] = {}
+    item_probs: dict[str, np.ndarray] = {}
+    for item in typology.instrument.attitude_items:
+        codes, probs = item_answer_probs(typology, item, spread)
+        item_categories[item.column], item_probs[item.column] = codes, probs
+        values = codes[draw_categories(rng, probs[z])].astype(float)
+        u = rng.random(n)
+        if len(item.refused):
+            values[u < nonresp.get("refused", 0.0)] = item.refused[0].code
+        values[(u >= nonresp.get("refused", 0.0)) & (u < nonresp.get("refused", 0.0) + p_blank)] = (
+            np.nan
+        )
+        columns[item.column] = values
+    return columns, item_categories, item_probs
+
+
+def _demographic_columns(
+    rng: np.random.Generator,
+    inst: Codebook,
+    demo_idx: Mapping[str, np.ndarray],
+    n: int,
+    nonresp: Mapping[str, float],
+) -> dict[str, np.ndarray]:
+    """Codes (or years, for a banded item) of every demographic item, with refused answers."""
+    columns: dict[str, np.ndarray] = {}
+    for item in inst.demographic_items:
+        idx = demo_idx[item.column]
+        if item.bands:
+            values = _age_years(rng, idx, item)
+        else:
+            values = np.array([lv.code for lv in item.levels], dtype=float)[idx]
+            if len(item.refused):
+                values[rng.random(n) < nonresp.get("demographic_refused", 0.0)] = item.refused[
+                    0
+                ].code
+        columns[item.column] = values
+    return columns
+
+
+def _respondent_frame(columns: Mapping[str, np.ndarray], inst: Codebook) -> pd.DataFrame:
+    """The respondent file: every column but the weight as nullable integers."""
+    data = pd.DataFrame(columns)
+    for col in data.columns:
+        if col != (inst.weight or "weight"):
+            data[col] = data[col].astype("Int64")
+    return data
+
+
 def _segment_shares(typology: Typology, shares: Mapping[str, float] | None) -> np.ndarray:
     if shares is None:
-        raw = [s.share for s in typology.segments]
-        if any(x is None for x in raw):
+        stated = [s.share for s in typology.segments]
+        raw = [x for x in stated if x is not None]
+        if len(raw) != len(stated):
             raw = [1.0] * len(typology.segments)
     else:
         unknown = sorted(set(shares) - {s.id for s in typology.segments})
@@ -448,7 +524,12 @@ def write_survey(survey: SyntheticSurvey, out_dir: str | Path, stem: str) -> dic
     data_csv = survey.data.to_csv(index=False, lineterminator="\n")
     truth_csv = survey.truth.to_csv(index=False, lineterminator="\n")
     codebook_yaml = survey.codebook.to_yaml()
-    atomic_write(paths["data"], lambda p: p.write_text(data_csv, encoding="utf-8", newline="\n"))
+
+    def write_data(p: Path) -> None:
+        """Write the respondent file to ``p`` (UTF-8, ``\\n`` newlines)."""
+        p.write_text(data_csv, encoding="utf-8", newline="\n")
+
+    atomic_write(paths["data"], write_data)
     atomic_write_text(paths["codebook"], codebook_yaml)
     atomic_write_text(paths["truth"], truth_csv)
     return paths

@@ -1,5 +1,5 @@
-"""Margins files: the population distributions that :func:`segment.weights.raking.rake` calibrates
-weights to (``segment.margins/1``; format in ``docs/raking.md``).
+"""Margins files: the population distributions that :func:`segment.weights.raking.rake`
+calibrates weights to (``segment.margins/1``; format in ``docs/raking.md``).
 
 Each margin is one variable (``region``) or a crossing of variables (``age x gender``) with a
 target share (or count) per category; :func:`load_margins` reads and validates a file, listing
@@ -138,21 +138,7 @@ class Margins:
                 f"margins {file}", [Problem(file, "", "expected a mapping of margins")]
             )
         problems: list[Problem] = []
-        for key in doc:
-            if key not in _TOP_KEYS:
-                problems.append(
-                    Problem(file, str(key), f"unknown key; expected one of {', '.join(_TOP_KEYS)}")
-                )
-        schema = doc.get("schema")
-        if schema is not None and schema != MARGINS_SCHEMA:
-            problems.append(Problem(file, "schema", f"expected {MARGINS_SCHEMA!r}", value=schema))
-        scale = doc.get("scale", "shares")
-        if scale not in ("shares", "counts"):
-            problems.append(Problem(file, "scale", "expected 'shares' or 'counts'", value=scale))
-            scale = "shares"
-        for key in ("name", "note", "source"):
-            if doc.get(key) is not None and not isinstance(doc[key], str):
-                problems.append(Problem(file, key, "expected text", value=doc[key]))
+        scale = _check_header(doc, file, problems)
         raw = doc.get("margins")
         if not isinstance(raw, Mapping) or not raw:
             problems.append(
@@ -171,22 +157,7 @@ class Margins:
                 problems.extend(found)
             else:
                 parsed.append(found)
-        total = None
-        if scale == "counts" and parsed:
-            totals = [t for _, t in parsed]
-            total = totals[0]
-            for margin, t in parsed[1:]:
-                if abs(t - total) > SUM_TOLERANCE * total:
-                    problems.append(
-                        Problem(
-                            file,
-                            margin.where,
-                            f"counts add up to {plain_number(round(t, 6))}, but "
-                            f"{parsed[0][0].where} adds up to {plain_number(round(total, 6))}; "
-                            f"every margin must describe the same population total (within "
-                            f"{SUM_TOLERANCE:.1%})",
-                        )
-                    )
+        total = _common_total(parsed, scale, file, problems)
         if problems:
             raise MarginsError(f"margins {file}", problems)
         return cls(
@@ -225,91 +196,82 @@ def load_margins(path: str | os.PathLike) -> Margins:
     return Margins.from_dict(doc, file=str(path))
 
 
-def _category(key: Any, file: str, where: str) -> tuple[str | None, Problem | None]:
+def _check_header(doc: Mapping[str, Any], file: str, problems: list[Problem]) -> str:
+    """Check the keys, schema, scale and texts of a margins file; return its scale."""
+    for key in doc:
+        if key not in _TOP_KEYS:
+            problems.append(
+                Problem(file, str(key), f"unknown key; expected one of {', '.join(_TOP_KEYS)}")
+            )
+    schema = doc.get("schema")
+    if schema is not None and schema != MARGINS_SCHEMA:
+        problems.append(Problem(file, "schema", f"expected {MARGINS_SCHEMA!r}", value=schema))
+    scale = doc.get("scale", "shares")
+    if scale not in ("shares", "counts"):
+        problems.append(Problem(file, "scale", "expected 'shares' or 'counts'", value=scale))
+        scale = "shares"
+    for key in ("name", "note", "source"):
+        if doc.get(key) is not None and not isinstance(doc[key], str):
+            problems.append(Problem(file, key, "expected text", value=doc[key]))
+    return scale
+
+
+def _common_total(
+    parsed: list[tuple[Margin, float]], scale: str, file: str, problems: list[Problem]
+) -> float | None:
+    """The population total of count margins (None for shares); every margin must agree."""
+    total = None
+    if scale == "counts" and parsed:
+        totals = [t for _, t in parsed]
+        total = totals[0]
+        for margin, t in parsed[1:]:
+            if abs(t - total) > SUM_TOLERANCE * total:
+                problems.append(
+                    Problem(
+                        file,
+                        margin.where,
+                        f"counts add up to {plain_number(round(t, 6))}, but "
+                        f"{parsed[0][0].where} adds up to {plain_number(round(total, 6))}; "
+                        f"every margin must describe the same population total (within "
+                        f"{SUM_TOLERANCE:.1%})",
+                    )
+                )
+    return total
+
+
+def _category(key: Any, file: str, where: str) -> str | Problem:
+    """The category name a key of a margins file stands for, or the problem with it."""
     if isinstance(key, bool):
-        return None, Problem(
+        return Problem(
             file,
             where,
             "category read as true/false (YAML reads yes/no/on/off so); put it in quotes",
             value=key,
         )
     if isinstance(key, int | float) and math.isfinite(key):
-        return str(plain_number(key)), None
+        return str(plain_number(key))
     if isinstance(key, str) and key.strip():
-        return key.strip(), None
-    return None, Problem(file, where, "expected a category name", value=key)
+        return key.strip()
+    return Problem(file, where, "expected a category name", value=key)
 
 
 def _parse_margin(
     name: Any, spec: Any, scale: str, file: str
 ) -> tuple[Margin, float] | list[Problem]:
+    """One margin of a margins file and its total, or every problem found in it."""
     where = f"margins.{name}"
-    if not isinstance(name, str) or not name.strip():
-        return [Problem(file, where, "expected a variable name or 'var1 x var2'", value=name)]
-    variables = tuple(v.strip() for v in _JOINT_SPLIT.split(name.strip()))
-    if any(not v for v in variables) or len(set(variables)) != len(variables):
-        return [
-            Problem(file, where, "expected distinct variable names joined by ' x '", value=name)
-        ]
+    variables = _margin_variables(name, file, where)
+    if isinstance(variables, list):
+        return variables
     depth = len(variables)
     what = "shares" if scale == "shares" else "counts"
     problems: list[Problem] = []
     cells: dict[tuple[str, ...], float] = {}
-
-    def walk(node: Any, labels: tuple[str, ...], loc: str) -> None:
-        level = len(labels)
-        if level == depth:
-            if isinstance(node, bool) or not isinstance(node, int | float):
-                problems.append(
-                    Problem(file, loc, f"expected a number (the target {what[:-1]})", value=node)
-                )
-            elif not math.isfinite(node) or node < 0:
-                problems.append(
-                    Problem(file, loc, f"expected a non-negative {what[:-1]}", value=node)
-                )
-            else:
-                cells[labels] = float(node)
-            return
-        if not isinstance(node, Mapping) or not node:
-            inner = "a number" if level == depth - 1 else "another mapping"
-            problems.append(
-                Problem(
-                    file,
-                    loc,
-                    f"expected a mapping from each category of {variables[level]!r} to {inner}",
-                    value=None if isinstance(node, Mapping) else node,
-                )
-            )
-            return
-        seen: set[str] = set()
-        for key, sub in node.items():
-            label, problem = _category(key, file, f"{loc}.{key}")
-            if problem is not None:
-                problems.append(problem)
-                continue
-            if label in seen:
-                problems.append(Problem(file, f"{loc}.{key}", "category given twice", value=key))
-                continue
-            seen.add(label)
-            walk(sub, (*labels, label), f"{loc}.{label}")
-
-    walk(spec, (), where)
+    _walk_cells(spec, (), where, variables, what, file, cells, problems)
     if problems:
         return problems
     categories = tuple(tuple(dict.fromkeys(labels[i] for labels in cells)) for i in range(depth))
-    shares = []
-    for combo in itertools.product(*categories):
-        if combo not in cells:
-            problems.append(
-                Problem(
-                    file,
-                    f"{where}.{'.'.join(combo)}",
-                    f"missing cell {JOINT.join(combo)}: a joint margin needs every "
-                    f"combination of its categories (0 for an empty cell)",
-                )
-            )
-            continue
-        shares.append(cells[combo])
+    shares = _grid_shares(cells, categories, file, where, problems)
     if problems:
         return problems
     total = float(sum(shares))
@@ -331,6 +293,89 @@ def _parse_margin(
         where=where,
     )
     return margin, total
+
+
+def _margin_variables(name: Any, file: str, where: str) -> tuple[str, ...] | list[Problem]:
+    """The variables of a margin's name (``age x gender``), or the problem with the name."""
+    if not isinstance(name, str) or not name.strip():
+        return [Problem(file, where, "expected a variable name or 'var1 x var2'", value=name)]
+    variables = tuple(v.strip() for v in _JOINT_SPLIT.split(name.strip()))
+    if any(not v for v in variables) or len(set(variables)) != len(variables):
+        return [
+            Problem(file, where, "expected distinct variable names joined by ' x '", value=name)
+        ]
+    return variables
+
+
+def _walk_cells(
+    node: Any,
+    labels: tuple[str, ...],
+    loc: str,
+    variables: tuple[str, ...],
+    what: str,
+    file: str,
+    cells: dict[tuple[str, ...], float],
+    problems: list[Problem],
+) -> None:
+    """Put the target of every cell below ``node`` in ``cells``, each problem in ``problems``."""
+    depth = len(variables)
+    level = len(labels)
+    if level == depth:
+        if isinstance(node, bool) or not isinstance(node, int | float):
+            problems.append(
+                Problem(file, loc, f"expected a number (the target {what[:-1]})", value=node)
+            )
+        elif not math.isfinite(node) or node < 0:
+            problems.append(Problem(file, loc, f"expected a non-negative {what[:-1]}", value=node))
+        else:
+            cells[labels] = float(node)
+        return
+    if not isinstance(node, Mapping) or not node:
+        inner = "a number" if level == depth - 1 else "another mapping"
+        problems.append(
+            Problem(
+                file,
+                loc,
+                f"expected a mapping from each category of {variables[level]!r} to {inner}",
+                value=None if isinstance(node, Mapping) else node,
+            )
+        )
+        return
+    seen: set[str] = set()
+    for key, sub in node.items():
+        label = _category(key, file, f"{loc}.{key}")
+        if isinstance(label, Problem):
+            problems.append(label)
+            continue
+        if label in seen:
+            problems.append(Problem(file, f"{loc}.{key}", "category given twice", value=key))
+            continue
+        seen.add(label)
+        _walk_cells(sub, (*labels, label), f"{loc}.{label}", variables, what, file, cells, problems)
+
+
+def _grid_shares(
+    cells: dict[tuple[str, ...], float],
+    categories: tuple[tuple[str, ...], ...],
+    file: str,
+    where: str,
+    problems: list[Problem],
+) -> list[float]:
+    """The target of every cell of the grid in C order; a missing cell is a problem."""
+    shares = []
+    for combo in itertools.product(*categories):
+        if combo not in cells:
+            problems.append(
+                Problem(
+                    file,
+                    f"{where}.{'.'.join(combo)}",
+                    f"missing cell {JOINT.join(combo)}: a joint margin needs every "
+                    f"combination of its categories (0 for an empty cell)",
+                )
+            )
+            continue
+        shares.append(cells[combo])
+    return shares
 
 
 def resolve_margins_path(spec: str | os.PathLike) -> Path:

@@ -6,10 +6,10 @@ reproduces known population distributions of a few variables -- one variable at 
 region) or a crossing of variables (age x gender) -- without needing the full joint
 distribution of all of them.
 
-A margins file (``segment.margins/1``, read by :func:`segment.weights.margins.load_margins`) gives the target shares (or
-counts) per category; :func:`rake` returns a :class:`RakingResult` with the new weights, the
-convergence diagnostics and a table of achieved against target margins. The command line is
-``segment weights rake`` (``docs/raking.md``).
+A margins file (``segment.margins/1``, read by :func:`segment.weights.margins.load_margins`)
+gives the target shares (or counts) per category; :func:`rake` returns a :class:`RakingResult`
+with the new weights, the convergence diagnostics and a table of achieved against target
+margins. The command line is ``segment weights rake`` (``docs/raking.md``).
 
 References
 ----------
@@ -34,7 +34,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -305,25 +305,83 @@ def rake(
     Examples
     --------
     >>> import pandas as pd
-    >>> frame = pd.DataFrame({"gender": ["m", "m", "f", "f", "f"], "city": ["a", "b", "a", "a", "b"]})
+    >>> frame = pd.DataFrame(
+    ...     {"gender": ["m", "m", "f", "f", "f"], "city": ["a", "b", "a", "a", "b"]}
+    ... )
     >>> result = rake(frame, {"gender": {"m": 0.5, "f": 0.5}, "city": {"a": 0.6, "b": 0.4}})
     >>> result.weights.round(3).tolist()
     [1.294, 1.206, 0.853, 0.853, 0.794]
     """
     trim = _check_parameters(max_iter, tol, trim, missing)
+    margins = _as_margins(margins)
+    mfile = margins.path or "<margins>"
+    n = len(frame)
+    problems: list[Problem] = []
+    base, found = _base_weights(frame, base_weights, file)
+    problems.extend(found)
+    labels, invalid = _raking_labels(frame, margins, codebook, file, mfile, problems)
+    keep = _kept_rows(labels, invalid, n, missing, file, problems)
+    cells = _margin_cells(margins, labels, keep, codebook, file, mfile, problems)
+    if problems:
+        raise DataError(f"raking {file} to {mfile}", problems)
+    n_raked = int(keep.sum())
+    if n_raked == 0:
+        raise DataError(
+            f"raking {file} to {mfile}",
+            [Problem(file, "", "no respondent has a category of every raking variable")],
+        )
+
+    # Margins.from_dict sets the population total whenever the scale is "counts".
+    total = float(cast(float, margins.total)) if margins.scale == "counts" else float(n_raked)
+    w0 = base[keep]
+    bounds = None if trim is None else (trim[0] * total / n_raked, trim[1] * total / n_raked)
+    w, iterations, converged, err, worst = _ipf(w0, cells, total, max_iter, tol, bounds)
+
+    weights = base.copy()
+    weights[keep] = w
+    table = _margins_table(margins, cells, w0, w, codebook)
+    deff = kish_design_effect(weights)
+    n_trimmed = _n_trimmed(w, bounds)
+    result = RakingResult(
+        weights=pd.Series(weights, index=frame.index, name="weight_raked"),
+        iterations=iterations,
+        converged=converged,
+        max_error=err,
+        margins=table,
+        design_effect=deff,
+        effective_n=n / deff,
+        base_design_effect=kish_design_effect(base),
+        n_raked=n_raked,
+        n_kept=n - n_raked,
+        trim=None if trim is None else (float(trim[0]), float(trim[1])),
+        n_trimmed=n_trimmed,
+        tol=tol,
+    )
+    if not converged and strict:
+        raise _convergence_error(result, margins, worst, file, mfile)
+    return result
+
+
+def _as_margins(margins: Margins | Mapping[str, Any] | str | os.PathLike) -> Margins:
+    """The margins given to :func:`rake`: as they are, from a mapping, or read from a file."""
     if not isinstance(margins, Margins):
         if isinstance(margins, Mapping):
             doc = margins if "margins" in margins else {"margins": margins}
             margins = Margins.from_dict(doc, file="<margins>")
         else:
             margins = load_margins(margins)
-    mfile = margins.path or "<margins>"
-    n = len(frame)
-    problems: list[Problem] = []
-    base, found = _base_weights(frame, base_weights, file)
-    problems.extend(found)
+    return margins
 
-    # Category of every respondent on every raking variable (None: missing).
+
+def _raking_labels(
+    frame: pd.DataFrame,
+    margins: Margins,
+    codebook: Codebook | None,
+    file: str,
+    mfile: str,
+    problems: list[Problem],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Category of every respondent on every raking variable (None: missing), invalid rows."""
     labels: dict[str, np.ndarray] = {}
     invalid: dict[str, np.ndarray] = {}
     for var in margins.variables:
@@ -339,6 +397,18 @@ def rake(
         values, bad, found = _labels(frame[var], var, codebook, file)
         labels[var], invalid[var] = values, bad
         problems.extend(found)
+    return labels, invalid
+
+
+def _kept_rows(
+    labels: dict[str, np.ndarray],
+    invalid: dict[str, np.ndarray],
+    n: int,
+    missing: str,
+    file: str,
+    problems: list[Problem],
+) -> np.ndarray:
+    """Respondents with a category of every raking variable (the others are a problem, or kept)."""
     absent = np.zeros(n, dtype=bool)
     for var, values in labels.items():
         gone = pd.isna(values)
@@ -358,99 +428,126 @@ def rake(
                 )
             )
         absent |= gone
-    keep = ~absent
+    return ~absent
 
-    # Cell index of every raked respondent in every margin.
+
+def _margin_cells(
+    margins: Margins,
+    labels: dict[str, np.ndarray],
+    keep: np.ndarray,
+    codebook: Codebook | None,
+    file: str,
+    mfile: str,
+    problems: list[Problem],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cell index of every raked respondent and the target shares, for every usable margin."""
     cells: list[tuple[np.ndarray, np.ndarray]] = []
     for margin in margins:
         if any(v not in labels for v in margin.variables):
             continue
-        codes = []
-        for i, var in enumerate(margin.variables):
-            cats = _aliased_categories(margin.categories[i], var, codebook)
-            if len(set(cats)) != len(cats):
+        codes = _margin_codes(margin, labels, keep, codebook, file, mfile, problems)
+        if codes is None:
+            continue
+        if any((c < 0).any() for c in codes):
+            continue
+        cells.append(_margin_cell(margin, codes, keep, file, mfile, problems))
+    return cells
+
+
+def _margin_codes(
+    margin: Margin,
+    labels: dict[str, np.ndarray],
+    keep: np.ndarray,
+    codebook: Codebook | None,
+    file: str,
+    mfile: str,
+    problems: list[Problem],
+) -> list[np.ndarray] | None:
+    """Category code of every raked respondent on each variable of a margin (-1: not in it).
+
+    None when two categories of a variable name the same codebook level.
+    """
+    codes = []
+    for i, var in enumerate(margin.variables):
+        cats = _aliased_categories(margin.categories[i], var, codebook)
+        if len(set(cats)) != len(cats):
+            problems.append(
+                Problem(
+                    mfile,
+                    margin.where,
+                    f"categories of {var!r} name the same codebook level twice",
+                    value=list(margin.categories[i]),
+                )
+            )
+            return None
+        values = labels[var][keep]
+        code = pd.Index(cats, dtype=object).get_indexer(values).astype(np.intp)
+        unknown = code < 0
+        if unknown.any():
+            rows_all = np.flatnonzero(keep) + 1
+            bad = pd.Series(values[unknown]).value_counts(sort=False)
+            expected = ", ".join(margin.categories[i])
+            for label, count in bad.items():
+                first = rows_all[unknown][values[unknown] == label]
                 problems.append(
                     Problem(
-                        mfile,
-                        margin.where,
-                        f"categories of {var!r} name the same codebook level twice",
-                        value=list(margin.categories[i]),
+                        file,
+                        var,
+                        f"category not in the margins ({mfile}, {margin.where}): "
+                        f"{count:,} respondent{'s' if count != 1 else ''} "
+                        f"(row{'s' if count != 1 else ''} {_rows(first)}); expected one of "
+                        f"{expected}",
+                        row=int(first[0]),
+                        value=label,
                     )
                 )
-                break
-            values = labels[var][keep]
-            code = pd.Index(cats, dtype=object).get_indexer(values).astype(np.intp)
-            unknown = code < 0
-            if unknown.any():
-                rows_all = np.flatnonzero(keep) + 1
-                bad = pd.Series(values[unknown]).value_counts(sort=False)
-                expected = ", ".join(margin.categories[i])
-                for label, count in bad.items():
-                    first = rows_all[unknown][values[unknown] == label]
-                    problems.append(
-                        Problem(
-                            file,
-                            var,
-                            f"category not in the margins ({mfile}, {margin.where}): "
-                            f"{count:,} respondent{'s' if count != 1 else ''} "
-                            f"(row{'s' if count != 1 else ''} {_rows(first)}); expected one of "
-                            f"{expected}",
-                            row=int(first[0]),
-                            value=label,
-                        )
-                    )
-            codes.append(code)
-        else:
-            if any((c < 0).any() for c in codes):
-                continue
-            idx = (
-                np.ravel_multi_index(codes, margin.shape) if codes else np.zeros(0, dtype=np.intp)
-            ).astype(np.intp)
-            target = np.asarray(margin.shares, dtype=float)
-            counts = np.bincount(idx, minlength=target.size)
-            for j, (combo, share) in enumerate(margin.cells()):
-                label = JOINT.join(combo)
-                if share > 0 and counts[j] == 0:
-                    problems.append(
-                        Problem(
-                            mfile,
-                            f"{margin.where}.{'.'.join(combo)}",
-                            f"target {share:.4g} but no respondent of {file} is in {label}; "
-                            f"merge it with a neighbouring category or drop it from the margins",
-                        )
-                    )
-                elif share == 0 and counts[j] > 0:
-                    rows = np.flatnonzero(keep)[idx == j] + 1
-                    problems.append(
-                        Problem(
-                            file,
-                            margin.name,
-                            f"{counts[j]:,} respondent{'s are' if counts[j] != 1 else ' is'} in "
-                            f"{label} (row{'s' if counts[j] != 1 else ''} {_rows(rows)}), whose "
-                            f"target in {mfile} is 0; a weight cannot make them vanish",
-                            row=int(rows[0]),
-                            value=label,
-                        )
-                    )
-            cells.append((idx, target))
-    if problems:
-        raise DataError(f"raking {file} to {mfile}", problems)
-    n_raked = int(keep.sum())
-    if n_raked == 0:
-        raise DataError(
-            f"raking {file} to {mfile}",
-            [Problem(file, "", "no respondent has a category of every raking variable")],
-        )
+        codes.append(code)
+    return codes
 
-    total = float(margins.total) if margins.scale == "counts" else float(n_raked)
-    w0 = base[keep]
-    bounds = None if trim is None else (trim[0] * total / n_raked, trim[1] * total / n_raked)
-    w, iterations, converged, err, worst = _ipf(w0, cells, total, max_iter, tol, bounds)
 
-    weights = base.copy()
-    weights[keep] = w
-    table = _margins_table(margins, cells, w0, w, codebook)
-    deff = kish_design_effect(weights)
+def _margin_cell(
+    margin: Margin,
+    codes: list[np.ndarray],
+    keep: np.ndarray,
+    file: str,
+    mfile: str,
+    problems: list[Problem],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cell index of every raked respondent in a margin and its targets; check empty cells."""
+    idx = (
+        np.ravel_multi_index(codes, margin.shape) if codes else np.zeros(0, dtype=np.intp)
+    ).astype(np.intp)
+    target = np.asarray(margin.shares, dtype=float)
+    counts = np.bincount(idx, minlength=target.size)
+    for j, (combo, share) in enumerate(margin.cells()):
+        label = JOINT.join(combo)
+        if share > 0 and counts[j] == 0:
+            problems.append(
+                Problem(
+                    mfile,
+                    f"{margin.where}.{'.'.join(combo)}",
+                    f"target {share:.4g} but no respondent of {file} is in {label}; "
+                    f"merge it with a neighbouring category or drop it from the margins",
+                )
+            )
+        elif share == 0 and counts[j] > 0:
+            rows = np.flatnonzero(keep)[idx == j] + 1
+            problems.append(
+                Problem(
+                    file,
+                    margin.name,
+                    f"{counts[j]:,} respondent{'s are' if counts[j] != 1 else ' is'} in "
+                    f"{label} (row{'s' if counts[j] != 1 else ''} {_rows(rows)}), whose "
+                    f"target in {mfile} is 0; a weight cannot make them vanish",
+                    row=int(rows[0]),
+                    value=label,
+                )
+            )
+    return idx, target
+
+
+def _n_trimmed(w: np.ndarray, bounds: tuple[float, float] | None) -> int:
+    """Raked weights lying on a trimming bound (0 without trimming)."""
     n_trimmed = 0
     if bounds is not None:
         scale = max(bounds[1] if math.isfinite(bounds[1]) else 0.0, 1.0)
@@ -458,40 +555,32 @@ def rake(
         if math.isfinite(bounds[1]):
             at |= np.isclose(w, bounds[1], rtol=1e-9, atol=0.0)
         n_trimmed = int(at.sum())
-    result = RakingResult(
-        weights=pd.Series(weights, index=frame.index, name="weight_raked"),
-        iterations=iterations,
-        converged=converged,
-        max_error=err,
-        margins=table,
-        design_effect=deff,
-        effective_n=n / deff,
-        base_design_effect=kish_design_effect(base),
-        n_raked=n_raked,
-        n_kept=n - n_raked,
-        trim=None if trim is None else (float(trim[0]), float(trim[1])),
-        n_trimmed=n_trimmed,
-        tol=tol,
+    return n_trimmed
+
+
+def _convergence_error(
+    result: RakingResult, margins: Margins, worst: tuple[int, int], file: str, mfile: str
+) -> ConvergenceError:
+    """The error naming the margin and category furthest from its target."""
+    table = result.margins
+    m_i, cell = worst
+    margin = margins.margins[m_i]
+    combo = list(itertools.product(*margin.categories))[cell]
+    row = table[(table["margin"] == margin.name) & (table["category"] == JOINT.join(combo))]
+    achieved = float(row["achieved"].iloc[0])
+    hint = (
+        "; the trimming bounds may be too tight for these margins (widen --trim)"
+        if result.trim is not None
+        else "; check that margins over the same variables agree, and that no category "
+        "the margins need is nearly empty in the sample"
     )
-    if not converged and strict:
-        m_i, cell = worst
-        margin = margins.margins[m_i]
-        combo = list(itertools.product(*margin.categories))[cell]
-        row = table[(table["margin"] == margin.name) & (table["category"] == JOINT.join(combo))]
-        achieved = float(row["achieved"].iloc[0])
-        hint = (
-            "; the trimming bounds may be too tight for these margins (widen --trim)"
-            if trim is not None
-            else "; check that margins over the same variables agree, and that no category "
-            "the margins need is nearly empty in the sample"
-        )
-        raise ConvergenceError(
-            f"raking {file} to {mfile} did not converge in {iterations} iterations: "
-            f"{margin.name} = {JOINT.join(combo)} is at {achieved:.4%} against a target of "
-            f"{margin.shares[cell]:.4%} (error {err:.2g}, tolerance {tol:.2g}){hint}",
-            result,
-        )
-    return result
+    return ConvergenceError(
+        f"raking {file} to {mfile} did not converge in {result.iterations} iterations: "
+        f"{margin.name} = {JOINT.join(combo)} is at {achieved:.4%} against a target of "
+        f"{margin.shares[cell]:.4%} (error {result.max_error:.2g}, tolerance {result.tol:.2g})"
+        f"{hint}",
+        result,
+    )
 
 
 def _check_parameters(
@@ -605,7 +694,8 @@ def _labels(
                     file,
                     column,
                     f"{len(rows):,} value{'s are' if len(rows) != 1 else ' is'} in no band of the "
-                    f"codebook (row{'s' if len(rows) != 1 else ''} {_rows(rows)}); expected a number in one of {bands}",
+                    f"codebook (row{'s' if len(rows) != 1 else ''} {_rows(rows)}); "
+                    f"expected a number in one of {bands}",
                     row=int(rows[0]),
                     value=series.iloc[rows[0] - 1],
                 )
@@ -641,7 +731,8 @@ def _coded_labels(
                 file,
                 item.column,
                 f"{len(rows):,} value{'s are' if len(rows) != 1 else ' is'} not a code of the "
-                f"codebook (row{'s' if len(rows) != 1 else ''} {_rows(rows)}); expected one of {codes}",
+                f"codebook (row{'s' if len(rows) != 1 else ''} {_rows(rows)}); "
+                f"expected one of {codes}",
                 row=int(rows[0]),
                 value=series.iloc[rows[0] - 1],
             )

@@ -99,8 +99,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from segment._util import z_critical
 from segment.exceptions import DataError, Problem, problems_at_rows
 from segment.survey.cells import as_float
 from segment.survey.codebook import Codebook
@@ -181,7 +181,7 @@ class DesignEstimate:
 
     def confint(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Normal ``level`` confidence limits (R ``confint(..., df = Inf)``)."""
-        z = _zcrit(level)
+        z = z_critical(level)
         return self.estimate - z * self.se, self.estimate + z * self.se
 
     def contrast(self, coef: Sequence[float]) -> Contrast:
@@ -275,32 +275,9 @@ class SurveyDesign:
         columns = dict(columns or {})
         problems: list[Problem] = []
         arrays = {"weight": weights, "strata": strata, "psu": psu, "fpc": fpc}
-        lengths = {role: len(v) for role, v in arrays.items() if v is not None}
-        sizes = set(lengths.values()) | ({n} if n is not None else set())
-        if not sizes:
-            raise ValueError("SurveyDesign needs weights, strata, psu, fpc or n")
-        if len(sizes) > 1:
-            shown = ", ".join(f"{role} {k}" for role, k in lengths.items())
-            raise DataError(
-                f"survey design ({file})",
-                [Problem(file, "", f"columns differ in length ({shown}; n {n})")],
-            )
-        size = sizes.pop()
-        if size == 0:
-            raise DataError(f"survey design ({file})", [Problem(file, "", "no respondents")])
-        wcol = columns.get("weight", "weight")
-        if weights is None:
-            w = np.ones(size)
-        else:
-            series = weights if isinstance(weights, pd.Series) else pd.Series(np.asarray(weights))
-            w, bad = as_float(series.reset_index(drop=True))
-            with np.errstate(invalid="ignore"):
-                wrong = bad | np.isnan(w) | ~np.isfinite(w) | (w < 0)
-            problems += problems_at_rows(
-                file, wcol, wrong, series.to_numpy(dtype=object), "expected a weight >= 0"
-            )
-            if not wrong.any() and not (w > 0).any():
-                problems.append(Problem(file, wcol, "every weight is zero"))
+        size = _design_size(arrays, n, file)
+        w, found = _design_weights(weights, size, file, columns.get("weight", "weight"))
+        problems += found
         problems += check_design(
             strata=strata,
             psu=psu,
@@ -314,26 +291,9 @@ class SurveyDesign:
             raise DataError(f"survey design ({file})", problems)
 
         s_codes, s_labels = label_codes(strata, size)
-        if psu is None:
-            p_raw = np.arange(size, dtype=np.int64)
-            n_raw = size
-        else:
-            p_raw, p_lab = label_codes(psu, size)
-            n_raw = p_lab.size
-        # PSUs are (stratum, label) pairs, numbered so that each stratum's PSUs are contiguous
-        _, psu_codes = np.unique(s_codes * n_raw + p_raw, return_inverse=True)
-        psu_codes = psu_codes.astype(np.int64)
-        n_psu_total = int(psu_codes.max()) + 1
-        psu_stratum = np.empty(n_psu_total, dtype=np.int64)
-        psu_stratum[psu_codes] = s_codes
+        psu_codes, psu_stratum = _psu_codes(psu, s_codes, size)
         n_h = np.bincount(psu_stratum, minlength=s_labels.size)
-        f_h = np.zeros(s_labels.size)
-        if fpc is not None:
-            fv = as_float(fpc if isinstance(fpc, pd.Series) else pd.Series(np.asarray(fpc)))[0]
-            first = np.full(s_labels.size, size, dtype=np.int64)
-            np.minimum.at(first, s_codes, np.arange(size))
-            given = fv[first]
-            f_h = n_h / given if (given > 1).any() else given
+        f_h = _sampling_fractions(fpc, s_codes, n_h, s_labels.size, size)
         self.weights = w
         self.weights.setflags(write=False)
         self.lonely_psu = lonely_psu
@@ -739,6 +699,75 @@ class SurveyDesign:
 
 
 # ---------------------------------------------------------------------- helpers
+def _design_size(arrays: dict, n: int | None, file: str) -> int:
+    """The number of respondents, which every given array and ``n`` must agree on."""
+    lengths = {role: len(v) for role, v in arrays.items() if v is not None}
+    sizes = set(lengths.values()) | ({n} if n is not None else set())
+    if not sizes:
+        raise ValueError("SurveyDesign needs weights, strata, psu, fpc or n")
+    if len(sizes) > 1:
+        shown = ", ".join(f"{role} {k}" for role, k in lengths.items())
+        raise DataError(
+            f"survey design ({file})",
+            [Problem(file, "", f"columns differ in length ({shown}; n {n})")],
+        )
+    size = sizes.pop()
+    if size == 0:
+        raise DataError(f"survey design ({file})", [Problem(file, "", "no respondents")])
+    return size
+
+
+def _design_weights(weights, size: int, file: str, wcol: str) -> tuple[np.ndarray, list[Problem]]:
+    """The survey weights as floats (default all 1), with every problem found in them."""
+    problems: list[Problem] = []
+    if weights is None:
+        w = np.ones(size)
+    else:
+        series = weights if isinstance(weights, pd.Series) else pd.Series(np.asarray(weights))
+        w, bad = as_float(series.reset_index(drop=True))
+        with np.errstate(invalid="ignore"):
+            wrong = bad | np.isnan(w) | ~np.isfinite(w) | (w < 0)
+        problems += problems_at_rows(
+            file, wcol, wrong, series.to_numpy(dtype=object), "expected a weight >= 0"
+        )
+        if not wrong.any() and not (w > 0).any():
+            problems.append(Problem(file, wcol, "every weight is zero"))
+    return w, problems
+
+
+def _psu_codes(psu, s_codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """PSU code of every respondent and stratum code of every PSU.
+
+    PSUs are (stratum, label) pairs, numbered so that each stratum's PSUs are contiguous.
+    """
+    if psu is None:
+        p_raw = np.arange(size, dtype=np.int64)
+        n_raw = size
+    else:
+        p_raw, p_lab = label_codes(psu, size)
+        n_raw = p_lab.size
+    _, psu_codes = np.unique(s_codes * n_raw + p_raw, return_inverse=True)
+    psu_codes = psu_codes.astype(np.int64)
+    n_psu_total = int(psu_codes.max()) + 1
+    psu_stratum = np.empty(n_psu_total, dtype=np.int64)
+    psu_stratum[psu_codes] = s_codes
+    return psu_codes, psu_stratum
+
+
+def _sampling_fractions(
+    fpc, s_codes: np.ndarray, n_h: np.ndarray, n_strata: int, size: int
+) -> np.ndarray:
+    """First-stage sampling fraction of every stratum (0 without an fpc), before clipping."""
+    f_h = np.zeros(n_strata)
+    if fpc is not None:
+        fv = as_float(fpc if isinstance(fpc, pd.Series) else pd.Series(np.asarray(fpc)))[0]
+        first = np.full(n_strata, size, dtype=np.int64)
+        np.minimum.at(first, s_codes, np.arange(size))
+        given = fv[first]
+        f_h = n_h / given if (given > 1).any() else given
+    return f_h
+
+
 def _sum_by(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Column sums of ``values`` (n, k) within groups ``codes`` (n,) -> (size, k)."""
     return np.stack(
@@ -752,9 +781,3 @@ def _sort_key(v):
     if isinstance(v, (int, float, np.integer, np.floating)):
         return (0, float(v), "")
     return (1, 0.0, str(v))
-
-
-def _zcrit(level: float) -> float:
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level!r}")
-    return float(norm.ppf(0.5 + level / 2))

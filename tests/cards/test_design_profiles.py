@@ -230,8 +230,8 @@ def test_row_order_does_not_matter(clustered, variance):
     if variance == "linearization":
         perm = rng.permutation(len(frame))
     else:
-        # the bootstrap numbers PSUs in order of first appearance (segment.weights.survey_design), so a given
-        # seed draws the same replicates when respondents are shuffled within their PSUs
+        # the bootstrap numbers PSUs in order of first appearance (segment.weights.survey_design),
+        # so a given seed draws the same replicates when respondents are shuffled within their PSUs
         village = frame["village"].to_numpy()
         perm = np.lexsort((rng.random(len(frame)), village))
         assert not (perm == np.arange(len(frame))).all()
@@ -312,7 +312,8 @@ def test_cli_profile_variance_bootstrap_with_a_codebook_design(tmp_path, capsys)
     assert code == 0 and "(mean position" in out
     # without a design the option says it has no effect
     code, out, err = run_cli(
-        ["profile", model, data, "--codebook", bundled_path("data", "kz2020_synthetic_codebook.yaml"),
+        ["profile", model, data, "--codebook",
+         bundled_path("data", "kz2020_synthetic_codebook.yaml"),
          "--variance", "bootstrap", "--format", "json"],
         capsys,
     )  # fmt: skip

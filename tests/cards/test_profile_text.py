@@ -1,4 +1,5 @@
-"""Profile text rules, taglines, the agreement with seed 004 and `segment profile`."""
+"""Profile text rules, taglines, the agreement with the 2020 ICPA/PaperLab segmentation and
+`segment profile`."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_unsure_beats_divided_and_nan_position_is_unknown():
 
 @pytest.fixture(scope="module")
 def fitted(bundled_survey):
-    data, codebook, truth = bundled_survey
+    data, codebook, _truth = bundled_survey
     frame, cb = read_survey(data, codebook)
     X = cb.model_codes(frame)
     model = LatentClassModel(6, random_state=0).fit(X, sample_weight=frame["weight"])
@@ -91,7 +92,8 @@ def test_demographic_bullets_use_short_phrases(fitted):
 def test_printed_profiles_agree_with_at_least_90_percent_of_seed_bullets(fitted):
     _, cb, profiles, typology, names = fitted
     agreement = typology_agreement(profiles, names, typology, cb)
-    assert len(agreement) >= 160  # of the 180 seed bullets, those the bundled items carry
+    # of the 180 bullets of the 2020 ICPA/PaperLab segmentation, those the bundled items carry
+    assert len(agreement) >= 160
     assert agreement["agrees"].mean() >= 0.9, agreement.loc[
         ~agreement["agrees"], ["name", "bullet", "detail"]
     ]
@@ -131,7 +133,7 @@ def test_small_segments_are_not_described(fitted):
     resp[:20, 1] = 1  # a 20-respondent segment
     resp[20:, 0] = 1
     cards = build_cards(profile_segments(resp, frame, cb), cb)
-    small = [c for c in cards if c.segment == 1][0]
+    small = next(c for c in cards if c.segment == 1)
     assert small.suppressed and small.bullets == ()
     assert "Too small to describe: fewer than 30 respondents." in cards_to_markdown(cards)
 
@@ -286,4 +288,4 @@ def test_illiberal_loyalists_card_uses_the_seeds_words(fitted):
         "Unsure if foreign funding is good",
         "Nostalgic for Soviet times",
     ):
-        assert bullet in texts  # verbatim seed 004 bullets
+        assert bullet in texts  # verbatim bullets of the 2020 ICPA/PaperLab segmentation

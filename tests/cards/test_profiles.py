@@ -132,7 +132,7 @@ def fitted_names(frame, cb, typology, k):
 
 def test_six_segment_fit_gets_all_six_names_right(bundled, kz2020):
     frame, cb, truth = bundled
-    model, profiles, names = fitted_names(frame, cb, kz2020, 6)
+    model, _profiles, names = fitted_names(frame, cb, kz2020, 6)
     assert names["named"].all()
     for s, name in enumerate(names["name"]):
         majority = truth.loc[model.labels_ == s, "segment_name"].value_counts().index[0]
@@ -143,7 +143,7 @@ def test_six_segment_fit_gets_all_six_names_right(bundled, kz2020):
 
 def test_a_merged_segment_keeps_its_own_label(bundled, kz2020):
     frame, cb, truth = bundled
-    model, profiles, names = fitted_names(frame, cb, kz2020, 5)
+    model, _profiles, names = fitted_names(frame, cb, kz2020, 5)
     named = names[names["named"]]
     assert len(named) == 4 and len(set(named["name"])) == 4
     merged = names[~names["named"]]

@@ -1,4 +1,5 @@
-"""The reference typology: the kz2020 encoding of seed 004 and the typology schema check."""
+"""The reference typology: the kz2020 encoding of the 2020 ICPA/PaperLab segmentation and the
+typology schema check."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ DOMAIN_HEADINGS = {
 
 
 def parse_seed_004(text: str) -> dict[str, dict]:
-    """Segments of seed 004: name -> {"tagline": str, "bullets": {domain: [text, ...]}}."""
+    """Segments of the 2020 ICPA/PaperLab segmentation from its text.
+
+    name -> {"tagline": str, "bullets": {domain: [text, ...]}}.
+    """
     segments: dict[str, dict] = {}
     current = None
     domain = None

@@ -54,8 +54,8 @@ def test_describe_on_a_file_that_violates_its_codebook_exits_2_listing_problems(
     code, _out, err = run(["describe", str(bad), "--codebook", str(codebook)], capsys)
     assert code == 2
     assert (
-        "trust_army, row 5: value 7: code not in the codebook; expected one of 1-4; 8 (don't know); 9 (refused) or blank"
-        in err
+        "trust_army, row 5: value 7: code not in the codebook; expected one of 1-4; "
+        "8 (don't know); 9 (refused) or blank" in err
     )
 
 

@@ -174,11 +174,12 @@ def test_ml_result_objects(ml_constrained):
 
 def test_ml_hessian_matches_finite_differences(race):
     # the analytic (Louis) Hessian equals a central-difference Hessian of the log-likelihood
-    from segment.listexp import _design, _ICTModel
+    from segment.listexp._ml_model import _ICTModel
+    from segment.listexp._validate import _covariate_matrix
 
     for constrained in (True, False):
         r = ict_ml(race.y, race.treat, race[COVS], 3, constrained=constrained)
-        X, _ = _design(race[COVS], len(race), True, "t")
+        X, _ = _covariate_matrix(race[COVS], len(race), True, "t")
         m = _ICTModel(X, race.y.to_numpy(float), race.treat.to_numpy(float), 3, None, constrained)
         _, g, H, _ = m.derivatives(r.params)
         h = 1e-4
@@ -249,7 +250,7 @@ def test_design_effect_test(race):
 
 
 def test_chibar_weights_independent_case():
-    from segment.listexp import _chibar_weights
+    from segment.listexp.design_effect import _chibar_weights
 
     # independent components: binomial(m, 1/2) weights
     w = _chibar_weights(np.eye(4))

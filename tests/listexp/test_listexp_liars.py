@@ -1,4 +1,4 @@
-"""Tests of segment.listexp.liars: the ceiling / floor liar model of Blair & Imai (2012), Section 3.2.
+"""Tests of segment.listexp.liars: the ceiling / floor liar model (Blair & Imai 2012, sec. 3.2).
 
 Published figures: Blair, G. & Imai, K. (2012), "Statistical Analysis of List Experiments",
 Political Analysis 20(1): 47-77, Table 7 (p. 70; "Estimated coefficients from the logistic
@@ -108,10 +108,10 @@ def test_table7_ceiling_model(affirm):
     # mode is unique (see test_map_is_unique_across_starting_values) and barely moves with the
     # details of the prior (centred or uncentred inputs, scales from the whole sample or from
     # the liar risk set: all within 0.001 of ours), and our log-likelihood, -1434.632, is 0.07
-    # below the one implied by the published BIC (-1434.56; BIC 2975.2 vs 2975.1). The gap is presumably how R's
-    # bayesglm implements the Gelman et al. (2008) prior inside the EM, which we did not (and
-    # may not) read. Hence tolerances of 0.005 (coef) and 0.002 (SE), stated here and in the
-    # report, instead of 0.0005.
+    # below the one implied by the published BIC (-1434.56; BIC 2975.2 vs 2975.1). The gap is
+    # presumably how R's bayesglm implements the Gelman et al. (2008) prior inside the EM,
+    # which we did not (and may not) read. Hence tolerances of 0.005 (coef) and 0.002 (SE),
+    # stated here and in the report, instead of 0.0005.
     assert np.allclose(r.coef_sensitive.values, est, atol=5e-3, rtol=0)
     assert np.allclose(r.bse[:5], se, atol=2e-3, rtol=0)
     assert r.bic == pytest.approx(BIC["ceiling"], abs=0.2)

@@ -73,8 +73,8 @@ def test_nls_two_step_table1(race, k):
 def test_nls_near_ml_and_prevalence(race):
     nls = ict_nls(race.y, race.treat, race[COVS], 3)
     ml = ict_ml(race.y, race.treat, race[COVS], 3)
-    # ML is the efficient estimator: the two agree within 1.5 NLS SEs (age and the control intercept differ by
-    # 1.2 and 1.05 SEs) and the NLS SEs are the larger
+    # ML is the efficient estimator: the two agree within 1.5 NLS SEs (age and the control
+    # intercept differ by 1.2 and 1.05 SEs) and the NLS SEs are the larger
     assert np.all(np.abs(nls.params - ml.params) < 1.5 * nls.bse)
     assert np.all(nls.bse > ml.bse)
     pn = predict_prevalence(nls, race[COVS])

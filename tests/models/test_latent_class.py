@@ -402,3 +402,28 @@ def test_a_new_answer_pattern_impossible_in_every_class_still_gets_a_posterior()
     model = LatentClassModel(2, random_state=0).fit(X)
     proba = model.predict_proba(np.array([[1.0, 2.0]]))  # impossible in both classes
     assert np.all(np.isfinite(proba)) and proba.sum() == pytest.approx(1.0)
+
+
+def test_from_parameters_rebuilds_a_fitted_model_that_scores_the_same():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.integers(1, 4, size=(300, 5)).astype(float), columns=list("abcde"))
+    X.iloc[::7, 2] = np.nan
+    fitted = LatentClassModel(3, n_init=2, random_state=0).fit(X)
+    rebuilt = LatentClassModel.from_parameters(
+        fitted.categories_,
+        fitted.item_probs_,
+        fitted.prior_shares_,
+        feature_names=list(X.columns),
+        n_init=2,
+        random_state=0,
+    )
+    np.testing.assert_array_equal(rebuilt.predict_proba(X), fitted.predict_proba(X))
+    codes = fitted.encode(X.to_numpy())
+    np.testing.assert_array_equal(fitted.predict_proba_codes(codes), fitted.predict_proba(X))
+    joint = fitted.class_log_lik_codes(codes) + np.log(fitted.prior_shares_)
+    np.testing.assert_allclose(
+        np.exp(joint - np.logaddexp.reduce(joint, axis=1, keepdims=True)),
+        fitted.predict_proba(X),
+        atol=1e-12,
+    )
+    assert rebuilt.get_params() == LatentClassModel(3, n_init=2, random_state=0).get_params()

@@ -1,4 +1,5 @@
-"""OrdinalLatentClassModel: recovery, EM properties, equivalences with the nominal model, real data."""
+"""OrdinalLatentClassModel: recovery, EM properties, equivalences with the nominal model, real
+data."""
 
 from __future__ import annotations
 
@@ -413,7 +414,8 @@ ELECTION = {
 
 @pytest.mark.parametrize("k", [2, 4])
 def test_election_bic_nominal_versus_ordinal(election, k):
-    """Ordinal wins BIC at k = 2 only; at k = 4 (BIC's choice in 2..4 under every model) nominal wins.
+    """Ordinal wins BIC at k = 2 only; at k = 4 (BIC's choice in 2..4 under every model) nominal
+    wins.
 
     The ordinal models lose 85-400 log-likelihood units for their 24-72 fewer parameters: the
     classes the nominal model finds differ in the shape of their answer distributions, not only

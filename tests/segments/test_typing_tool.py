@@ -49,7 +49,7 @@ def test_questions_are_chosen_inside_each_training_fold(setup, monkeypatch):
 
 
 def test_tool_is_the_model_with_the_other_items_missing(setup, tmp_path):
-    data, frame, model = setup
+    data, _frame, model = setup
     questions = ["trust_nur_otan", "cr_free_speech", "gov_religious"]
     tool = build_typing_tool(model, questions, {"cv_accuracy": 0.8})
     path = tmp_path / "tool.json"
@@ -79,3 +79,22 @@ def test_cli_typing_tool_then_score(setup, tmp_path, capsys):
         main(["score", str(tool_path), *answers, "--format", "json"])
     assert info.value.code == 0
     assert '"items_used":' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("measurement", ["nominal", "ordinal"])
+def test_a_tool_scores_like_the_full_model_with_the_other_items_missing(setup, measurement):
+    _, frame, _ = setup
+    cb = setup[2].codebook
+    model = fit_segments(frame.iloc[:800], cb, 3, n_init=1, measurement=measurement)
+    questions = model.items[2:6]
+    tool = build_typing_tool(model, questions)
+    assert type(tool.estimator).__name__ == "LatentClassModel"
+    assert tool.items == questions
+    codes, _, _ = model.answers(frame.iloc[:50])
+    kept = np.isin(np.array(model.items), questions)
+    codes[:, ~kept] = np.nan
+    np.testing.assert_allclose(
+        tool.predict_proba(frame.iloc[:50]), model.proba_of_codes(codes), rtol=0, atol=1e-12
+    )
+    np.testing.assert_array_equal(tool.estimator.prior_shares_, model.estimator.prior_shares_)
+    assert tool.estimator.loglik_ == model.estimator.loglik_

@@ -1,10 +1,10 @@
 """Fuzz tests of the readers and the codebook checker: bad input raises only ``SegmentError``.
 
 Random bytes, random CSV-like text and random mutations of the bundled files go through
-``segment.survey.tables.read_table``, ``read_survey`` (against the bundled codebook) and the codebook
-checker (``Codebook.from_dict``, ``check_data``). Whatever comes in, the only exceptions allowed
-are the package's own (:class:`segment.exceptions.SegmentError` subclasses, which carry problems
-naming the file); a crash would be a traceback and exit code 1 for the user.
+``segment.survey.tables.read_table``, ``read_survey`` (against the bundled codebook) and the
+codebook checker (``Codebook.from_dict``, ``check_data``). Whatever comes in, the only exceptions
+allowed are the package's own (:class:`segment.exceptions.SegmentError` subclasses, which carry
+problems naming the file); a crash would be a traceback and exit code 1 for the user.
 """
 
 from __future__ import annotations
@@ -169,7 +169,9 @@ JUNK = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=8),
     st.lists(st.integers(-2, 10), max_size=3),
-    st.dictionaries(st.one_of(st.integers(-2, 10), st.text(max_size=4)), st.text(max_size=4), max_size=3),
+    st.dictionaries(
+        st.one_of(st.integers(-2, 10), st.text(max_size=4)), st.text(max_size=4), max_size=3
+    ),
 )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""The SYNTHETIC list-experiment survey reproducing seed 001's Table 1 (data/kz2022_listexp.csv)."""
+"""The SYNTHETIC list-experiment survey reproducing Table 1 of Jones & Smyth (2022), PONARS
+Eurasia Policy Memo 806 (data/kz2022_listexp.csv)."""
 
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ def test_bundled_files_are_what_the_documented_command_produces(survey, bundled_
     paths = write_survey(survey, tmp_path, "kz2020_synthetic")
     for key, bundled_path in zip(("data", "codebook", "truth"), bundled_survey, strict=True):
         assert paths[key].read_bytes() == bundled_path.read_bytes(), (
-            f"{bundled_path.name} is out of date: run `segment synth --n 1500 --seed 1 -o data --force`"
+            f"{bundled_path.name} is out of date: "
+            "run `segment synth --n 1500 --seed 1 -o data --force`"
         )
 
 
@@ -167,7 +168,8 @@ def _share(frame, codebook, variable, categories, mask):
 
 
 def test_demographic_tendencies_hold_in_every_segment(kz2020, bundled):
-    """ "More X" (slight/moderate): above the sample; "Mostly X" (strong): a majority or 1.5x the sample."""
+    """ "More X" (slight/moderate): above the sample; "Mostly X" (strong): a majority or 1.5x the
+    sample."""
     frame, codebook, truth = bundled
     failures, checked = [], 0
     for seg in kz2020.segments:

@@ -1,5 +1,6 @@
-"""Design-based variances (segment.weights.survey_design) against R survey's figures, their properties, the
-codebook's design fields, and the design-based SEs of profile shares and list experiments."""
+"""Design-based variances (segment.weights.survey_design) against R survey's figures, their
+properties, the codebook's design fields, and the design-based SEs of profile shares and list
+experiments."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Raking (`segment.weights.raking`, `segment weights rake`): a published example, properties, errors."""
+"""Raking (`segment.weights.raking`, `segment weights rake`): a published example, properties,
+errors."""
 
 from __future__ import annotations
 
