@@ -35,9 +35,17 @@ class ProfileCard:
     bullets: tuple[Bullet, ...]
     suppressed: bool = False
     match: dict = field(default_factory=dict)
+    #: Heading of each domain in the codebook's print order (from :attr:`Codebook.domain_titles`).
+    domain_titles: dict = field(default_factory=dict)
 
     def by_domain(self) -> dict[str, list[Bullet]]:
-        out: dict[str, list[Bullet]] = {}
+        """Bullets grouped by domain, in the codebook's domain order."""
+        groups: dict[str, list[Bullet]] = {}
         for b in self.bullets:
-            out.setdefault(b.domain, []).append(b)
-        return out
+            groups.setdefault(b.domain, []).append(b)
+        order = [d for d in self.domain_titles if d in groups]
+        return {d: groups[d] for d in (*order, *(d for d in groups if d not in order))}
+
+    def domain_title(self, domain: str) -> str:
+        """Heading of ``domain`` on this card."""
+        return self.domain_titles.get(domain) or domain

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from segment.survey.codebook import DOMAINS
-
-from .wording import DOMAIN_TITLES, ProfileCard
+from .wording import ProfileCard
 
 __all__ = ["cards_to_dicts", "cards_to_markdown"]
-
-#: Domains in the 2020 study's print order.
-CARD_ORDER = DOMAINS
 
 
 def _share(card: ProfileCard) -> str:
@@ -47,10 +42,8 @@ def cards_to_markdown(
             )
         lines += [meta, ""]
         groups = card.by_domain()
-        for domain in CARD_ORDER:
-            if domain not in groups:
-                continue
-            lines.append(f"{'####' if title else '###'} {DOMAIN_TITLES[domain]}")
+        for domain in groups:
+            lines.append(f"{'####' if title else '###'} {card.domain_title(domain)}")
             lines.append("")
             for bullet in groups[domain]:
                 text = f"- {bullet.text}"
@@ -73,6 +66,7 @@ def cards_to_dicts(cards: list[ProfileCard]) -> list[dict]:
                 "share": None if card.suppressed else card.share,
                 "ci": None if card.suppressed else [card.ci_low, card.ci_high],
                 "suppressed": card.suppressed,
+                "domains": {d: card.domain_title(d) for d in card.by_domain()},
                 "match": {
                     k: (v.item() if hasattr(v, "item") else v) for k, v in card.match.items()
                 },

@@ -48,17 +48,6 @@ __all__ = ["Bullet", "ProfileCard", "build_cards", "classify_level", "item_level
 UNSURE_DONT_KNOW = 0.25
 DIVIDED_SHARE = 0.25
 TAGLINE_EFFECT = 0.3
-DOMAIN_TITLES = {
-    "civic_rights": "Civic Rights",
-    "democracy": "Democracy",
-    "trust": "Trust",
-    "demographics": "Demographics",
-    "civic_sector": "Civic Sector",
-    "governance": "Governance",
-    "external": "External threat",
-    "optimism": "Optimism",
-    "other": "Other",
-}
 CUTS = [
     (0.85, "extremely_high"),
     (0.75, "very_high"),
@@ -233,7 +222,7 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
     items = profiles.items[profiles.items["segment"] == segment].set_index("item")
     sides = _sides(profiles, codebook)
     out: list[Bullet] = []
-    for domain in DOMAIN_TITLES:
+    for domain in codebook.domain_titles:
         rows = items[items["domain"] == domain]
         if rows.empty:
             continue
@@ -274,7 +263,8 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             clear = [row["position"] for it, row in domain_items if it.column not in uncertain]
             pos = float(np.nanmean(clear or [row["position"] for _, row in domain_items]))
             level = classify_level(pos, 0.0, 0.0, 0.0)
-            text = f"Overall, views {DOMAIN_TITLES[domain].lower()} as {IMPORTANCE_WORDS[level]}"
+            title = codebook.domain_titles[domain].lower()
+            text = f"Overall, views {title} as {IMPORTANCE_WORDS[level]}"
             out.append(
                 Bullet(
                     domain,
@@ -355,6 +345,7 @@ def build_cards(
                 bullets,
                 bool(share["suppressed"]),
                 match,
+                codebook.domain_titles,
             )
         )
     return cards

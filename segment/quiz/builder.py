@@ -40,11 +40,9 @@ from segment._files import atomic_directory
 from segment._util import plain_number
 from segment._version import __version__
 from segment.cards.typology import Typology
-from segment.cards.wording import DOMAIN_TITLES
 from segment.exceptions import InputError, Problem
 from segment.segments.model import SegmentModel
 from segment.segments.model_file import model_to_dict
-from segment.survey.items import DOMAINS
 
 from ._text import ENDONYMS, UI_TEXT
 
@@ -197,11 +195,15 @@ def _domains(bullets: Sequence[tuple[str, str]], titles: Mapping[str, str]) -> l
     groups: dict[str, list[str]] = {}
     for domain, text in bullets:
         groups.setdefault(domain, []).append(text)
-    return [
-        {"title": titles.get(d) or DOMAIN_TITLES.get(d, d), "bullets": groups[d]}
-        for d in (*DOMAINS, *[d for d in groups if d not in DOMAINS])
-        if d in groups
-    ]
+    return [{"title": titles.get(d) or d, "bullets": groups[d]} for d in groups]
+
+
+def _titles(card: Mapping[str, Any]) -> dict[str, str]:
+    """Domain headings of a card of ``segment profile --format json`` (text only, else none)."""
+    raw = card.get("domains")
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): v[:200] for k, v in raw.items() if isinstance(v, str)}
 
 
 def _check_profiles(profiles: Any, model: SegmentModel, name: str) -> list[dict]:
@@ -283,7 +285,9 @@ def _cards(
                     "source": "profiles",
                     "file": profiles_name or "",
                     "tagline": "" if tagline == seg["name"] else tagline,
-                    "domains": _domains([(b["domain"], b["text"]) for b in p["bullets"]], {}),
+                    "domains": _domains(
+                        [(b["domain"], b["text"]) for b in p["bullets"]], _titles(p)
+                    ),
                 }
             )
         else:

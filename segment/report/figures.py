@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from segment.cards.wording import DOMAIN_TITLES
 from segment.survey.codebook import Codebook
 
 __all__ = [
@@ -115,7 +114,8 @@ def item_heatmap(
     d["value"] = np.where(d["suppressed"], np.nan, 100 * d["position"])
     wide = d.pivot(index="item", columns="segment", values="value")[order]
     domains = [codebook[c].domain for c in wide.index]
-    rank = {dom: i for i, dom in enumerate(DOMAIN_TITLES)}
+    titles = codebook.domain_titles
+    rank = {dom: i for i, dom in enumerate(titles)}
     rows = sorted(range(len(wide)), key=lambda i: (rank.get(domains[i], 99), i))
     wide = wide.iloc[rows]
     domains = [domains[i] for i in rows]
@@ -156,7 +156,7 @@ def item_heatmap(
             ax.text(
                 len(order) + 0.15,
                 (start + i) / 2,
-                _wrap(DOMAIN_TITLES.get(domains[start], domains[start]), 18),
+                _wrap(titles.get(domains[start], domains[start]), 18),
                 va="center",
                 ha="left",
                 fontsize=8.5,

@@ -13,8 +13,7 @@ import pandas as pd
 
 from segment._files import atomic_directory
 from segment._version import __version__
-from segment.cards.render import CARD_ORDER, cards_to_markdown
-from segment.cards.wording import DOMAIN_TITLES
+from segment.cards.render import cards_to_markdown
 from segment.segments.model_file import save_model
 
 from . import figures
@@ -123,9 +122,8 @@ def _cards(a, palette: list[str]) -> list[dict]:
                 "suppressed": card.suppressed,
                 "match": card.match,
                 "domains": [
-                    {"title": DOMAIN_TITLES[d], "bullets": [b.text for b in groups[d]]}
-                    for d in CARD_ORDER
-                    if d in groups
+                    {"title": card.domain_title(d), "bullets": [b.text for b in bullets]}
+                    for d, bullets in groups.items()
                 ],
             }
         )

@@ -10,7 +10,7 @@ from typing import Any
 from segment._util import duplicates, plain_number
 from segment.exceptions import Problem
 
-from .items import _SCALE_FIELDS, _SLUG, Item, Level
+from .items import _SCALE_FIELDS, _SLUG, Domain, Item, Level, default_role, domain_label
 
 
 def _index_in(where: str, key: str) -> int | None:
@@ -25,14 +25,59 @@ def _key_in(where: str, key: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _text(value: Any) -> tuple[dict[str, str], str | None, str | None]:
-    """(labels by language, name slug, short English phrase) of a label."""
+def _text(value: Any) -> tuple[dict[str, str], str | None, str | None, str | None]:
+    """(labels by language, name slug, short English phrase, cell text) of a label."""
     if isinstance(value, str):
-        return {"en": value}, None, None
+        return {"en": value}, None, None, None
     value = dict(value)
     name = value.pop("name", None)
     short = value.pop("short", None)
-    return value, name, short
+    cell = value.pop("value", None)
+    return value, name, short, cell
+
+
+def _domains(doc: Mapping[str, Any], file: str) -> tuple[dict[str, Domain] | None, list[Problem]]:
+    """The declared ``domains:`` by name (None when the codebook declares none)."""
+    raw = doc.get("domains")
+    if raw is None:
+        return None, []
+    problems = []
+    out: dict[str, Domain] = {}
+    for i, d in enumerate(raw):
+        if d["name"] in out:
+            problems.append(
+                Problem(file, f"domains[{i}].name", "domain declared twice", value=d["name"])
+            )
+            continue
+        out[d["name"]] = Domain(
+            name=d["name"],
+            label=d.get("label") or domain_label(d["name"]),
+            role=d.get("role", "segmentation"),
+            description=d.get("description"),
+        )
+    return out, problems
+
+
+def _item_role(
+    raw: Mapping[str, Any], domains: Mapping[str, Domain] | None, file: str, where: str
+) -> tuple[str, list[Problem]]:
+    """The item's role: its own ``role:``, else its domain's, else the legacy default."""
+    domain = raw["domain"]
+    if domains is not None and domain not in domains:
+        declared = ", ".join(domains) or "none"
+        return "ignored", [
+            Problem(
+                file,
+                f"{where}.domain",
+                f"domain not declared in `domains:` (declared: {declared})",
+                value=domain,
+            )
+        ]
+    if "role" in raw:
+        return raw["role"], []
+    if domains is not None:
+        return domains[domain].role, []
+    return default_role(domain), []
 
 
 def _levels(
@@ -41,7 +86,7 @@ def _levels(
     problems: list[Problem] = []
     out = []
     for code, raw in (codes or {}).items():
-        labels, name, short = _text(raw)
+        labels, name, short, cell = _text(raw)
         if name is not None and not _SLUG.match(name):
             problems.append(
                 Problem(
@@ -60,7 +105,7 @@ def _levels(
                         value=lang,
                     )
                 )
-        out.append(Level(code=int(code), labels=labels, name=name, short=short))
+        out.append(Level(code=int(code), labels=labels, name=name, short=short, value=cell))
     return tuple(out), problems
 
 
@@ -70,8 +115,9 @@ def _build_item(
     languages: tuple[str, ...],
     file: str,
     where: str,
+    domains: Mapping[str, Domain] | None = None,
 ) -> tuple[Item | None, list[Problem]]:
-    problems: list[Problem] = []
+    role, problems = _item_role(raw, domains, file, where)
     fields: dict[str, Any] = {}
     scale_name = raw.get("scale")
     if scale_name is not None:
@@ -107,6 +153,9 @@ def _build_item(
     names = [lv.name for lv in (*levels, *dk, *ref) if lv.name is not None]
     for name in duplicates(names):
         problems.append(Problem(file, where, "level name used twice", value=name))
+    texts = [t.strip().casefold() for lv in (*levels, *dk, *ref) if lv.value for t in [lv.value]]
+    for text in duplicates(texts):
+        problems.append(Problem(file, where, "answer text (`value:`) used twice", value=text))
     lo, hi = fields.get("min"), fields.get("max")
     if lo is not None and hi is not None and lo > hi:
         problems.append(Problem(file, f"{where}.min", f"min is above max ({hi})", value=lo))
@@ -121,12 +170,22 @@ def _build_item(
     for label in duplicates([b[2] for b in bands]):
         problems.append(Problem(file, f"{where}.bands", "band label used twice", value=label))
     question = _text(raw["question"])[0] if "question" in raw else {}
+    if role == "segmentation" and kind == "text":
+        problems.append(
+            Problem(
+                file,
+                f"{where}.role",
+                "a text item cannot be segmented on; give it levels (type ordinal or nominal) "
+                "or role: profile / ignored",
+            )
+        )
     if problems:
         return None, problems
     item = Item(
         column=raw["column"],
         domain=raw["domain"],
         type=kind,
+        role=role,
         question=question,
         short=raw.get("short"),
         measures=fields.get("measures"),
@@ -191,12 +250,16 @@ def _unchecked_item(fields: Mapping[str, Any]) -> Item:
     )
 
 
-def _item_to_yaml(it: Item, scales: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def _item_to_yaml(
+    it: Item, scales: Mapping[str, Mapping[str, Any]], domain_roles: Mapping[str, str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {"column": it.column}
     if it.question:
         q = dict(it.question)
         out["question"] = q["en"] if set(q) == {"en"} else q
     out["domain"] = it.domain
+    if domain_roles.get(it.domain) != it.role:
+        out["role"] = it.role
     if it.short is not None:
         out["short"] = it.short
     fields = _item_yaml_fields(it)

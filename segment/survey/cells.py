@@ -8,7 +8,9 @@ import pandas as pd
 from segment._util import plain_number
 from segment.exceptions import Problem
 
-__all__ = ["as_float", "blank_cells", "row_problems", "shown"]
+from .items import Item
+
+__all__ = ["as_float", "blank_cells", "item_codes", "row_problems", "shown"]
 
 
 def blank_cells(series: pd.Series) -> np.ndarray:
@@ -35,6 +37,29 @@ def as_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     bad = np.isnan(values) & ~blank
     values = values.copy()
     values[blank] = np.nan
+    return values, bad
+
+
+def item_codes(series: pd.Series, item: Item | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of a column (NaN for blanks) and a mask of cells that are neither codes nor texts.
+
+    Numbers are read as codes; a text cell that is an answer's text (:meth:`Item.text_codes`:
+    its ``value:`` or English label, any case, spaces trimmed) becomes that answer's code, so
+    that files exported with factor labels ("Female", "Strongly agree") read like coded ones.
+    """
+    values, bad = as_float(series)
+    if item is None or not bad.any():
+        return values, bad
+    texts = item.text_codes()
+    if not texts:
+        return values, bad
+    keys = series[bad].astype("string").str.strip().str.casefold()
+    mapped = keys.map(texts).to_numpy(dtype=float, na_value=np.nan)
+    values = values.copy()
+    rows = np.flatnonzero(bad)
+    values[rows] = mapped
+    bad = bad.copy()
+    bad[rows] = np.isnan(mapped)
     return values, bad
 
 

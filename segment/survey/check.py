@@ -15,7 +15,7 @@ import pandas as pd
 from segment._util import duplicates, plain_number
 from segment.exceptions import Problem
 
-from .cells import as_float, blank_cells, row_problems
+from .cells import as_float, blank_cells, item_codes, row_problems
 from .design_columns import check_design
 from .items import Item
 
@@ -27,7 +27,7 @@ def check_frame(
     items: Sequence[Item],
     *,
     file: str,
-    id_column: str | None = None,
+    id_column: str | Sequence[str] | None = None,
     weight_column: str | None = None,
     design_columns: Mapping[str, str] | None = None,
     lonely_psu: str = "fail",
@@ -43,18 +43,21 @@ def check_frame(
         The codebook's items.
     file : str
         The file named in the problems.
-    id_column, weight_column : str, optional
-        The codebook's respondent id and weight columns.
+    id_column : str or sequence of str, optional
+        The codebook's respondent id column, or the columns of a composite id (unique together).
+    weight_column : str, optional
+        The codebook's weight column.
     design_columns : mapping, optional
         Column of each sampling-design role present (``"strata"``, ``"psu"``, ``"fpc"``).
     lonely_psu, nest
         The design's single-PSU rule and PSU nesting (see :func:`check_design`).
     """
     design_cols = dict(design_columns or {})
+    id_cols = [id_column] if isinstance(id_column, str) else list(id_column or [])
     problems = duplicate_columns(list(frame.columns), file)
     duplicated = duplicates(list(frame.columns))
     columns = set(frame.columns)
-    expected = {id_column, weight_column, *(it.column for it in items)} - {None}
+    expected = {*id_cols, weight_column, *(it.column for it in items)} - {None}
     if len(columns) == 1 and not expected & columns and len(expected) > 1:
         problems.append(
             Problem(
@@ -67,7 +70,7 @@ def check_frame(
             )
         )
     present = columns - set(duplicated)
-    for role, col in (("id", id_column), ("weight", weight_column)):
+    for role, col in (*(("id", c) for c in id_cols), ("weight", weight_column)):
         if col is not None and col not in columns:
             problems.append(Problem(file, col, f"{role} column named in the codebook is missing"))
     for it in items:
@@ -78,8 +81,8 @@ def check_frame(
     for role, col in design_cols.items():
         if col not in columns:
             problems.append(Problem(file, col, f"{role} column named in the codebook is missing"))
-    if id_column is not None and id_column in present:
-        problems.extend(_check_ids(frame[id_column], file, id_column))
+    if id_cols and all(c in present for c in id_cols):
+        problems.extend(_check_ids(frame, id_cols, file))
     if weight_column is not None and weight_column in present:
         problems.extend(_check_weights(frame[weight_column], file, weight_column))
     for it in items:
@@ -116,23 +119,56 @@ def duplicate_columns(columns: list, file: str) -> list[Problem]:
     return problems
 
 
-def _check_ids(series: pd.Series, file: str, col: str) -> list[Problem]:
-    blank = blank_cells(series)
-    problems = row_problems(file, col, blank, "respondent id is blank; every row needs a unique id")
-    key = series.astype("string").str.strip()
+#: Duplicate ids listed one by one before the rest are counted in one problem: a pooled file
+#: whose ids restart every year would otherwise print a line per respondent.
+MAX_DUPLICATE_IDS = 20
+
+
+def _check_ids(frame: pd.DataFrame, columns: list[str], file: str) -> list[Problem]:
+    """Blank and duplicate ids (of the columns together, for a composite id)."""
+    where = " + ".join(columns)
+    problems = []
+    blank = np.zeros(len(frame), dtype=bool)
+    for col in columns:
+        b = blank_cells(frame[col])
+        blank |= b
+        problems += row_problems(
+            file, col, b, "respondent id is blank; every row needs a unique id"
+        )
+    parts = [frame[c].astype("string").str.strip() for c in columns]
+    key = parts[0] if len(parts) == 1 else pd.Series(list(zip(*parts, strict=True)))
+    key = key.reset_index(drop=True)
     dup = key.duplicated(keep="first").to_numpy() & ~blank
-    first_row: dict[Any, int] = {}
-    for i, v in enumerate(key.to_numpy()):
-        first_row.setdefault(v, i + 1)
-    for r in np.flatnonzero(dup):
+    if not dup.any():
+        return problems
+    first = key[~key.duplicated(keep="first")]
+    first_row: dict[Any, int] = dict(zip(first.to_numpy(), first.index + 1, strict=True))
+    rows = np.flatnonzero(dup)
+    for r in rows[:MAX_DUPLICATE_IDS]:
         value = key.iloc[r]
+        shown_value = value if isinstance(value, str) else " + ".join(map(str, value))
         problems.append(
             Problem(
                 file,
-                col,
+                where,
                 f"duplicate respondent id (first seen in row {first_row[value]})",
                 row=int(r) + 1,
-                value=value,
+                value=shown_value,
+            )
+        )
+    if len(rows) > MAX_DUPLICATE_IDS:
+        hint = (
+            "; if ids restart in each wave or year, declare a composite id in the codebook, "
+            "e.g. `id: [year, id]`"
+            if len(columns) == 1
+            else ""
+        )
+        problems.append(
+            Problem(
+                file,
+                where,
+                f"{len(rows) - MAX_DUPLICATE_IDS} more duplicate respondent ids "
+                f"({len(rows)} rows in all){hint}",
             )
         )
     return problems
@@ -170,7 +206,7 @@ def describe_codes(it: Item) -> str:
 
 
 def _check_item(series: pd.Series, it: Item, file: str) -> list[Problem]:
-    values, bad = as_float(series)
+    values, bad = item_codes(series, it)
     raw = series.to_numpy(dtype=object)
     if it.is_categorical:
         expected = describe_codes(it)

@@ -1,8 +1,10 @@
 """The codebook: what each column of a poll's respondent file means.
 
 A codebook names the respondent id and weight columns (and, optionally, the sampling design's
-strata, PSU and fpc columns) and describes every item: its question,
-domain (civic rights, trust, ...), answer scale (ordered levels with labels, which end means
+strata, PSU and fpc columns), declares its domains (the headings its items are grouped under,
+in print order) and describes every item: its question, domain, role (``segmentation``: the
+attitude battery the model uses; ``profile``: variables that describe the segments; ``ignored``),
+answer scale (ordered levels with labels, which end means
 "more"), and its special codes: don't know (kept as its own answer by default, because "Unsure
 about ..." is a finding), refused and other missing codes. The file format is documented in
 ``docs/formats.md``; :meth:`Codebook.check_data` lists every violation of a data file.
@@ -21,20 +23,15 @@ import pandas as pd
 import yaml
 
 from segment._files import atomic_write_text, load_yaml, schema_problems
+from segment._util import duplicates
 from segment.exceptions import CodebookError, DataError, Problem
 
-from ._codebook_yaml import _build_item, _index_in, _item_to_yaml, _key_in
-from .cells import as_float
+from ._codebook_yaml import _build_item, _domains, _index_in, _item_to_yaml, _key_in
+from .cells import item_codes
 from .check import check_frame
-from .items import ATTITUDE_DOMAINS, DOMAINS, Item, Level
+from .items import ROLES, Domain, Item, Level, default_role, domain_label
 
-__all__ = [
-    "ATTITUDE_DOMAINS",
-    "DOMAINS",
-    "Codebook",
-    "Item",
-    "Level",
-]
+__all__ = ["ROLES", "Codebook", "Domain", "Item", "Level"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +39,7 @@ class Codebook:
     """A poll's codebook. Build with :meth:`load` or :meth:`from_dict` (both validate)."""
 
     items: tuple[Item, ...]
-    id: str | None = None
+    id: str | tuple[str, ...] | None = None
     weight: str | None = None
     title: str | None = None
     synthetic: bool = False
@@ -53,7 +50,22 @@ class Codebook:
     dont_know_policy: str = "keep"
     refused_policy: str = "missing"
     scales: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    domains: tuple[Domain, ...] = ()
+    typology: str | None = None
+    population: str | None = None
     path: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # domains the items use but the codebook does not declare (codebooks written before
+        # domains were declared, or built in code) get a heading from their name
+        declared = {d.name for d in self.domains}
+        extra: list[Domain] = []
+        for it in self.items:
+            if it.domain not in declared:
+                declared.add(it.domain)
+                extra.append(Domain(it.domain, domain_label(it.domain), default_role(it.domain)))
+        if extra:
+            object.__setattr__(self, "domains", (*self.domains, *extra))
 
     # ------------------------------------------------------------------ access
     def __iter__(self) -> Iterator[Item]:
@@ -112,26 +124,56 @@ class Codebook:
         }
 
     @property
+    def id_columns(self) -> tuple[str, ...]:
+        """The respondent id column, or the columns of a composite id (``id: [year, id]``)."""
+        if self.id is None:
+            return ()
+        return (self.id,) if isinstance(self.id, str) else tuple(self.id)
+
+    @property
     def columns(self) -> list[str]:
         """Item columns, in codebook order."""
         return [it.column for it in self.items]
 
     @property
+    def segmentation_items(self) -> list[Item]:
+        """Items with ``role: segmentation``: the battery the model segments on."""
+        return [it for it in self.items if it.is_segmentation]
+
+    @property
     def attitude_items(self) -> list[Item]:
-        """Items in attitude domains (the segmentation inputs)."""
-        return [it for it in self.items if it.is_attitude]
+        """Same as :attr:`segmentation_items` (the segmentation inputs)."""
+        return self.segmentation_items
+
+    @property
+    def profile_items(self) -> list[Item]:
+        """Items with ``role: profile``: demographics and other variables describing segments."""
+        return [it for it in self.items if it.is_profile]
 
     @property
     def demographic_items(self) -> list[Item]:
-        return [it for it in self.items if it.domain == "demographics"]
+        """Same as :attr:`profile_items`."""
+        return self.profile_items
+
+    def domain(self, name: str) -> Domain:
+        """The domain called ``name`` (KeyError if no item or declaration uses it)."""
+        for d in self.domains:
+            if d.name == name:
+                return d
+        raise KeyError(f"codebook has no domain {name!r}")
+
+    @property
+    def domain_titles(self) -> dict[str, str]:
+        """Heading of each domain, in the codebook's print order."""
+        return {d.name: d.label for d in self.domains}
 
     def by_domain(self) -> dict[str, list[Item]]:
-        """Items grouped by domain, in :data:`DOMAINS` order (empty domains left out)."""
+        """Items grouped by domain, in the codebook's domain order (empty domains left out)."""
         out: dict[str, list[Item]] = {}
-        for dom in DOMAINS:
-            its = [it for it in self.items if it.domain == dom]
+        for dom in self.domains:
+            its = [it for it in self.items if it.domain == dom.name]
             if its:
-                out[dom] = its
+                out[dom.name] = its
         return out
 
     # ------------------------------------------------------------------ loading
@@ -168,12 +210,14 @@ class Codebook:
             for name, sc in (doc.get("scales") or {}).items()
             if name not in broken_scales
         }
+        domains, found = _domains(doc, file)
+        problems.extend(found)
         items = []
         for i, raw in enumerate(doc["items"]):
             if i in broken_items or raw.get("scale") in broken_scales:
                 continue
             where = f"items[{i}]({raw['column']})"
-            item, found = _build_item(raw, scales, languages, file, where)
+            item, found = _build_item(raw, scales, languages, file, where, domains)
             problems.extend(found)
             if item is not None:
                 items.append(item)
@@ -189,13 +233,17 @@ class Codebook:
                     )
                 )
             seen.setdefault(col, i)
-        for key in ("id", "weight"):
-            col = doc.get(key)
-            if col is not None and col in seen:
-                problems.append(
-                    Problem(file, key, f"the {key} column cannot also be an item", value=col)
-                )
-        if doc.get("id") is not None and doc.get("id") == doc.get("weight"):
+        id_cols = doc.get("id")
+        id_cols = [id_cols] if isinstance(id_cols, str) else list(id_cols or [])
+        for key, cols in (("id", id_cols), ("weight", [doc.get("weight")])):
+            for col in cols:
+                if col is not None and col in seen:
+                    problems.append(
+                        Problem(file, key, f"the {key} column cannot also be an item", value=col)
+                    )
+        for col in duplicates(id_cols):
+            problems.append(Problem(file, "id", "column listed twice in a composite id", value=col))
+        if doc.get("weight") is not None and doc.get("weight") in id_cols:
             problems.append(Problem(file, "weight", "same column as id", value=doc.get("weight")))
         design = doc.get("design") or {}
         roles = [r for r in ("strata", "psu", "fpc") if design.get(r) is not None]
@@ -217,9 +265,10 @@ class Codebook:
                 )
         if problems:
             raise CodebookError(f"codebook {file}", problems)
+        raw_id = doc.get("id")
         return cls(
             items=tuple(items),
-            id=doc.get("id"),
+            id=raw_id if raw_id is None or isinstance(raw_id, str) else tuple(raw_id),
             weight=doc.get("weight"),
             title=doc.get("title"),
             synthetic=bool(doc.get("synthetic", False)),
@@ -230,6 +279,9 @@ class Codebook:
             dont_know_policy=doc.get("dont_know", "keep"),
             refused_policy=doc.get("refused", "missing"),
             scales=scales,
+            domains=tuple((domains or {}).values()),
+            typology=doc.get("typology"),
+            population=doc.get("population"),
             path=file,
         )
 
@@ -242,19 +294,23 @@ class Codebook:
             ("synthetic", self.synthetic or None),
             ("note", self.note),
             ("source", self.source),
+            ("typology", self.typology),
+            ("population", self.population),
         ):
             if value is not None:
                 doc[key] = value
         doc["languages"] = list(self.languages)
-        doc["id"] = self.id
+        doc["id"] = self.id if self.id is None or isinstance(self.id, str) else list(self.id)
         doc["weight"] = self.weight
         if self.design:
             doc["design"] = dict(self.design)
         doc["dont_know"] = self.dont_know_policy
         doc["refused"] = self.refused_policy
+        doc["domains"] = [d.to_yaml() for d in self.domains]
         if self.scales:
             doc["scales"] = {name: dict(sc) for name, sc in self.scales.items()}
-        doc["items"] = [_item_to_yaml(it, self.scales) for it in self.items]
+        roles = {d.name: d.role for d in self.domains}
+        doc["items"] = [_item_to_yaml(it, self.scales, roles) for it in self.items]
         return doc
 
     def to_yaml(self) -> str:
@@ -280,7 +336,7 @@ class Codebook:
             frame,
             self.items,
             file=file,
-            id_column=self.id,
+            id_column=self.id_columns or None,
             weight_column=self.weight,
             design_columns=self.design_columns,
             lonely_psu=self.lonely_psu,
@@ -290,8 +346,9 @@ class Codebook:
     def validate(self, frame: pd.DataFrame, file: str = "<data>") -> pd.DataFrame:
         """Check ``frame`` and return it with every codebook column as numbers.
 
-        Item, weight and fpc columns become float64 (codes; blank cells NaN); the id, strata
-        and PSU columns and ``text`` items are left as they are; other columns are kept unchanged.
+        Item, weight and fpc columns become float64 (codes; blank cells NaN; answer texts
+        mapped to their codes, see :meth:`Item.text_codes`); the id, strata and PSU columns and
+        ``text`` items are left as they are; other columns are kept unchanged.
 
         Raises
         ------
@@ -302,13 +359,12 @@ class Codebook:
         if problems:
             raise DataError(f"data file {file}", problems)
         out = frame.copy()
-        numeric_cols = [it.column for it in self.items if it.type != "text"]
-        if self.weight is not None:
-            numeric_cols.append(self.weight)
-        if self.fpc is not None:
-            numeric_cols.append(self.fpc)
-        for col in numeric_cols:
-            out[col] = as_float(out[col])[0]
+        for it in self.items:
+            if it.type != "text":
+                out[it.column] = item_codes(out[it.column], it)[0]
+        for col in (self.weight, self.fpc):
+            if col is not None:
+                out[col] = item_codes(out[col])[0]
         return out
 
     def model_codes(self, frame: pd.DataFrame, items: Iterable[str] | None = None) -> pd.DataFrame:
@@ -318,11 +374,11 @@ class Codebook:
         codebook says ``dont_know: missing`` (refused stays unless ``refused: missing``, the
         default).
         """
-        cols = list(items) if items is not None else [it.column for it in self.attitude_items]
+        cols = list(items) if items is not None else [it.column for it in self.segmentation_items]
         out = {}
         for col in cols:
             it = self[col]
-            values = as_float(frame[col])[0]
+            values = item_codes(frame[col], it)[0]
             drop = list(it.missing)
             if self.dont_know_policy == "missing":
                 drop += list(it.dont_know_codes)

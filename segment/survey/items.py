@@ -8,22 +8,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["ATTITUDE_DOMAINS", "DOMAINS", "Item", "Level"]
+__all__ = ["ROLES", "Domain", "Item", "Level", "default_role", "domain_label"]
 
-#: Domains of the 2020 study's profile cards, in print order, plus ``other``.
-DOMAINS = (
-    "civic_rights",
-    "democracy",
-    "trust",
-    "demographics",
-    "civic_sector",
-    "governance",
-    "external",
-    "optimism",
-    "other",
-)
-#: Domains whose items are attitudes (segmentation inputs).
-ATTITUDE_DOMAINS = tuple(d for d in DOMAINS if d not in ("demographics", "other"))
+#: What an item is for: the attitude battery the model segments on, variables that describe
+#: the segments, or neither. (The id, weight and sampling-design columns are named at the top
+#: of the codebook, not as items.)
+ROLES = ("segmentation", "profile", "ignored")
+#: Role of an item whose codebook declares no ``domains:`` and whose item says no ``role:``
+#: (codebooks written before domains were declared): ``demographics`` and ``other`` describe,
+#: every other domain is segmented on.
+_LEGACY_PROFILE_DOMAINS = ("demographics", "other")
 
 _SCALE_FIELDS = (
     "type",
@@ -40,6 +34,37 @@ _SCALE_FIELDS = (
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-+]*$")
 
 
+def default_role(domain: str) -> str:
+    """Role of an item of ``domain`` in a codebook that declares neither domains nor roles."""
+    return "profile" if domain in _LEGACY_PROFILE_DOMAINS else "segmentation"
+
+
+def domain_label(name: str) -> str:
+    """Heading of an undeclared domain, from its name ("public_spending": "Public spending")."""
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A group of items printed under one heading (``domains:`` of a codebook).
+
+    ``role`` is the default role of the domain's items; ``label`` the heading of card sections,
+    chart bands and report text ("Civic Rights", "Government spending").
+    """
+
+    name: str
+    label: str
+    role: str = "segmentation"
+    description: str | None = None
+
+    def to_yaml(self) -> dict:
+        out: dict = {"name": self.name, "label": self.label, "role": self.role}
+        if self.description is not None:
+            out["description"] = self.description
+        return out
+
+
 @dataclass(frozen=True)
 class Level:
     """One answer code with its label(s) and optional ``name`` slug."""
@@ -48,13 +73,19 @@ class Level:
     labels: Mapping[str, str]
     name: str | None = None
     short: str | None = None
+    value: str | None = None
 
     def label(self, lang: str = "en") -> str:
         """Label in ``lang``, falling back to English."""
         return self.labels.get(lang) or self.labels.get("en") or next(iter(self.labels.values()))
 
     def to_yaml(self) -> str | dict:
-        if self.name is None and self.short is None and set(self.labels) == {"en"}:
+        if (
+            self.name is None
+            and self.short is None
+            and self.value is None
+            and set(self.labels) == {"en"}
+        ):
             return self.labels["en"]
         out: dict[str, str] = {}
         if self.name is not None:
@@ -62,7 +93,13 @@ class Level:
         out.update(self.labels)
         if self.short is not None:
             out["short"] = self.short
+        if self.value is not None:
+            out["value"] = self.value
         return out
+
+    def text_values(self) -> tuple[str, ...]:
+        """Cell texts that mean this code: its ``value:``, else its English label."""
+        return (self.value,) if self.value is not None else (self.label("en"),)
 
     def phrase(self) -> str:
         """English phrase for profile text ("women"), else the lower-cased label."""
@@ -76,6 +113,7 @@ class Item:
     column: str
     domain: str
     type: str = "ordinal"
+    role: str = "segmentation"
     question: Mapping[str, str] = field(default_factory=dict)
     short: str | None = None
     measures: str | None = None
@@ -97,7 +135,18 @@ class Item:
 
     @property
     def is_attitude(self) -> bool:
-        return self.domain in ATTITUDE_DOMAINS
+        """Whether the model segments on this item (``role: segmentation``)."""
+        return self.role == "segmentation"
+
+    @property
+    def is_segmentation(self) -> bool:
+        """Whether the model segments on this item (``role: segmentation``)."""
+        return self.role == "segmentation"
+
+    @property
+    def is_profile(self) -> bool:
+        """Whether this item describes segments (``role: profile``: demographics and the like)."""
+        return self.role == "profile"
 
     @property
     def substantive_codes(self) -> np.ndarray:
@@ -126,6 +175,19 @@ class Item:
             if lv.code == code:
                 return lv.label(lang)
         return None
+
+    def text_codes(self) -> dict[str, int]:
+        """Code of each answer text (case-folded, trimmed): how text cells become codes.
+
+        A file exported from R or a spreadsheet may hold "Female" or "Strongly agree" where the
+        codebook has codes; a cell matches the level whose ``value:`` (or, without one, English
+        label) it equals, ignoring case and surrounding spaces.
+        """
+        out: dict[str, int] = {}
+        for lv in (*self.levels, *self.dont_know, *self.refused):
+            for text in lv.text_values():
+                out.setdefault(text.strip().casefold(), lv.code)
+        return out
 
     def code_of(self, name: str) -> int:
         """The code whose level ``name`` slug is ``name``."""

@@ -300,7 +300,8 @@ def generate_survey(
     z, demo_idx, weight = _select_sample(rng, n, pool, over, inst, z, demo_idx)
 
     columns: dict[str, np.ndarray] = {}
-    columns[inst.id or "resp_id"] = np.arange(100001, 100001 + n)
+    id_col = inst.id_columns[0] if inst.id_columns else "resp_id"
+    columns[id_col] = np.arange(100001, 100001 + n)
     columns[inst.weight or "weight"] = weight
     nonresp = population.nonresponse
     partial = rng.random(n) < nonresp.get("partial_share", 0.0)
@@ -313,7 +314,7 @@ def generate_survey(
     data = _respondent_frame(columns, inst)
     truth = pd.DataFrame(
         {
-            inst.id or "resp_id": data[inst.id or "resp_id"].to_numpy(),
+            id_col: data[id_col].to_numpy(),
             "segment": np.array(seg_ids)[z],
             "segment_name": np.array([s.name for s in typology.segments])[z],
         }

@@ -246,8 +246,10 @@ def _write_doc(path: Path, doc: dict) -> Path:
 
 
 def _bad_unknown_domain(doc):
+    # a codebook that declares its domains may use no other
+    doc["domains"] = [{"name": d} for d in dict.fromkeys(it["domain"] for it in doc["items"])]
     doc["items"][0]["domain"] = "politics"
-    return r"items\[0\]\(q_trust\)\.domain.*'politics'"
+    return r"items\[0\]\(q_trust\)\.domain: value 'politics': domain not declared"
 
 
 def _bad_undefined_scale(doc):
