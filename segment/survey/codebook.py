@@ -49,6 +49,8 @@ class Codebook:
     design: Mapping[str, str | None] = field(default_factory=dict)
     dont_know_policy: str = "keep"
     refused_policy: str = "missing"
+    #: Cell texts that mean a blank cell, e.g. ``NA`` in files written by R's ``write.csv``.
+    missing_text: tuple[str, ...] = ()
     scales: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     domains: tuple[Domain, ...] = ()
     typology: str | None = None
@@ -277,6 +279,7 @@ class Codebook:
             languages=languages,
             design=dict(doc.get("design") or {}),
             dont_know_policy=doc.get("dont_know", "keep"),
+            missing_text=tuple(doc.get("missing_text") or ()),
             refused_policy=doc.get("refused", "missing"),
             scales=scales,
             domains=tuple((domains or {}).values()),
@@ -306,6 +309,8 @@ class Codebook:
             doc["design"] = dict(self.design)
         doc["dont_know"] = self.dont_know_policy
         doc["refused"] = self.refused_policy
+        if self.missing_text:
+            doc["missing_text"] = list(self.missing_text)
         doc["domains"] = [d.to_yaml() for d in self.domains]
         if self.scales:
             doc["scales"] = {name: dict(sc) for name, sc in self.scales.items()}
@@ -321,6 +326,28 @@ class Codebook:
         atomic_write_text(path, self.to_yaml())
 
     # ------------------------------------------------------------------ data
+    def blank_missing_text(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with cells of the codebook's columns that read as ``missing_text`` blanked.
+
+        The input frame is not changed; without ``missing_text`` it is returned as it is.
+        """
+        if not self.missing_text:
+            return frame
+        marks = {t.strip() for t in self.missing_text}
+        columns = [
+            c
+            for c in (*self.columns, self.weight, *self.design_columns.values())
+            if c is not None and c in frame.columns
+        ]
+        out = frame.copy()
+        for col in dict.fromkeys(columns):
+            s = out[col]
+            if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+                hit = s.astype("string").str.strip().isin(marks).fillna(False).to_numpy(bool)
+                if hit.any():
+                    out[col] = s.mask(hit)
+        return out
+
     def check_data(self, frame: pd.DataFrame, file: str = "<data>") -> list[Problem]:
         """Every violation of this codebook in ``frame`` (empty list when clean).
 
@@ -333,7 +360,7 @@ class Codebook:
         otherwise).
         """
         return check_frame(
-            frame,
+            self.blank_missing_text(frame),
             self.items,
             file=file,
             id_column=self.id_columns or None,
@@ -358,7 +385,7 @@ class Codebook:
         problems = self.check_data(frame, file)
         if problems:
             raise DataError(f"data file {file}", problems)
-        out = frame.copy()
+        out = self.blank_missing_text(frame).copy()
         for it in self.items:
             if it.type != "text":
                 out[it.column] = item_codes(out[it.column], it)[0]

@@ -173,3 +173,15 @@ def test_composite_id_is_unique_together_and_duplicates_are_bounded():
     assert len(problems) == 21
     assert "40 more duplicate respondent ids (60 rows in all)" in problems[-1].message
     assert "id: [year, id]" in problems[-1].message
+
+
+@pytest.mark.parametrize("mark", ["NA", " NA ", "."])
+def test_missing_text_cells_read_as_blank_and_the_input_is_not_changed(mark):
+    cb = Codebook.from_dict(spending_doc(missing_text=["NA", "."]))
+    frame = _frame(natenv=[1, mark, 3, 8], partyid=["Democrat", mark, "Independent", mark])
+    before = frame.copy()
+    out = cb.validate(frame)
+    assert pd.isna(out["natenv"].iloc[1]) and pd.isna(out["partyid"].iloc[1])
+    pd.testing.assert_frame_equal(frame, before)
+    with pytest.raises(DataError, match="natenv, row 2"):
+        Codebook.from_dict(spending_doc()).validate(frame)
