@@ -22,7 +22,7 @@ import pandas as pd
 
 from segment._util import plain_number
 from segment.models import LatentClassModel
-from segment.survey.cells import as_float
+from segment.survey.cells import item_codes
 from segment.survey.check import describe_codes
 from segment.survey.codebook import Codebook
 
@@ -77,11 +77,12 @@ class SegmentModel:
         codes = np.full((n, len(self.items)), np.nan)
         reasons = np.full(n, None, dtype=object)
         cb = self.codebook
+        frame = cb.blank_missing_text(frame)
         for j, col in enumerate(self.items):
             it = cb[col]
             if col not in frame.columns:
                 continue  # an item nobody was asked is missing for everyone
-            values, bad = as_float(frame[col])
+            values, bad = item_codes(frame[col], it)
             invalid = bad | (~np.isnan(values) & ~np.isin(values, it.valid_codes))
             expected = describe_codes(it) if it.is_categorical else "a number"
             for r in np.flatnonzero(invalid & (reasons == None)):  # noqa: E711 - elementwise
@@ -144,8 +145,9 @@ class SegmentModel:
         proba[refused] = np.nan
         out: dict[str, Any] = {}
         cb = self.codebook
-        if keep_id and cb.id is not None and cb.id in frame.columns:
-            out[cb.id] = frame[cb.id].to_numpy()
+        for col in cb.id_columns if keep_id else ():
+            if col in frame.columns:
+                out[col] = frame[col].to_numpy()
         best = np.where(refused, -1, np.argmax(np.nan_to_num(proba, nan=-1.0), axis=1))
         names = np.array(self.names, dtype=object)
         out["segment"] = pd.array(
