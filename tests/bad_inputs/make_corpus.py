@@ -116,7 +116,18 @@ def codebooks(doc: dict) -> None:
         "codebook_code_overlap.yaml", lambda d: item(d, "trust_army").update(refused={4: "Refused"})
     )
     variant("codebook_unknown_scale.yaml", lambda d: item(d, "trust_army").update(scale="trust5"))
-    variant("codebook_bad_domain.yaml", lambda d: item(d, "trust_army").update(domain="trsut"))
+    variant(
+        "codebook_bad_domain.yaml",
+        lambda d: (
+            d.update(
+                domains=[
+                    {"name": n}
+                    for n in ("civic_rights", "trust", "demographics", "governance", "optimism")
+                ]
+            ),
+            item(d, "trust_army").update(domain="trsut"),
+        ),
+    )
     variant("codebook_min_above_max.yaml", lambda d: item(d, "age").update(min=90, max=18))
     variant("codebook_no_items.yaml", lambda d: d.pop("items"))
     variant("codebook_id_is_item.yaml", lambda d: d.update(id="trust_army"))
