@@ -17,11 +17,18 @@ import pandas as pd
 
 from segment.cards.card import ProfileCard
 from segment.cards.profile_stats import SegmentProfiles
-from segment.cards.typology import Typology
+from segment.cards.typology import Typology, typology_for
 from segment.cards.wording import build_cards
 from segment.models import LatentClassModel
-from segment.models.selection import Selection, select_n_components
-from segment.segments.fit import fit_estimator, model_inputs, name_and_profile, segment_model
+from segment.models.selection import BOOT_N_INIT, N_BOOT, Selection, select_n_components
+from segment.segments.fit import (
+    ModelInputs,
+    fit_estimator,
+    measurement_estimator,
+    name_and_profile,
+    segment_model,
+    segmentation_inputs,
+)
 from segment.segments.model import SegmentModel
 from segment.segments.support import SegmentSupport, support_by_segment
 from segment.survey.codebook import Codebook
@@ -123,6 +130,15 @@ class Analysis:
     listexp : ListexpResults or None
     typology : Typology or None
     seed : int
+    min_cell : int
+    n_not_asked : int
+        Respondents who answered none of the segmentation items (not asked the battery, e.g.
+        a split ballot, or every answer missing). They are left out of the model, of its n
+        and of the segment sizes and their intervals, and are in no segment: a report says
+        "785 respondents were not asked this battery and are not in any segment".
+        ``summary.n - n_not_asked`` respondents are in the model.
+    measurement : str
+        The item model (``nominal``, ``ordinal`` or ``cumulative``).
     timings : dict of str -> float
         Seconds per step.
     """
@@ -144,6 +160,8 @@ class Analysis:
     typology: Typology | None
     seed: int
     min_cell: int
+    n_not_asked: int = 0
+    measurement: str = "nominal"
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -252,11 +270,12 @@ def run_analysis(
     codebook: str | Path | Codebook | None = None,
     *,
     k: int | None = None,
-    ks: Sequence[int] = range(2, 9),
-    typology: Typology | str | None = "kz2020",
+    ks: Sequence[int] | None = None,
+    typology: Typology | str | None = "auto",
     listexp: ListExperiment | None = None,
+    measurement: str = "nominal",
     n_init: int = 10,
-    n_boot_select: int = 5,
+    n_boot_select: int = N_BOOT,
     n_boot_support: int = 500,
     embed: bool = True,
     min_cell: int = MIN_CELL_SIZE,
@@ -278,12 +297,21 @@ def run_analysis(
     data, codebook
         The survey and its codebook (see :func:`segment.read_survey`).
     k : int, optional
-        Number of segments; chosen from ``ks`` when omitted (the table is computed either way
-        so the report can show it, unless ``ks`` is empty).
-    typology : Typology, name, path or None
+        Number of segments; chosen from ``ks`` when omitted.
+    ks : sequence of int, optional
+        Numbers of segments to compare (the selection table of the report). Default: 2 to 8
+        without ``k``; none with ``k`` (no table, and no time spent on it). Given with ``k``,
+        the table is computed for ``ks`` and ``k`` and the analyst's ``k`` is used.
+    typology : Typology, name, path, "auto", "none" or None
+        ``"auto"``: the codebook's ``typology:`` when it fits the codebook, else none
+        (:func:`segment.cards.typology.typology_for`).
     listexp : ListExperiment, optional
+    measurement : {"nominal", "ordinal", "cumulative"}
+        The item model, as ``segment fit --measurement``
+        (:func:`segment.segments.fit.fit_segments`), for the comparison of k and the fit.
     n_boot_select, n_boot_support : int
-        Bootstrap resamples for stability (per k) and for support by segment.
+        Bootstrap resamples for stability (per k; the default of ``segment select``, so both
+        give the same table) and for support by segment.
     embed : bool
         Compute the UMAP map.
     random_state : int
@@ -291,25 +319,49 @@ def run_analysis(
     encoding : str
         Text encoding of CSV input (the survey and the list-experiment file).
     progress : callable(step, message), optional
-        Called as each step starts and ends (``message`` "done" at the end).
+        Called as each step starts (``message`` "start") and ends ("done"); in between, the
+        validate step reports the items it segments on (a line starting "Segmenting on") and
+        the choose-k step each fit (short messages such as "k=3 fitted").
+
+    Raises
+    ------
+    DataError
+        When a segmentation item has fewer than two different answers or fewer than three
+        items are usable (:func:`segment.segments.fit.segmentation_inputs`), before any fit.
     """
     timings: dict[str, float] = {}
     step = _step_timer(timings, progress)
 
     step("validate")
-    frame, cb, summary, typology, X, w, listexp_data = _validate(
+    frame, cb, summary, typology, inputs, listexp_data = _validate(
         data, codebook, typology, listexp, encoding, min_cell
     )
+    if progress:
+        progress("validate", inputs.describe())
+    X, w = inputs.X, inputs.weights
 
     step("choose k")
-    selection, k, k_reason = _choose_k(X, w, k, ks, n_init, n_boot_select, random_state, progress)
+    if ks is None:
+        ks = range(2, 9) if k is None else ()
+    template = measurement_estimator(cb, inputs.items, measurement)
+    selection, k, k_reason = _choose_k(
+        X, w, k, ks, n_init, n_boot_select, random_state, progress, template
+    )
 
     step("fit")
-    estimator = fit_estimator(X, cb, k, sample_weight=w, n_init=n_init, random_state=random_state)
+    estimator = fit_estimator(
+        X,
+        cb,
+        k,
+        sample_weight=w,
+        n_init=n_init,
+        random_state=random_state,
+        measurement=measurement,
+    )
 
     step("name and profile")
     model, profiles, names, cards = _name_and_profile(
-        estimator, X, frame, cb, w, typology, min_cell
+        estimator, inputs, frame[inputs.asked], cb, typology, min_cell, measurement
     )
 
     step("map respondents")
@@ -345,6 +397,8 @@ def run_analysis(
         typology=typology,
         seed=random_state,
         min_cell=min_cell,
+        n_not_asked=inputs.n_not_asked,
+        measurement=measurement,
         timings=timings,
     )
 
@@ -382,18 +436,16 @@ def _validate(
     Codebook,
     SurveySummary,
     Typology | None,
-    pd.DataFrame,
-    np.ndarray | None,
+    ModelInputs,
     tuple | None,
 ]:
     """The validate step: the survey, its summary, the typology, model inputs, list file."""
     frame, cb = read_survey(data, codebook, encoding=encoding)
     summary = summarise_survey(frame, cb, min_cell=min_cell)
-    if isinstance(typology, str):
-        typology = None if typology.lower() == "none" else Typology.load(typology)
-    _items, X, w = model_inputs(frame, cb)
+    typology = typology_for(cb, typology)
+    inputs = segmentation_inputs(frame, cb, file=str(data))
     listexp_data = _read_listexp(listexp, encoding) if listexp is not None else None
-    return frame, cb, summary, typology, X, w, listexp_data
+    return frame, cb, summary, typology, inputs, listexp_data
 
 
 def _choose_k(
@@ -405,9 +457,11 @@ def _choose_k(
     n_boot_select: int,
     random_state: int,
     progress: Callable[[str, str], None] | None,
+    template: LatentClassModel | None = None,
 ) -> tuple[Selection | None, int, str]:
-    """The choose-k step: the selection table over ``ks`` and the number of segments used."""
-    ks = sorted(set(ks) | ({k} if k else set()))
+    """The choose-k step: the selection table over ``ks`` (and ``k``) and the number of
+    segments used."""
+    ks = sorted(set(ks) | ({k} if k and ks else set()))
     selection = None
     if ks:
         selection = select_n_components(
@@ -416,9 +470,10 @@ def _choose_k(
             sample_weight=w,
             n_init=n_init,
             n_boot=n_boot_select,
-            boot_n_init=2,
+            boot_n_init=BOOT_N_INIT,
             random_state=random_state,
             progress=(lambda msg: progress("choose k", msg)) if progress else None,
+            estimator=template,
         )
     if k is not None:
         k_reason = f"k = {k} was set by the analyst."
@@ -431,18 +486,29 @@ def _choose_k(
 
 def _name_and_profile(
     estimator: LatentClassModel,
-    X: pd.DataFrame,
+    inputs: ModelInputs,
     frame: pd.DataFrame,
     cb: Codebook,
-    w: np.ndarray | None,
     typology: Typology | None,
     min_cell: int,
+    measurement: str,
 ) -> tuple[SegmentModel, SegmentProfiles, pd.DataFrame, list[ProfileCard]]:
-    """The name-and-profile step: the segment model, its profiles, names and cards."""
+    """The name-and-profile step: the segment model, its profiles, names and cards (``frame``:
+    the respondents in the model)."""
+    X, w = inputs.X, inputs.weights
     named = name_and_profile(
         estimator, X, frame, cb, sample_weight=w, typology=typology, min_cell=min_cell
     )
-    model = segment_model(estimator, named, X, cb, sample_weight=w, typology=typology)
+    model = segment_model(
+        estimator,
+        named,
+        X,
+        cb,
+        sample_weight=w,
+        typology=typology,
+        measurement=measurement,
+        n_not_asked=inputs.n_not_asked,
+    )
     profiles, names = named.profiles, named.names
     cards = build_cards(profiles, cb, names if typology is not None else None)
     return model, profiles, names, cards

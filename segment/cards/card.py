@@ -37,6 +37,12 @@ class ProfileCard:
     match: dict = field(default_factory=dict)
     #: Heading of each domain in the codebook's print order (from :attr:`Codebook.domain_titles`).
     domain_titles: dict = field(default_factory=dict)
+    #: A label of a few words for charts, legends and column labels (the full name when empty).
+    short_label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.short_label:
+            object.__setattr__(self, "short_label", self.name)
 
     def by_domain(self) -> dict[str, list[Bullet]]:
         """Bullets grouped by domain, in the codebook's domain order."""

@@ -19,11 +19,19 @@ from typing import Any, cast
 import pandas as pd
 
 from segment._files import load_yaml, schema_problems
-from segment.exceptions import CodebookError, Problem, TypologyError
+from segment.exceptions import CodebookError, Problem, SegmentError, TypologyError
 from segment.resources import bundled_path
 from segment.survey.codebook import Codebook
 
-__all__ = ["Claim", "ExpectedLevel", "LevelSpec", "Segment", "Typology"]
+__all__ = [
+    "Claim",
+    "ExpectedLevel",
+    "LevelSpec",
+    "Segment",
+    "Typology",
+    "typology_fits",
+    "typology_for",
+]
 
 STRENGTHS = ("average", "slight", "moderate", "strong")
 
@@ -327,3 +335,67 @@ def _check_segments(raw_segments: list[Mapping[str, Any]], file: str) -> list[Pr
             )
         )
     return problems
+
+
+def typology_fits(codebook: Codebook, typology: Typology) -> bool:
+    """Whether ``codebook`` asks the battery ``typology`` describes: at least half of the
+    attitude items its segments' claims name are segmentation items of the codebook."""
+    claimed = {
+        item
+        for seg in typology.segments
+        for bullet in seg.bullets
+        for claim in bullet.claims
+        if not claim.is_demographic
+        for item in claim.items
+    }
+    if not claimed:
+        return False
+    asked = {it.column for it in codebook.segmentation_items}
+    return 2 * len(claimed & asked) >= len(claimed)
+
+
+def _declared_typology(codebook: Codebook) -> Path | None:
+    """The typology file the codebook's ``typology:`` key names (a bundled name such as
+    ``kz2020``, or a file relative to the codebook), or None when it names none that exists."""
+    key = (codebook.typology or "").strip()
+    if not key:
+        return None
+    p = Path(key)
+    if p.suffix:
+        if not p.is_absolute() and codebook.path and not codebook.path.startswith("<"):
+            p = Path(codebook.path).parent / p
+        return p if p.is_file() else None
+    try:
+        return bundled_path("profiles", f"{key}.yaml")
+    except SegmentError:
+        return None
+
+
+def typology_for(
+    codebook: Codebook, requested: Typology | str | Path | None = "auto"
+) -> Typology | None:
+    """The reference typology to name a survey's segments against (``--typology``).
+
+    - ``"auto"`` (the default of ``segment run``, ``fit`` and ``profile``): the typology the
+      codebook's ``typology:`` key names (the bundled kz2020 codebooks say ``kz2020``), when it
+      exists and :func:`typology_fits` the codebook; otherwise none. A survey of another
+      battery is never named after a typology it was not asked.
+    - ``"none"`` or None: no typology.
+    - a name or a path: that typology (:meth:`Typology.load`), as the analyst asked.
+
+    Returns
+    -------
+    Typology or None
+    """
+    if requested is None or isinstance(requested, Typology):
+        return requested
+    text = str(requested).strip()
+    if text.lower() == "none":
+        return None
+    if text.lower() != "auto":
+        return Typology.load(text)
+    path = _declared_typology(codebook)
+    if path is None:
+        return None
+    typology = Typology.load(path)
+    return typology if typology_fits(codebook, typology) else None

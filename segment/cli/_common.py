@@ -80,28 +80,6 @@ def parse_ks(text: str) -> list[int]:
     return sorted(set(ks))
 
 
-def answers_to_segment(data: Path, codebook_path: Path | None, items: str | None, encoding: str):
-    """Answer codes of the segmentation items, survey weights (mean 1) and the codebook."""
-    from segment.segments.fit import model_inputs, segmentation_items
-    from segment.survey.read import read_survey
-
-    warn_if_drafted(codebook_path)
-    frame, cb = read_survey(data, codebook_path, encoding=encoding)
-    names = None
-    if items:
-        names = [c.strip() for c in items.split(",") if c.strip()]
-        if not names:
-            raise click.UsageError("no categorical items to segment on; name them with --items")
-    try:
-        names = segmentation_items(cb, names)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--items") from None
-    if not names:
-        raise click.UsageError("no categorical items to segment on; name them with --items")
-    _, X, weights = model_inputs(frame, cb, names)
-    return X, weights, cb
-
-
 MEASUREMENT = click.option(
     "--measurement",
     type=click.Choice(["nominal", "ordinal", "cumulative"]),
@@ -110,15 +88,6 @@ MEASUREMENT = click.option(
     help="Item model: nominal (free answer probabilities), or the codebook's ordinal items as "
     "adjacent-category (ordinal) or cumulative logits (far fewer parameters).",
 )
-
-
-def measurement_template(cb, items: list[str], measurement: str):
-    """The estimator template for ``--measurement`` (None: the nominal model)."""
-    if measurement == "nominal":
-        return None
-    from segment.models import OrdinalLatentClassModel
-
-    return OrdinalLatentClassModel.from_codebook(cb, items=items, ordinal_type=measurement)
 
 
 def progress_bar(total: int, quiet: bool, label: str):

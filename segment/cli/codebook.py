@@ -3,12 +3,12 @@ one."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
+from segment._util import json_text
 from segment.survey.codebook import Codebook
 from segment.survey.tables import read_table
 
@@ -61,14 +61,13 @@ def codebook_check(codebook_path: Path, data: Path, encoding: str, fmt: str) -> 
     problems = cb.check_data(frame, file=str(data))
     if fmt == "json":
         click.echo(
-            json.dumps(
+            json_text(
                 {
                     "file": str(data),
                     "codebook": str(codebook_path),
                     "rows": len(frame),
                     "problems": [p.to_dict() for p in problems],
-                },
-                indent=2,
+                }
             )
         )
     elif problems:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from segment._util import format_p, json_text
 from segment.survey.read import read_survey
 
 from ._common import ENCODING, FORCE, _option_codebook, _refuse_existing, cli, err
@@ -78,10 +78,15 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
         payload = {
             "labels": list(names),
             "n": list(result.n),
-            "wald": {"statistic": result.statistic, "df": result.df, "p_value": result.p_value},
+            "wald": {
+                "hypothesis": "no change in any share",
+                "statistic": result.statistic,
+                "df": result.df,
+                "p_value": result.p_value,
+            },
             "segments": result.table.to_dict(orient="records"),
         }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
+        click.echo(json_text(payload))
     elif fmt == "markdown":
         a, b = names
         lines = [
@@ -91,13 +96,10 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
         for r in result.table.itertuples():
             lines.append(
                 f"| {r.name} | {r.share_1:.1%} | {r.share_2:.1%} | {100 * r.change:+.1f} | "
-                f"{100 * r.ci_low:+.1f} to {100 * r.ci_high:+.1f} | {r.p_holm:.3f} |"
+                f"{100 * r.ci_low:+.1f} to {100 * r.ci_high:+.1f} | "
+                f"{format_p(r.p_holm, prefix=False)} |"
             )
-        lines += [
-            "",
-            f"All shares unchanged: Wald chi2({result.df}) = {result.statistic:.2f}, "
-            f"p = {result.p_value:.4f}.",
-        ]
+        lines += ["", result.test_text()]
         click.echo("\n".join(lines))
     else:
         click.echo(result.summary())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 from rich.table import Table
 
+from segment._util import format_p, json_text
 from segment.survey.tables import read_table
 
 from ._common import ENCODING, cli, out
@@ -137,7 +137,7 @@ def _pct(v) -> str:
 def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
     """Print the analysis as JSON, markdown or text tables, as ``fmt`` says."""
     if fmt == "json":
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
+        click.echo(json_text(payload))
         return
     o = payload["overall"]
     rows = [("Entire sample", "", o)] + [(g["variable"], g["group"], g) for g in payload["groups"]]
@@ -171,14 +171,14 @@ def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Pat
         )
     dt = payload["design_effect_test"]
     lines.append(
-        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {dt['p_value']:.3f} "
-        f"(Andrews-Soares moment selection; {dt['p_value_blair_imai']:.3f} "
+        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): {format_p(dt['p_value'])} "
+        f"(Andrews-Soares moment selection; {format_p(dt['p_value_blair_imai'], prefix=False)} "
         "as in the paper and R list)."
     )
     for d in payload["differences"]:
         lines.append(
             f"{d['variable']}: {d['group_a']} minus {d['group_b']} = "
-            f"{_pct(d['difference'])} points (p = {d['p_value']:.3f})."
+            f"{_pct(d['difference'])} points ({format_p(d['p_value'])})."
         )
     if "model" in payload:
         m = payload["model"]
@@ -241,14 +241,14 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
         )
     dt = payload["design_effect_test"]
     out.print(
-        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): p = {dt['p_value']:.3f} "
-        f"(Andrews-Soares moment selection; {dt['p_value_blair_imai']:.3f} "
+        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): {format_p(dt['p_value'])} "
+        f"(Andrews-Soares moment selection; {format_p(dt['p_value_blair_imai'], prefix=False)} "
         "with the paper's and R list's selection)"
     )
     for d in payload["differences"]:
         out.print(
             f"{d['variable']}: {d['group_a']} minus {d['group_b']} = "
-            f"{_pct(d['difference'])} points (p = {d['p_value']:.3f})"
+            f"{_pct(d['difference'])} points ({format_p(d['p_value'])})"
         )
     if "model" in payload:
         out.print(payload["model"]["summary"], markup=False)

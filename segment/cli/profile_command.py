@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from segment.cards.typology import Typology
+from segment._util import json_text
+from segment.cards.typology import typology_for
 from segment.survey.codebook import Codebook
 from segment.survey.read import read_survey
 
@@ -21,9 +21,10 @@ from ._common import ENCODING, _option_codebook, cli, err, out
 @click.option(
     "--typology",
     "typology_path",
-    default="kz2020",
+    default="auto",
     show_default=True,
-    help="Reference typology to name segments against (a file or a bundled name).",
+    help="Reference typology to name segments against: a bundled name or a file; 'auto' uses "
+    "the codebook's typology: key when the survey asks that typology's battery; 'none' for none.",
 )
 @click.option(
     "--format",
@@ -90,6 +91,14 @@ def profile(
     if missing:
         raise click.UsageError(f"the model's items are not in the codebook: {', '.join(missing)}")
     X = cb.model_codes(frame, items)
+    asked = X.notna().any(axis=1).to_numpy()
+    if not asked.all():  # in no segment, as when fitting: not in the shares or their intervals
+        err.print(
+            f"note: {int((~asked).sum()):,} respondents answered none of the model's items and "
+            "are in no segment.",
+            markup=False,
+        )
+        frame, X = frame[asked], X[asked]
     if variance != "linearization" and not cb.has_design:
         err.print(
             f"note: --variance {variance} has no effect: the codebook declares no design "
@@ -106,18 +115,18 @@ def profile(
         n_boot=n_boot,
         random_state=seed,
     )
-    typology = Typology.load(typology_path)
-    names = name_segments(profiles, typology)
+    typology = typology_for(cb, typology_path)
+    names = None if typology is None else name_segments(profiles, typology)
     cards = build_cards(profiles, cb, names)
     if fmt == "json":
         payload = {
-            "typology": typology.name,
+            "typology": None if typology is None else typology.name,
             "synthetic": cb.synthetic,
             "min_cell": min_cell,
             "design": profiles.design,
             "segments": cards_to_dicts(cards),
         }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
+        click.echo(json_text(payload))
         return
     text = cards_to_markdown(cards, explain=explain, min_cell=min_cell, synthetic=cb.synthetic)
     if fmt == "markdown":

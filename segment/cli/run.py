@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
+from segment.exceptions import InputError
 from segment.resources import bundled_path
 
 from ._common import (
@@ -17,6 +18,7 @@ from ._common import (
     CODEBOOK,
     ENCODING,
     FORCE,
+    MEASUREMENT,
     SYNTHETIC_BANNER,
     cli,
     err,
@@ -38,16 +40,18 @@ REPORT_FILES = ("index.html", "profiles.md", "model.json")
 @click.option(
     "--ks",
     "k_text",
-    default="2-8",
-    show_default=True,
-    help="Numbers of segments to compare, e.g. 2-8 or 3,5,6 ('none' to skip the comparison).",
+    default=None,
+    help="Numbers of segments to compare, e.g. 2-8 or 3,5,6 ('none' to skip the comparison). "
+    "Default: 2-8, or no comparison when --k is given.",
 )
+@MEASUREMENT
 @click.option(
     "--typology",
     "typology_path",
-    default="kz2020",
+    default="auto",
     show_default=True,
-    help="Reference typology to name segments against ('none' to skip).",
+    help="Reference typology to name segments against: a bundled name or a file; 'auto' uses "
+    "the codebook's typology: key when the survey asks that typology's battery; 'none' for none.",
 )
 @click.option(
     "--listexp",
@@ -98,6 +102,7 @@ def run(
     codebook_path,
     k,
     k_text,
+    measurement,
     typology_path,
     listexp_path,
     count_col,
@@ -132,7 +137,7 @@ def run(
     output = output or Path("reports") / data.stem
     _check_output(output, force)
     listexp = _list_experiment(listexp_path, bundled, count_col, treat_col, J, by, listexp_label)
-    ks = [] if k_text.lower() == "none" else parse_ks(k_text)
+    ks = None if k_text is None else [] if k_text.lower() == "none" else parse_ks(k_text)
     progress = _progress(quiet)
 
     try:
@@ -141,6 +146,7 @@ def run(
             codebook_path,
             k=k,
             ks=ks,
+            measurement=measurement,
             typology=typology_path,
             listexp=listexp,
             embed=not no_map,
@@ -150,7 +156,7 @@ def run(
             progress=progress,
         )
     except ValueError as exc:
-        if hasattr(exc, "problems"):
+        if isinstance(exc, InputError):
             raise
         raise click.UsageError(str(exc)) from None
     folder = write_report(analysis, output)
@@ -218,6 +224,8 @@ def _progress(quiet: bool) -> Callable[[str, str], None]:
                 f"{time.perf_counter() - marks[step]:.1f} s",
                 markup=False,
             )
+        elif message.startswith("Segmenting on"):
+            err.print(message, markup=False)
 
     return progress
 
@@ -226,11 +234,13 @@ def _print_run(a, folder: Path, seconds: float) -> None:
     out.rule(f"[bold]{a.title}")
     if a.synthetic:
         out.print(f"[bold yellow]{SYNTHETIC_BANNER}")
-    table = Table(title=f"{a.k} segments ({a.summary.n:,} respondents)")
+    n_in = a.summary.n - a.n_not_asked
+    table = Table(title=f"{a.k} segments ({n_in:,} respondents)")
     table.add_column("segment")
     table.add_column("share", justify="right")
     table.add_column("95% CI", justify="right")
-    table.add_column("reference")
+    if a.typology is not None:
+        table.add_column("reference")
     support = None
     if a.listexp is not None:
         support = a.listexp.support.table.set_index("segment")
@@ -243,13 +253,21 @@ def _print_run(a, folder: Path, seconds: float) -> None:
             str(match.loc[s, "name"]),
             f"{r.share:.0%}",
             f"{r.ci_low:.0%}-{r.ci_high:.0%}",
-            ("= " if match.loc[s, "named"] else "~ ") + ref if ref else "",
         ]
+        if a.typology is not None:
+            row.append(("= " if match.loc[s, "named"] else "~ ") + ref if ref else "")
         if support is not None:
             e = support.loc[s, "estimate"]
             row.append("too few" if e != e else f"{e:.0%}")
         table.add_row(*row)
     out.print(table)
+    if a.n_not_asked:
+        one = a.n_not_asked == 1
+        out.print(
+            f"{a.n_not_asked:,} respondent{' was' if one else 's were'} not asked the "
+            f"segmentation items (or answered none) and {'is' if one else 'are'} in no segment.",
+            markup=False,
+        )
     if a.listexp is not None:
         o = a.listexp.overall
         out.print(

@@ -3,7 +3,6 @@ saved model."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import click
 import pandas as pd
 from rich.table import Table
 
+from segment._util import json_text
 from segment.exceptions import InputError, Problem
 
 from ._common import ENCODING, FORCE, _refuse_existing, cli, err, out
@@ -40,7 +40,15 @@ def _parse_answers(pairs: tuple[str, ...], model) -> pd.DataFrame:
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Scored file to write (CSV, or JSON Lines with --format json).",
+    help="Scored file to write: CSV, JSON Lines (.json, .jsonl), SPSS (.sav) or Stata (.dta), "
+    "by its suffix or --format.",
+)
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the labels of the scored file's columns (column, value, label: the full "
+    "segment names) to this CSV file.",
 )
 @click.option(
     "--answer",
@@ -52,9 +60,9 @@ def _parse_answers(pairs: tuple[str, ...], model) -> pd.DataFrame:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json", "text"]),
+    type=click.Choice(["csv", "json", "sav", "dta", "text"]),
     default=None,
-    help="Output format (default: csv for files, text for --answer).",
+    help="Output format (default: by OUTPUT's suffix, else csv, for files; text for --answer).",
 )
 @click.option(
     "--min-probability",
@@ -85,6 +93,7 @@ def score(
     model_path,
     data,
     output,
+    labels_path,
     answers,
     fmt,
     min_probability,
@@ -95,7 +104,14 @@ def score(
     engine,
     scheduler,
 ):
-    """Score respondents with a saved model: segment, probabilities, confidence."""
+    """Score respondents with a saved model: segment, probabilities, confidence.
+
+    A scored file has the columns segment (the segment's number), segment_label (its name),
+    p_seg1 ... p_segK (the probability of each segment), max_probability, low_confidence,
+    items_used, no_segment (no_answers: no answer to any segmentation item; refused: an answer
+    outside the codebook) and refused (which answer). SPSS and Stata files label every column
+    and the segment numbers; --labels writes the labels for any format.
+    """
     from segment.segments.model_file import load_model
 
     model = load_model(model_path)
@@ -108,34 +124,43 @@ def score(
         raise click.UsageError("give DATA (a respondent file) or --answer ITEM=CODE")
     if output is None:
         raise click.UsageError("scoring a file needs -o OUTPUT")
-    _refuse_existing([output], force)
+    _refuse_existing([output] + ([labels_path] if labels_path else []), force)
     if engine == "dask":
+        if labels_path is not None:
+            raise click.UsageError("--labels is for a scored file, not --engine dask")
         _score_dask(model, data, output, scheduler, min_probability)
         return
     if data.is_dir():
         raise click.UsageError(
             f"{data} is a folder: score a Parquet dataset folder with --engine dask"
         )
-    fmt = fmt or "csv"
+    from segment.segments.scoring import format_of
+
+    fmt = fmt or format_of(output)
     if fmt == "text":
-        raise click.UsageError("--format text is for --answer; use csv or json for files")
+        raise click.UsageError("--format text is for --answer; use csv, json, sav or dta for files")
     if not data.is_file():
         raise InputError(f"data file {data}", [Problem(str(data), "", "file not found")])
-    _score_local(model, data, output, fmt, chunk_size, encoding, min_probability, quiet)
+    _score_local(
+        model, data, output, fmt, chunk_size, encoding, min_probability, quiet, labels_path
+    )
 
 
 def _score_answers(
     model, answers: tuple[str, ...], fmt: str | None, min_probability: float
 ) -> None:
-    """Score one person from ``--answer`` pairs and print the result; exit 2 when refused."""
+    """Score one person from ``--answer`` pairs and print the result; exit 2 when refused or
+    when no answer is usable (no segment)."""
+    if fmt not in (None, "text", "json"):
+        raise click.UsageError(f"--format {fmt} is for files; use text or json with --answer")
     frame = _parse_answers(answers, model)
     result = model.score_frame(frame, min_probability=min_probability, keep_id=False).iloc[0]
     record = _record(result, model)
-    if (fmt or "text") == "json":
-        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+    if fmt == "json":
+        click.echo(json_text(record))
     else:
         _print_one(record)
-    if record["refused"]:
+    if record["no_segment"]:
         sys.exit(2)
 
 
@@ -148,6 +173,7 @@ def _score_local(
     encoding: str,
     min_probability: float,
     quiet: bool,
+    labels_path: Path | None = None,
 ) -> None:
     """Score a respondent file in chunks, with a progress display unless ``quiet``; report."""
     from segment.segments.scoring import score_file
@@ -179,6 +205,7 @@ def _score_local(
             chunk_size=chunk_size,
             encoding=encoding,
             min_probability=min_probability,
+            labels=labels_path,
             progress=tick,
         )
     finally:
@@ -187,8 +214,23 @@ def _score_local(
     n_rows, n_refused, n_low = counts.rows, counts.refused, counts.low_confidence
     err.print(
         f"Wrote {output}: {n_rows:,} respondents scored, {n_low:,} low-confidence "
-        f"(top probability < {min_probability:g}), {n_refused:,} refused "
+        f"(top probability < {min_probability:g}), {counts.no_answers:,} with no answer to any "
+        f"segmentation item (no segment; no_segment = no_answers), {n_refused:,} refused "
         "(see the 'refused' column).",
+        markup=False,
+    )
+    names = counts.value_labels.get("segment", {})
+    err.print(
+        "Columns: segment = "
+        + "; ".join(f"{code} {name}" for code, name in names.items())
+        + f"; p_seg1..p_seg{len(names)} = the probability of each"
+        + (
+            f" (labels in {labels_path})."
+            if labels_path
+            else " (labelled in the file)."
+            if fmt in ("sav", "dta")
+            else " (--labels FILE writes these labels)."
+        ),
         markup=False,
     )
 
@@ -223,9 +265,11 @@ def _score_dask(
 
 
 def _record(result: pd.Series, model) -> dict:
+    from segment.segments.model import NO_SEGMENT_REASONS
     from segment.segments.scoring import json_value
 
     probs = {name: json_value(result[f"p_{name}"]) for name in model.names}
+    reason = result["no_segment"] or None
     return {
         "segment": json_value(result["segment"]),
         "probabilities": probs,
@@ -233,6 +277,8 @@ def _record(result: pd.Series, model) -> dict:
         "low_confidence": json_value(result["low_confidence"]),
         "items_used": int(result["items_used"]),
         "items_in_model": len(model.items),
+        "no_segment": reason,
+        "no_segment_reason": NO_SEGMENT_REASONS[reason] if reason else None,
         "refused": result["refused"] or None,
     }
 
@@ -240,6 +286,13 @@ def _record(result: pd.Series, model) -> dict:
 def _print_one(record: dict) -> None:
     if record["refused"]:
         err.print(f"refused: {record['refused']}", markup=False)
+        return
+    if record["no_segment"]:
+        err.print(
+            f"no segment: {record['no_segment_reason']} (answers to items the model never saw "
+            "answered that way, and missing codes, do not count)",
+            markup=False,
+        )
         return
     flag = " (low confidence: fits no segment well)" if record["low_confidence"] else ""
     out.print(f"Segment: [bold]{record['segment']}[/bold]{flag}")

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 from rich.table import Table
 
+from segment._util import json_text
+from segment.models.selection import N_BOOT
+
 from ._common import (
     CODEBOOK,
     ENCODING,
     MEASUREMENT,
-    answers_to_segment,
     cli,
-    measurement_template,
+    err,
     out,
     parse_ks,
     progress_bar,
 )
+from .fit import inputs_to_segment
 
 
 @cli.command()
@@ -43,9 +45,9 @@ from ._common import (
     "--bootstrap",
     "n_boot",
     type=click.IntRange(min=0),
-    default=10,
+    default=N_BOOT,
     show_default=True,
-    help="Bootstrap refits per k for stability (0 = none).",
+    help="Bootstrap refits per k for stability (0 = none; the default is segment run's).",
 )
 @click.option(
     "--blrt",
@@ -83,11 +85,17 @@ def select(
     encoding,
     quiet,
 ):
-    """Compare numbers of segments: fit statistics, stability, a recommended k."""
+    """Compare numbers of segments: fit statistics, stability, a recommended k.
+
+    With the same data, seed and defaults it gives the table `segment run` computes.
+    """
     from segment.models.selection import select_n_components
+    from segment.segments.fit import measurement_estimator
 
     ks = parse_ks(k_text)
-    X, weights, cb = answers_to_segment(data, codebook_path, items, encoding)
+    _, cb, inputs = inputs_to_segment(data, codebook_path, items, encoding)
+    X, weights = inputs.X, inputs.weights
+    err.print(inputs.describe(), markup=False)
     n_ticks = len(ks) * (1 + n_boot) + n_blrt * sum(k >= 2 for k in ks)
     bar, tick = progress_bar(n_ticks, quiet or fmt == "json", "fitting")
     if bar:
@@ -102,7 +110,7 @@ def select(
             random_state=seed,
             progress=tick,
             blrt=n_blrt,
-            estimator=measurement_template(cb, list(X.columns), measurement),
+            estimator=measurement_estimator(cb, inputs.items, measurement),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -131,7 +139,7 @@ def _print_json(result, bvr) -> None:
             "pairs": bvr.head(BVR_TOP).to_dict(orient="records"),
             "n_pairs": len(bvr),
         }
-    click.echo(json.dumps(doc, indent=2, default=float))
+    click.echo(json_text(doc))
 
 
 def _print_table(result, data: Path, X, measurement: str, n_boot: int, n_blrt: int) -> None:

@@ -30,13 +30,19 @@ from .align import align_labels
 from .diagnostics import BLRTResult, _blrt
 from .latent_class import LatentClassModel
 
-__all__ = ["Selection", "select_n_components"]
+__all__ = ["BOOT_N_INIT", "N_BOOT", "Selection", "select_n_components"]
 
 #: A recommended solution's smallest segment must hold this share of the weighted sample ...
 MIN_SHARE = 0.05
 #: ... and this many respondents, and its bootstrap stability (mean ARI) must reach this.
 MIN_RESPONDENTS = 30
 MIN_STABILITY = 0.7
+
+#: Bootstrap resamples per k for stability, and random starts of each refit: the defaults of
+#: :func:`select_n_components`, ``segment select`` and ``segment run``, so that the two commands
+#: give the same table for the same data and seed.
+N_BOOT = 5
+BOOT_N_INIT = 2
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,8 @@ def select_n_components(
     *,
     sample_weight=None,
     n_init: int = 10,
-    n_boot: int = 10,
-    boot_n_init: int = 3,
+    n_boot: int = N_BOOT,
+    boot_n_init: int = BOOT_N_INIT,
     random_state=None,
     progress: Callable[[str], None] | None = None,
     blrt: int = 0,
@@ -104,6 +110,9 @@ def select_n_components(
     boot_n_init : int
         Random starts of each bootstrap refit.
     random_state : int, RandomState or None
+        Seed of every fit: the seeds of each k's fit and resamples are drawn from it in the
+        order of ``ks``, so the same data, ``ks``, ``n_init``, ``n_boot``, ``boot_n_init`` and
+        seed give the same table.
     progress : callable, optional
         Called with a short message after each fit (the CLI's progress bar).
     blrt : int, default=0

@@ -1,6 +1,8 @@
 """Scoring a partitioned Parquet dataset on a Dask cluster (``segment score --engine dask``).
 
-Each partition is scored independently with :meth:`SegmentModel.score_frame`; the model travels
+Each partition is scored independently with :meth:`SegmentModel.score_frame` and written with
+the columns of any scored file (:func:`segment.segments.scoring.scored_table`: ``segment``,
+``segment_label``, ``p_seg1`` ...); the model travels
 to the workers as the text of its model file (checked again on each worker, never a pickle of
 the model), so the result is identical to scoring in one process.
 """
@@ -17,6 +19,7 @@ import pandas as pd
 
 from .model import DEFAULT_MIN_PROBABILITY, SegmentModel
 from .model_file import model_from_json, model_to_dict
+from .scoring import scored_table
 
 __all__ = ["score_parquet_dask"]
 
@@ -27,8 +30,10 @@ def _model(text: str) -> SegmentModel:
 
 
 def _score_partition(frame: pd.DataFrame, text: str, min_probability: float) -> pd.DataFrame:
-    scored = _model(text).score_frame(frame, min_probability=min_probability)
-    return scored.reset_index(drop=True)
+    model = _model(text)
+    scored = model.score_frame(frame, min_probability=min_probability)
+    table = scored_table(model, scored, min_probability=min_probability)
+    return table.frame.reset_index(drop=True)
 
 
 def score_parquet_dask(

@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segment._util import normalised_weights
+from segment._util import normalised_weights, plain_number
 from segment.cards.naming import name_segments
 from segment.cards.profile_stats import SegmentProfiles, profile_segments
 from segment.cards.typology import Typology
 from segment.cards.wording import tagline
+from segment.exceptions import DataError, Problem
 from segment.models import LatentClassModel, OrdinalLatentClassModel
 from segment.survey.codebook import Codebook
 
@@ -20,13 +21,18 @@ from .model import SegmentModel
 from .model_file import data_fingerprint
 
 __all__ = [
+    "MIN_ITEMS",
+    "ModelInputs",
     "NamedSegments",
     "fit_estimator",
     "fit_segments",
+    "measurement_estimator",
     "model_inputs",
     "name_and_profile",
     "segment_model",
+    "segmentation_inputs",
     "segmentation_items",
+    "segmenting_on",
 ]
 
 
@@ -64,19 +70,151 @@ class NamedSegments:
     segments: list[dict[str, Any]]
 
 
-def model_inputs(
-    frame: pd.DataFrame, codebook: Codebook, items: list[str] | None = None
-) -> tuple[list[str], pd.DataFrame, np.ndarray | None]:
-    """The segmentation items, their answer codes and the normalised survey weights.
+#: Fewest segmentation items a model is fitted on.
+MIN_ITEMS = 3
 
-    Weights are the codebook's weight column rescaled to mean 1 (None without one).
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """What a segmentation model is fitted on (:func:`segmentation_inputs`).
+
+    Attributes
+    ----------
+    items : list of str
+        The segmentation items.
+    X : DataFrame
+        Answer codes (NaN = missing) of the respondents who answered at least one item, with
+        the survey frame's index.
+    weights : (len(X),) array or None
+        The codebook's weight column over those respondents, rescaled to mean 1 (None without
+        one), so that BIC's n is the number of respondents in the model.
+    asked : (n,) bool array
+        Which rows of the survey frame are in ``X``.
+    """
+
+    items: list[str]
+    X: pd.DataFrame
+    weights: np.ndarray | None
+    asked: np.ndarray
+
+    @property
+    def n_not_asked(self) -> int:
+        """Respondents who answered none of the items (not asked the battery, e.g. a split
+        ballot, or every answer missing): left out of the model and of every segment."""
+        return int((~self.asked).sum())
+
+    def describe(self) -> str:
+        """The line every command that fits prints: ``Segmenting on 12 items: a, b, ...``."""
+        return segmenting_on(self.items, self.n_not_asked)
+
+
+def segmenting_on(items: list[str], n_not_asked: int = 0) -> str:
+    """``Segmenting on 12 items: a, b, c, ...``, and how many respondents answered none."""
+    line = f"Segmenting on {len(items)} item{'s' if len(items) != 1 else ''}: {', '.join(items)}"
+    if n_not_asked:
+        line += (
+            f" ({n_not_asked:,} respondent{'s' if n_not_asked != 1 else ''} answered none of "
+            "them and are in no segment)"
+        )
+    return line
+
+
+def segmentation_inputs(
+    frame: pd.DataFrame,
+    codebook: Codebook,
+    items: list[str] | None = None,
+    *,
+    file: str = "data",
+) -> ModelInputs:
+    """The segmentation items, the answer codes of the respondents asked them and their weights.
+
+    Respondents who answered none of the items (a battery asked of part of the sample, or
+    every answer missing) are left out: they carry no information about segments, and keeping
+    them would put them in the largest segment (their posterior is the prior) and count them in
+    the n of BIC and of the segment-size intervals. :attr:`ModelInputs.n_not_asked` counts them.
+
+    Raises
+    ------
+    ValueError
+        If ``items`` names columns the codebook does not have.
+    DataError
+        If an item has fewer than two different answers among the respondents (it cannot
+        separate segments), or fewer than :data:`MIN_ITEMS` items are usable; every such item
+        is named.
     """
     names = segmentation_items(codebook, items)
-    X = codebook.model_codes(frame, names)
+    codes = codebook.model_codes(frame, names)
+    asked = codes.notna().any(axis=1).to_numpy()
+    X = codes[asked]
+    _check_items(X, names, file)
     w = None
     if codebook.weight is not None:
-        w = normalised_weights(frame[codebook.weight].to_numpy(dtype=float))
-    return names, X, w
+        w = normalised_weights(frame[codebook.weight].to_numpy(dtype=float)[asked])
+    return ModelInputs(items=names, X=X, weights=w, asked=asked)
+
+
+def _check_items(X: pd.DataFrame, names: list[str], file: str) -> None:
+    """Refuse items that cannot separate segments (fewer than two answers) and too few items."""
+    problems = []
+    usable = []
+    for col in names:
+        values = X[col].dropna()
+        observed = np.unique(values.to_numpy(dtype=float))
+        if observed.size == 0:
+            problems.append(
+                Problem(file, col, "no respondent answered this item; leave it out of the model")
+            )
+        elif observed.size == 1:
+            problems.append(
+                Problem(
+                    file,
+                    col,
+                    f"every one of the {len(values):,} respondents who answered gave the same "
+                    f"answer (code {plain_number(observed[0])}), so it cannot separate segments; "
+                    "leave it out of the model",
+                )
+            )
+        else:
+            usable.append(col)
+    if len(usable) < MIN_ITEMS:
+        shown = ", ".join(usable) if usable else "none"
+        problems.append(
+            Problem(
+                file,
+                "segmentation items",
+                f"{len(usable)} usable segmentation item{'s' if len(usable) != 1 else ''} "
+                f"({shown}) of {len(names)}; a latent class model needs at least {MIN_ITEMS} "
+                "items with two or more different answers (name them with --items, or give "
+                "more items role: segmentation in the codebook)",
+            )
+        )
+    if problems:
+        raise DataError(f"segmentation items of {file}", problems)
+
+
+def model_inputs(
+    frame: pd.DataFrame, codebook: Codebook, items: list[str] | None = None, *, file: str = "data"
+) -> tuple[list[str], pd.DataFrame, np.ndarray | None]:
+    """The segmentation items, their answer codes and the normalised survey weights, of the
+    respondents who answered at least one item (:func:`segmentation_inputs` as a tuple)."""
+    inputs = segmentation_inputs(frame, codebook, items, file=file)
+    return inputs.items, inputs.X, inputs.weights
+
+
+def measurement_estimator(
+    codebook: Codebook, items: list[str], measurement: str, n_components: int = 2, **params
+) -> LatentClassModel:
+    """The unfitted latent class model of ``measurement`` (see :func:`fit_segments`): also the
+    template :func:`segment.models.selection.select_n_components` clones for every k."""
+    if measurement == "nominal":
+        return LatentClassModel(n_components, **params)
+    if measurement in ("ordinal", "cumulative"):
+        return OrdinalLatentClassModel.from_codebook(
+            codebook, n_components, items=items, ordinal_type=measurement, **params
+        )
+    raise ValueError(
+        f"measurement must be 'nominal', 'ordinal' or 'cumulative', got {measurement!r}"
+    )
 
 
 def fit_estimator(
@@ -91,21 +229,14 @@ def fit_estimator(
 ) -> LatentClassModel:
     """Fit the latent class model of ``measurement`` on answer codes ``X`` (see
     :func:`fit_segments`)."""
-    if measurement == "nominal":
-        est = LatentClassModel(n_segments, n_init=n_init, random_state=random_state)
-    elif measurement in ("ordinal", "cumulative"):
-        est = OrdinalLatentClassModel.from_codebook(
-            codebook,
-            n_segments,
-            items=list(X.columns),
-            ordinal_type=measurement,
-            n_init=n_init,
-            random_state=random_state,
-        )
-    else:
-        raise ValueError(
-            f"measurement must be 'nominal', 'ordinal' or 'cumulative', got {measurement!r}"
-        )
+    est = measurement_estimator(
+        codebook,
+        list(X.columns),
+        measurement,
+        n_segments,
+        n_init=n_init,
+        random_state=random_state,
+    )
     return est.fit(X, sample_weight=sample_weight)
 
 
@@ -176,8 +307,13 @@ def segment_model(
     sample_weight: np.ndarray | None = None,
     typology: Typology | None = None,
     measurement: str = "nominal",
+    n_not_asked: int = 0,
 ) -> SegmentModel:
-    """The :class:`SegmentModel` of a fitted estimator and its named segments."""
+    """The :class:`SegmentModel` of a fitted estimator and its named segments.
+
+    ``n_not_asked`` is the number of respondents left out because they answered none of the
+    items (:attr:`ModelInputs.n_not_asked`); the model file keeps it in ``training_data``.
+    """
     fit = {
         "measurement": measurement,
         "bic": estimator.bic(X, sample_weight=sample_weight),
@@ -191,7 +327,11 @@ def segment_model(
         segments=named.segments,
         typology=None if typology is None else typology.name,
         fit=fit,
-        training={"rows": len(X), "sha256": data_fingerprint(X, sample_weight)},
+        training={
+            "rows": len(X),
+            "n_not_asked": int(n_not_asked),
+            "sha256": data_fingerprint(X, sample_weight),
+        },
     )
 
 
@@ -206,11 +346,14 @@ def fit_segments(
     random_state: int | None = 1,
     min_cell: int = 30,
     measurement: str = "nominal",
+    inputs: ModelInputs | None = None,
 ) -> SegmentModel:
     """Fit a latent class model on a validated survey and name its segments.
 
-    The steps, each a function of its own: :func:`model_inputs` (survey weights, the
-    codebook's weight column, rescaled to mean 1), :func:`fit_estimator`,
+    The steps, each a function of its own: :func:`segmentation_inputs` (the respondents who
+    answered at least one item, survey weights from the codebook's weight column rescaled to
+    mean 1; an item with fewer than two different answers, or fewer than three usable items,
+    is refused), :func:`fit_estimator`,
     :func:`name_and_profile` (segments are named after ``typology`` when they match it,
     :func:`segment.cards.naming.name_segments`; otherwise labelled with their tagline) and
     :func:`segment_model`.
@@ -220,8 +363,14 @@ def fit_segments(
     (:class:`~segment.models.OrdinalLatentClassModel` on the codebook's ordinal items, with
     adjacent-category or cumulative logits; don't-know stays a category of its own). The saved
     model keeps the fitted answer probabilities, so it scores the same way either way.
+
+    ``inputs``, when the caller already has them (:func:`segmentation_inputs` of ``frame``),
+    replaces the first step (and ``items``).
     """
-    _, X, w = model_inputs(frame, codebook, items)
+    if inputs is None:
+        inputs = segmentation_inputs(frame, codebook, items)
+    X, w = inputs.X, inputs.weights
+    frame = frame[inputs.asked]
     est = fit_estimator(
         X,
         codebook,
@@ -235,7 +384,14 @@ def fit_segments(
         est, X, frame, codebook, sample_weight=w, typology=typology, min_cell=min_cell
     )
     return segment_model(
-        est, named, X, codebook, sample_weight=w, typology=typology, measurement=measurement
+        est,
+        named,
+        X,
+        codebook,
+        sample_weight=w,
+        typology=typology,
+        measurement=measurement,
+        n_not_asked=inputs.n_not_asked,
     )
 
 

@@ -8,6 +8,10 @@ answer outside the codebook is refused, with the reason, while the other rows ar
 An answer the codebook allows but the model never saw at fit (e.g. nobody said "don't know") is
 treated as missing for that item.
 
+A respondent who answered none of the model's items gets no segment (their posterior would be
+the prior, which would put everyone not asked the battery in the largest segment): the scores
+say why in ``no_segment`` (:data:`NO_SEGMENT_REASONS`).
+
 The low-confidence flag marks respondents whose most likely segment has a posterior probability
 below ``min_probability`` (default 0.5): like Pew's typology, they "fit no group well".
 """
@@ -26,9 +30,15 @@ from segment.survey.cells import item_codes
 from segment.survey.check import describe_codes
 from segment.survey.codebook import Codebook
 
-__all__ = ["DEFAULT_MIN_PROBABILITY", "SegmentModel"]
+__all__ = ["DEFAULT_MIN_PROBABILITY", "NO_SEGMENT_REASONS", "SegmentModel"]
 
 DEFAULT_MIN_PROBABILITY = 0.5
+
+#: Values of the ``no_segment`` score column and what they mean (empty: the row has a segment).
+NO_SEGMENT_REASONS = {
+    "no_answers": "no answer to any segmentation item",
+    "refused": "an answer outside the codebook (the refused column says which)",
+}
 
 
 @dataclass
@@ -62,6 +72,12 @@ class SegmentModel:
     @property
     def names(self) -> list[str]:
         return [s["name"] for s in self.segments]
+
+    @property
+    def n_not_asked(self) -> int:
+        """Respondents of the training survey who answered none of the items and were left out
+        of the fit (0 for model files written before this was recorded)."""
+        return int((self.training or {}).get("n_not_asked", 0))
 
     # ------------------------------------------------------------------ answers
     def answers(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -106,7 +122,11 @@ class SegmentModel:
 
     # ------------------------------------------------------------------ scoring
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Posterior segment probabilities; NaN rows for refused rows."""
+        """Posterior segment probabilities; NaN rows for refused rows.
+
+        A row with no usable answer gets the prior shares (:meth:`predict` and
+        :meth:`score_frame` give it no segment).
+        """
         codes, reasons, _ = self.answers(frame)
         proba = self.proba_of_codes(codes)
         proba[reasons != None] = np.nan  # noqa: E711
@@ -118,11 +138,13 @@ class SegmentModel:
         return est.predict_proba_codes(est.encode(codes))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Most likely segment name of each row (None for refused rows)."""
-        proba = self.predict_proba(frame)
+        """Most likely segment name of each row (None for refused rows and rows with no usable
+        answer)."""
+        codes, reasons, items_used = self.answers(frame)
+        proba = self.proba_of_codes(codes)
         names = np.array(self.names, dtype=object)
         out = np.full(len(proba), None, dtype=object)
-        ok = ~np.isnan(proba).any(axis=1)
+        ok = (reasons == None) & (items_used > 0)  # noqa: E711 - elementwise
         out[ok] = names[np.argmax(proba[ok], axis=1)]
         return out
 
@@ -135,33 +157,41 @@ class SegmentModel:
     ) -> pd.DataFrame:
         """One row per respondent: segment, probabilities, confidence, items used, refusal.
 
-        Columns: the codebook's id column (when present and ``keep_id``), ``segment`` (name),
+        Columns: the codebook's id columns (when present and ``keep_id``), ``segment`` (name),
         ``segment_index``, ``p_<segment name>`` for every segment, ``max_probability``,
-        ``low_confidence``, ``items_used``, ``refused`` (reason or empty).
+        ``low_confidence``, ``items_used``, ``no_segment`` (empty, or why the row has no
+        segment: a key of :data:`NO_SEGMENT_REASONS`), ``refused`` (reason or empty). A row
+        without a segment has missing probabilities and confidence.
+        :func:`segment.segments.scoring.scored_table` gives the columns of a scored file.
         """
         codes, reasons, items_used = self.answers(frame)
         proba = self.proba_of_codes(codes)
         refused = reasons != None  # noqa: E711
-        proba[refused] = np.nan
+        no_answers = ~refused & (items_used == 0)
+        unscored = refused | no_answers
+        proba[unscored] = np.nan
         out: dict[str, Any] = {}
         cb = self.codebook
         for col in cb.id_columns if keep_id else ():
             if col in frame.columns:
                 out[col] = frame[col].to_numpy()
-        best = np.where(refused, -1, np.argmax(np.nan_to_num(proba, nan=-1.0), axis=1))
+        best = np.where(unscored, -1, np.argmax(np.nan_to_num(proba, nan=-1.0), axis=1))
         names = np.array(self.names, dtype=object)
         out["segment"] = pd.array(
-            np.where(refused, np.array(None, dtype=object), names[np.maximum(best, 0)]),
+            np.where(unscored, np.array(None, dtype=object), names[np.maximum(best, 0)]),
             dtype="string",
         )
-        out["segment_index"] = pd.array(np.where(refused, pd.NA, best), dtype="Int64")
+        out["segment_index"] = pd.array(np.where(unscored, pd.NA, best), dtype="Int64")
         for k, name in enumerate(self.names):
             out[f"p_{name}"] = proba[:, k]
         max_p = np.max(np.nan_to_num(proba, nan=0.0), axis=1)
-        out["max_probability"] = np.where(refused, np.nan, max_p)
+        out["max_probability"] = np.where(unscored, np.nan, max_p)
         out["low_confidence"] = pd.array(
-            np.where(refused, pd.NA, max_p < min_probability), dtype="boolean"
+            np.where(unscored, pd.NA, max_p < min_probability), dtype="boolean"
         )
         out["items_used"] = items_used
+        out["no_segment"] = pd.array(
+            np.where(refused, "refused", np.where(no_answers, "no_answers", "")), dtype="string"
+        )
         out["refused"] = pd.array(np.where(refused, reasons, ""), dtype="string")
         return pd.DataFrame(out, index=frame.index)

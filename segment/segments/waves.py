@@ -8,11 +8,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from segment._util import format_p
 from segment.exceptions import InputError, Problem
 
 from .model import SegmentModel
 
-__all__ = ["WaveComparison", "compare_waves", "posterior_shares"]
+__all__ = ["SIGNIFICANCE", "WaveComparison", "compare_waves", "posterior_shares"]
+
+#: Below this p the test of no change is read as evidence that some share changed.
+SIGNIFICANCE = 0.05
 
 
 def posterior_shares(resp: np.ndarray, weights: np.ndarray | None = None):
@@ -50,8 +54,10 @@ class WaveComparison:
         One row per segment: ``segment, name, share_1, se_1, share_2, se_2, change, se_change,
         ci_low, ci_high, z, p_value, p_holm``.
     statistic, df, p_value : float
-        Wald test that the whole distribution of shares is unchanged,
+        Wald test of the hypothesis that no share changed,
         :math:`d^\\top (V_1 + V_2)^{-1} d \\sim \\chi^2_{k-1}` on the first ``k - 1`` shares.
+        A large p does not show that the shares are unchanged, only that the waves are
+        consistent with no change (:meth:`test_text`).
     n : tuple of int
         Respondents scored in each wave.
     labels : tuple of str
@@ -69,22 +75,38 @@ class WaveComparison:
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
+    def test_text(self) -> str:
+        """The omnibus test as a sentence, read as a test of no change: ``Test of no change in
+        any share: Wald chi2(5) = 48.15, p < 0.0001: at least one share changed.``"""
+        text = (
+            f"Test of no change in any share: Wald chi2({self.df}) = {self.statistic:.2f}, "
+            f"{format_p(self.p_value)}"
+        )
+        if self.p_value < SIGNIFICANCE:
+            return text + ": at least one share changed."
+        return (
+            text + f": the shares are consistent with no change (at the {SIGNIFICANCE:g} level; "
+            "this does not show that they are unchanged)."
+        )
+
     def summary(self) -> str:
         a, b = self.labels
+        names = [str(n) for n in self.table["name"]]
+        width = max([len("segment"), *map(len, names)]) + 2
         lines = [
             f"Segment shares: {a} (n = {self.n[0]:,}) vs {b} (n = {self.n[1]:,})",
-            f"{'segment':<30}{a:>10}{b:>10}{'change':>10}   "
+            f"{'segment':<{width}}{a:>10}{b:>10}{'change':>10}   "
             f"{int(self.level * 100)}% CI{'':>10}p (Holm)",
         ]
-        for r in self.table.itertuples():
+        for name, r in zip(names, self.table.itertuples(), strict=True):
             lines.append(
-                f"{r.name[:29]:<30}{r.share_1:>10.1%}{r.share_2:>10.1%}{100 * r.change:>+9.1f}p"
-                f"   {100 * r.ci_low:+6.1f} to {100 * r.ci_high:+6.1f}   {r.p_holm:.3f}"
+                f"{name:<{width}}{r.share_1:>10.1%}{r.share_2:>10.1%}{100 * r.change:>+9.1f}p"
+                f"   {100 * r.ci_low:+6.1f} to {100 * r.ci_high:+6.1f}   "
+                f"{format_p(r.p_holm, prefix=False)}"
             )
         lines += [
             "",
-            f"All shares unchanged: Wald chi2({self.df}) = {self.statistic:.2f}, "
-            f"p = {self.p_value:.4f}.",
+            self.test_text(),
             "Shares are posterior-weighted; intervals treat respondents as independent draws and "
             "the model as fixed, and assume the battery measures the same segments in both waves.",
         ]

@@ -12,6 +12,7 @@ from helpers import run_cli as run
 from segment import read_survey
 from segment.cards.typology import Typology
 from segment.segments.fit import fit_segments
+from segment.segments.scoring import scored_table
 from segment.segments.model_file import (
     FORMAT_VERSION,
     ModelFileError,
@@ -139,13 +140,25 @@ def test_partial_answers_and_refused_rows(model, survey):
     assert list(scored["resp_id"]) == list(raw["resp_id"])
 
 
-def test_no_answers_scores_the_prior_and_is_flagged(model):
-    scored = model.score_frame(pd.DataFrame({"cr_free_speech": [np.nan]}))
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"cr_free_speech": np.nan},  # every item missing
+        {"cr_free_speech": 9},  # only a refused code (missing under refused: missing)
+        {},  # none of the model's columns at all
+    ],
+)
+def test_no_answers_get_no_segment_but_a_reason(model, row):
+    frame = pd.DataFrame([row] if row else [{"other": 1}])
+    scored = model.score_frame(frame)
     assert scored.loc[0, "items_used"] == 0
-    np.testing.assert_allclose(
-        scored[[f"p_{n}" for n in model.names]].to_numpy()[0], model.estimator.prior_shares_
-    )
-    assert bool(scored.loc[0, "low_confidence"])
+    assert scored.loc[0, "no_segment"] == "no_answers"
+    assert pd.isna(scored.loc[0, "segment"]) and pd.isna(scored.loc[0, "segment_index"])
+    assert scored[[f"p_{n}" for n in model.names]].isna().all(axis=None)
+    assert pd.isna(scored.loc[0, "low_confidence"]) and scored.loc[0, "refused"] == ""
+    assert model.predict(frame)[0] is None  # not the largest segment
+    # the posterior of no answers is still the prior, for callers who want it
+    np.testing.assert_allclose(model.predict_proba(frame)[0], model.estimator.prior_shares_)
 
 
 def test_cli_score_file_streams_in_chunks_with_identical_results(
@@ -194,7 +207,9 @@ def test_cli_score_parquet_and_json_lines(model_path, survey, tmp_path, capsys):
         == 0
     )
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 1500 and records[0]["segment"] in load_model(model_path).names
+    names = load_model(model_path).names
+    assert len(records) == 1500 and records[0]["segment_label"] in names
+    assert records[0]["segment_label"] == names[records[0]["segment"] - 1]
 
 
 def test_cli_score_one_person(model_path, capsys):
@@ -265,7 +280,8 @@ def test_dask_scoring_on_a_local_cluster_matches_in_process_scoring(
                 capsys,
             )
     assert n == 1500
-    expected = model.score_frame(raw).reset_index(drop=True)
+    expected = scored_table(model, model.score_frame(raw)).frame.reset_index(drop=True)
+    assert "p_seg1" in expected and "segment_label" in expected
     for folder in ("scored", "cli"):
         got = pd.read_parquet(tmp_path / folder).sort_values("resp_id").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, expected, check_dtype=False)
