@@ -32,17 +32,25 @@ def codebook() -> None:
 @ENCODING
 @FORCE
 def codebook_infer(data: Path, output: Path, encoding: str, force: bool) -> None:
-    """Draft a codebook from DATA (CSV, Parquet, SPSS .sav, Stata .dta)."""
-    from segment.survey.draft import infer_codebook
+    """Draft a codebook from DATA (CSV, Parquet, SPSS .sav, Stata .dta).
+
+    The draft names the id, weight and design columns, gives every column a role
+    (segmentation, profile, ignored) and a domain, and says in comments what it guessed and why.
+    """
+    from segment._files import atomic_write_text
+    from segment.survey.draft import draft_codebook
 
     _refuse_existing([output], force)
     frame, meta = read_table(data, encoding=encoding)
-    cb = infer_codebook(frame, meta, title=data.name)
-    cb.save(output)
-    roles = f"id column: {cb.id or 'none found'}; weight column: {cb.weight or 'none found'}"
-    err.print(
-        f"Wrote {output}: {len(cb)} items ({roles}). Review domains, types and special codes."
-    )
+    draft = draft_codebook(frame, meta, title=data.name)
+    atomic_write_text(output, draft.to_yaml())
+    cb = draft.codebook
+    ids = cb.id if isinstance(cb.id, str) or cb.id is None else f"[{', '.join(cb.id)}]"
+    roles = f"id: {ids or 'none found'}; weight: {cb.weight or 'none found'}"
+    seg = [it.column for it in cb.segmentation_items]
+    err.print(f"Wrote {output}: {len(cb)} items ({roles}).")
+    err.print(f"Segmentation items ({len(seg)}): {', '.join(seg) or 'none'}.")
+    err.print("Review the comments in the file: they say what was guessed and why.")
 
 
 @codebook.command("check")
