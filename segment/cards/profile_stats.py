@@ -52,6 +52,21 @@ most likely segment. With survey weights ``w_i``, segment k's weighted count of 
   ``sum w r_k [category] / sum w r_k [known]``).
 - **Demographics**: composition of each segment and an index against the sample
   (100 = as in the sample; "More women" = the index of women above 100).
+- **Demographic tests** (``demographic_tests``): every comparison a demographic bullet can make,
+  each a contrast of a segment with the whole sample, ``d_k = m_k - m``, where ``m_k`` and
+  ``m`` are ratio estimators as for the items: a category's share (``y_i`` = 1 in the category,
+  ``x_i`` = 1 when the variable is known), or the mean of an ordered or numeric variable
+  (``y_i`` = its position on the 0..1 scale for ordinal variables, its value for numbers, times
+  ``x_i``). The variance of ``d_k`` is the linearised (Binder 1983; Wolter 2007, sec. 6.11)
+  ultimate-cluster variance over the codebook's strata and PSUs when it declares a design, and
+  otherwise the same estimator with every respondent its own PSU in one stratum (the
+  with-replacement, unequal-weight variance), so weights always count. ``p_value =
+  2 (1 - Phi(|d_k| / se))``. ``p_adjusted`` is Holm's (1979) step-down adjustment over all the
+  comparisons of the card set (every variable, category and segment), which controls the
+  probability of printing even one false demographic bullet (the familywise error rate) under
+  any dependence between the tests: a card set is read claim by claim, and a single spurious
+  "More Black respondents" is the error a pollster cannot publish, so the false-discovery rate
+  (which tolerates a share of false claims) is not enough here.
 
 The tests are descriptive: segments were formed from these same items, so they differ on them
 by construction and small p-values there are no evidence of anything beyond the segmentation
@@ -66,6 +81,9 @@ References
 Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. *Journal of the
 Royal Statistical Society B* 57(1): 289-300.
 
+Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal
+of Statistics* 6(2): 65-70.
+
 Binder, D. A. (1983). On the variances of asymptotically normal estimators from complex
 surveys. *International Statistical Review* 51(3): 279-292.
 
@@ -74,7 +92,8 @@ Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. New York: S
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -85,7 +104,22 @@ from segment.survey.codebook import Codebook, Item
 from segment.survey.summary import MIN_CELL_SIZE
 from segment.weights.survey_design import SurveyDesign
 
-__all__ = ["SegmentProfiles", "profile_segments"]
+__all__ = ["DEMOGRAPHIC_TEST_COLUMNS", "SegmentProfiles", "holm_adjust", "profile_segments"]
+
+#: Columns of :attr:`SegmentProfiles.demographic_tests`.
+DEMOGRAPHIC_TEST_COLUMNS = [
+    "segment",
+    "variable",
+    "kind",
+    "category",
+    "estimate",
+    "sample",
+    "sample_sd",
+    "difference",
+    "se",
+    "p_value",
+    "p_adjusted",
+]
 
 Z95 = norm.ppf(0.975)
 
@@ -121,6 +155,14 @@ class SegmentProfiles:
     ordered: pd.DataFrame
     n_segments: int
     min_cell: int
+    demographic_tests: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=DEMOGRAPHIC_TEST_COLUMNS)
+    )
+    """``segment, variable, kind (category / mean), category, estimate, sample, sample_sd,
+    difference, se, p_value, p_adjusted``: each segment against the whole sample on every
+    reportable demographic category (its share) and ordered or numeric demographic (its mean:
+    position 0..1 of an ordinal variable, value of a number); design-based standard errors and
+    Holm-adjusted p-values over the whole table (module docstring)."""
     design: str | None = None
     """The design behind the standard errors of the shares, item tests and demographic shares
     (e.g. ``"linearization: 3 strata, 45 PSUs, ..."``), or None for the simple formulas."""
@@ -204,6 +246,9 @@ def profile_segments(
     demo_df = pd.DataFrame(demo_rows)
     if design is not None and len(demo_df):
         demo_df = _design_demographics(demo_df, codebook, frame, resp, design, options)
+    tests = demographic_tests(
+        demo_df, codebook, frame, resp, design or SurveyDesign(weights=w), options
+    )
     return SegmentProfiles(
         shares=shares,
         items=items_df,
@@ -214,6 +259,7 @@ def profile_segments(
         ),
         n_segments=k,
         min_cell=min_cell,
+        demographic_tests=tests,
         design=described,
     )
 
@@ -447,6 +493,133 @@ def _design_demographics(
     return out
 
 
+def holm_adjust(p: np.ndarray) -> np.ndarray:
+    """Holm's (1979) step-down adjusted p-values (NaN stays NaN).
+
+    With the m finite p-values sorted, ``p_(1) <= ... <= p_(m)``, the adjusted value of the
+    j-th is ``max_{i <= j} min(1, (m - i + 1) p_(i))``; rejecting where it is at most alpha
+    keeps the familywise error rate at alpha under any dependence (R ``p.adjust(p, "holm")``).
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    if finite.size == 0:
+        return out
+    order = finite[np.argsort(p[finite], kind="stable")]
+    m = order.size
+    stepped = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(stepped)
+    return out
+
+
+def _test_values(it: Item, values: np.ndarray) -> np.ndarray | None:
+    """What the mean test of an ordered or numeric demographic averages (NaN when unknown):
+    the 0..1 position of an ordinal variable, the value of a number; None for the others."""
+    if it.type == "ordinal":
+        return it.position(values)
+    if it.type == "numeric":
+        return np.where(np.isfinite(values), values, np.nan)
+    return None
+
+
+def demographic_tests(
+    demo_df: pd.DataFrame,
+    codebook: Codebook,
+    frame: pd.DataFrame,
+    resp: np.ndarray,
+    design: SurveyDesign,
+    options: dict,
+) -> pd.DataFrame:
+    """Each segment against the sample on every reported demographic cell and mean.
+
+    Categories are those of ``demo_df`` that are reported (not suppressed; quartile groups of
+    an unbanded number are described by the mean instead and not tested). All contrasts are
+    estimated in one pass of ``design.ratio`` (:func:`_contrasts`) so each uses the covariance
+    of the segment's and the sample's estimate; p-values are Holm-adjusted over the table.
+    """
+    Y: list[np.ndarray] = []
+    X: list[np.ndarray] = []
+    pairs: list[tuple[int, int | None]] = []
+    rows: list[dict] = []
+    reported = (
+        demo_df.set_index(["segment", "variable", "category"])["share"].notna().to_dict()
+        if len(demo_df)
+        else {}
+    )
+    w = design.weights
+    k = resp.shape[1]
+    small = resp.sum(axis=0) < 1  # no respondent at all: nothing to test
+    for it in codebook.demographic_items:
+        if it.column not in frame.columns:
+            continue
+        values = frame[it.column].to_numpy(dtype=float)
+        cats = _categories(it, values) if (it.is_categorical or it.bands) else None
+        known = np.zeros(len(values), dtype=bool)
+        for _, m in cats or []:
+            known |= m
+        for name, mask in cats or []:
+            sample = len(Y)
+            Y.append(mask.astype(float))
+            X.append(known.astype(float))
+            p_all = float(w @ mask / (w @ known)) if (w @ known) > 0 else np.nan
+            for s in range(k):
+                if small[s] or not reported.get((s, it.column, name), False):
+                    continue
+                pairs.append((len(Y), sample))
+                Y.append(resp[:, s] * mask)
+                X.append(resp[:, s] * known)
+                rows.append(
+                    {
+                        "segment": s,
+                        "variable": it.column,
+                        "kind": "category",
+                        "category": name,
+                        "sample": p_all,
+                        "sample_sd": np.sqrt(p_all * (1 - p_all)),
+                    }
+                )
+        x = _test_values(it, values)
+        if x is None or it.type == "nominal":
+            continue
+        known = np.isfinite(x)
+        if (w @ known) <= 0:
+            continue
+        xv = np.where(known, x, 0.0)
+        mean = float(w @ xv / (w @ known))
+        sd = float(np.sqrt((w * known) @ (xv - mean) ** 2 / (w @ known)))
+        sample = len(Y)
+        Y.append(xv)
+        X.append(known.astype(float))
+        respondents = resp.T @ known
+        for s in range(k):
+            if respondents[s] < 1:
+                continue
+            pairs.append((len(Y), sample))
+            Y.append(resp[:, s] * xv)
+            X.append(resp[:, s] * known)
+            rows.append(
+                {
+                    "segment": s,
+                    "variable": it.column,
+                    "kind": "mean",
+                    "category": None,
+                    "sample": mean,
+                    "sample_sd": sd,
+                }
+            )
+    out = pd.DataFrame(rows, columns=DEMOGRAPHIC_TEST_COLUMNS)
+    if not pairs:
+        return out
+    diff, se, _ = _contrasts(design, Y, X, pairs, options)
+    out["difference"] = diff
+    out["estimate"] = out["sample"].to_numpy(dtype=float) + diff
+    out["se"] = se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["p_value"] = np.where(se > 0, 2 * norm.sf(np.abs(diff) / se), np.nan)
+    out["p_adjusted"] = holm_adjust(out["p_value"].to_numpy(dtype=float))
+    return out
+
+
 def _categories(it: Item, values: np.ndarray):
     """``[(name, mask), ...]`` of a banded or categorical demographic, else None."""
     if it.bands:
@@ -454,7 +627,39 @@ def _categories(it: Item, values: np.ndarray):
         return [(b[2], labels == b[2]) for b in it.bands]
     if it.is_categorical:
         return [(lv.name or lv.label(), values == lv.code) for lv in it.levels]
+    if it.type == "numeric":
+        return _quartile_categories(values)
     return None
+
+
+def _quartile_categories(values: np.ndarray):
+    """Quartile groups of a numeric variable without ``bands:`` ("under 35", "35-49", ...,
+    "65 and over"); only interior cut points (rounded to 3 significant digits unless the values
+    are whole numbers) are printed, never the sample's extremes."""
+    known = values[np.isfinite(values)]
+    if known.size == 0:
+        return None
+    cuts = np.quantile(known, [0.25, 0.5, 0.75], method="lower")
+    whole = bool(np.all(known == np.round(known)))
+    if not whole:
+        cuts = np.array([float(f"{c:.3g}") for c in cuts])
+    cuts = np.unique(cuts)
+    cuts = cuts[cuts > known.min()]
+    if cuts.size == 0:
+        return None
+
+    def num(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}"
+
+    out = [(f"under {num(cuts[0])}", values < cuts[0])]
+    for lo, hi in itertools.pairwise(cuts):
+        if whole:
+            label = num(lo) if hi - 1 == lo else f"{num(lo)}-{num(hi - 1)}"
+        else:
+            label = f"{num(lo)} to under {num(hi)}"
+        out.append((label, (values >= lo) & (values < hi)))
+    out.append((f"{num(cuts[-1])} and over", values >= cuts[-1]))
+    return out
 
 
 def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):

@@ -62,6 +62,7 @@ def cards_to_dicts(cards: list[ProfileCard]) -> list[dict]:
             {
                 "segment": card.segment,
                 "name": card.name,
+                "short_label": card.short_label,
                 "tagline": card.tagline,
                 "share": None if card.suppressed else card.share,
                 "ci": None if card.suppressed else [card.ci_low, card.ci_high],

@@ -23,16 +23,40 @@ Rules for an attitude item of a segment (positions are on the item's 0..1 "more"
    position of its items that are neither unsure nor divided ("Overall, views civic rights as
    extremely important").
 
-Rules for demographics: the category with the highest index against the sample (at least
-``MORE_INDEX`` = 115, and at least 10% of the segment) gives "Mostly {category}" when it is
-the majority of the segment, else "More {category}". Suppressed cells are never described.
+6. **Binary** items (two substantive answers) are given in "% who say" terms: the answer the
+   segment gives more often than the sample, "62% say yes to {item}, 41% overall" (a Yes/No
+   item), otherwise '62% say "{answer}" on {item}, 41% overall'.
+7. **Nominal** items (no order, e.g. a referendum vote) name the answer most over-represented
+   against the sample when that is material (the demographic threshold,
+   :data:`segment.cards.demographics.MIN_POINTS` and ``MIN_RATIO``) in the answer's ``short:``
+   words, "40% would vote to join the EU, 24% overall", else '40% say "Join EU" on EU vote,
+   24% overall'.
 
-The **tagline** lists the segment's most distinctive traits: the items with the largest absolute
-standardised difference from the sample (at least 0.3) and the demographic with the highest
-index, in the 2020 study's terse style ("Distrust Nur Otan, Value freedom of speech, Megapolis").
+Demographic bullets: :mod:`segment.cards.demographics` (a Holm-adjusted design-based test and a
+materiality threshold).
+
+**Names, taglines and short labels** come from the segmentation items only, never from
+demographics, and from the same words as the card's bullets: a *trait* is the bullet text of one
+item at the segment's level (rules 1-7, the codebook's ``say:`` and ``short:``), kept only when
+the level leans the way the segment differs from the sample (a positive level for a segment
+above the sample, a negative one below; never "balanced", "unsure" or "divided"), and the
+difference is at least ``TAGLINE_EFFECT`` (0.3) sample standard deviations (Cohen's h for a
+nominal answer). A segment with none (typically the largest, closest to the sample) takes its
+traits of at least ``FALLBACK_EFFECT`` (0.1) instead, and one with none of those either its
+clearest positions (farthest from the middle of the scale, in its bullets' words). Traits are
+ranked by effect size. The **tagline** is the first three traits, the **name** the first two
+(traits worded alike are joined as in rule 4; a repeated name is numbered, "... (2)"), and
+the **short label** (charts, column labels) at most ``SHORT_LABEL_MAX`` (28) characters:
+the name if it fits, else its first trait, without its intensity words when too long
+("Strongly distrust China" -> "Distrust China"), else its first and last words around an
+ellipsis ("Want more ... the environment"), else cut at a word; short labels are unique
+within the segmentation (the next candidate, else a number).
 """
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,14 +64,33 @@ import pandas as pd
 from segment.survey.codebook import Codebook, Item
 
 from .card import Bullet, ProfileCard
-from .demographics import demographic_bullets
+from .demographics import demographic_bullets, is_material
 from .profile_stats import SegmentProfiles
 
-__all__ = ["Bullet", "ProfileCard", "build_cards", "classify_level", "item_levels"]
+__all__ = [
+    "SHORT_LABEL_MAX",
+    "Bullet",
+    "ProfileCard",
+    "build_cards",
+    "classify_level",
+    "item_levels",
+    "segment_names",
+    "segment_traits",
+    "short_label",
+    "short_labels",
+    "tagline",
+]
 
 UNSURE_DONT_KNOW = 0.25
 DIVIDED_SHARE = 0.25
 TAGLINE_EFFECT = 0.3
+#: Longest short label (charts, legends, column labels), in characters.
+SHORT_LABEL_MAX = 28
+#: Levels that lean to the "more" or the "less" end of a scale.
+POSITIVE = frozenset({"lean_high", "high", "very_high", "extremely_high"})
+NEGATIVE = frozenset({"lean_low", "low", "very_low"})
+#: Smallest effect size of a trait of a segment that has none of at least ``TAGLINE_EFFECT``.
+FALLBACK_EFFECT = 0.1
 CUTS = [
     (0.85, "extremely_high"),
     (0.75, "very_high"),
@@ -205,6 +248,80 @@ def _item_label(it: Item) -> str:
     return it.short or it.text()
 
 
+def is_binary(it: Item) -> bool:
+    """An ordinal item with two substantive answers (yes/no, 0/1)."""
+    return it.type == "ordinal" and len(it.levels) == 2
+
+
+def _level_of(it: Item, row, low: float, high: float) -> str:
+    """Rules 1-3 for one item; a binary item is never "divided" (its answers are all ends)."""
+    if is_binary(it):
+        low = high = 0.0
+    return classify_level(row["position"], row["dont_know"], low, high)
+
+
+def _binary_said(it: Item, position: float, sample_position: float):
+    """Rule 6: (what is said, share, overall share) of the answer the segment gives more often
+    than the sample: ("say yes to having voted", 0.62, 0.41)."""
+    more, less = (it.levels[-1], it.levels[0]) if it.higher_means_more else it.levels
+    if position >= sample_position:
+        level, share, overall = more, position, sample_position
+    else:
+        level, share, overall = less, 1 - position, 1 - sample_position
+    label = level.label()
+    if label.strip().casefold() in ("yes", "no"):
+        said = f"say {label.strip().lower()} to {_item_label(it)}"
+    elif level.short:
+        said = level.short
+    else:
+        said = f'say "{label}" on {_item_label(it)}'
+    return said, share, overall
+
+
+def _binary_text(it: Item, position: float, sample_position: float) -> str:
+    """Rule 6 in % who say: "62% say yes to having voted, 41% overall"."""
+    said, share, overall = _binary_said(it, position, sample_position)
+    return f"{share:.0%} {said}, {overall:.0%} overall"
+
+
+def _binary_trait(it: Item, position: float, sample_position: float) -> str:
+    """The trait of a binary item: the words of its bullet without the numbers."""
+    said = _binary_said(it, position, sample_position)[0]
+    return said[:1].upper() + said[1:]
+
+
+def _nominal_pick(segment: int, it: Item, profiles: SegmentProfiles):
+    """Rule 7: the most over-represented material answer of a nominal item, or None."""
+    d = profiles.distributions
+    if d.empty:
+        return None
+    rows = d[(d["segment"] == segment) & (d["item"] == it.column) & (d["kind"] == "answer")]
+    rows = rows[is_material(rows["share"], rows["sample_share"])]
+    if rows.empty:
+        return None
+    return rows.loc[(rows["share"] / rows["sample_share"]).idxmax()]
+
+
+def _nominal_words(it: Item, row) -> tuple[str, str]:
+    """(bullet, trait) of a nominal item's over-represented answer: with the answer's
+    ``short:`` "40% would vote to join the EU, 24% overall" and "Would vote to join the EU",
+    else '40% say "Join EU" on EU vote, 24% overall' and 'Say "Join EU" on EU vote'."""
+    level = next((lv for lv in it.levels if lv.code == row["code"]), None)
+    if level is not None and level.short:
+        said = level.short
+    else:
+        label = it.label_of(row["code"]) or str(row["label"])
+        said = f'say "{label}" on {_item_label(it)}'
+    bullet = f"{row['share']:.0%} {said}, {row['sample_share']:.0%} overall"
+    return bullet, said[:1].upper() + said[1:]
+
+
+def _cohen_h(p1: float, p2: float) -> float:
+    """Cohen's (1988) h, ``2 asin sqrt(p1) - 2 asin sqrt(p2)``: a difference of proportions on
+    the scale of a standardised mean difference."""
+    return float(2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p2)))
+
+
 def item_levels(segment: int, profiles: SegmentProfiles, codebook: Codebook) -> dict[str, str]:
     """Level word (rules 1-3) of every reported attitude item of one segment."""
     items = profiles.items[(profiles.items["segment"] == segment) & ~profiles.items["suppressed"]]
@@ -213,7 +330,7 @@ def item_levels(segment: int, profiles: SegmentProfiles, codebook: Codebook) -> 
     for _, row in items.iterrows():
         key = (segment, row["item"])
         low, high = sides.loc[key] if key in sides.index else (0.0, 0.0)
-        out[row["item"]] = classify_level(row["position"], row["dont_know"], low, high)
+        out[row["item"]] = _level_of(codebook[row["item"]], row, low, high)
     return out
 
 
@@ -228,13 +345,24 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             continue
         groups: dict[tuple[str, str], list[tuple[str, dict]]] = {}
         domain_items = []
+        nominal: list[Bullet] = []
         uncertain: set[str] = set()
         for item, row in rows.iterrows():
             if row["suppressed"]:
                 continue
             it = codebook[item]
+            if it.type == "nominal":
+                top = _nominal_pick(segment, it, profiles)
+                if top is not None:
+                    text, _ = _nominal_words(it, top)
+                    numbers: dict[str, Any] = {
+                        "share": float(top["share"]),
+                        "in the sample": float(top["sample_share"]),
+                    }
+                    nominal.append(Bullet(domain, text, (item,), "more", numbers))
+                continue
             low, high = sides.loc[(segment, item)] if (segment, item) in sides.index else (0.0, 0.0)
-            level = classify_level(row["position"], row["dont_know"], low, high)
+            level = _level_of(it, row, low, high)
             if level == "unknown":
                 continue
             numbers = {
@@ -247,7 +375,9 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             domain_items.append((it, row))
             if level in ("unsure", "divided"):
                 uncertain.add(it.column)
-            if level in ("unsure", "divided") and not it.say.get(level):
+            if is_binary(it) and level != "unsure":
+                key = (level, f"binary:{it.column}")  # in % who say: never merged
+            elif level in ("unsure", "divided") and not it.say.get(level):
                 key = (level, "")
             elif it.say:
                 key = (level, f"say:{it.column}")  # its own wording: never merged
@@ -276,7 +406,12 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             )
         for (level, measures), members in groups.items():
             names = [_item_label(codebook[i]) for i, _ in members]
-            if measures.startswith("say:"):
+            if measures.startswith("binary:"):
+                row = rows.loc[members[0][0]]
+                text = _binary_text(
+                    codebook[members[0][0]], row["position"], row["sample_position"]
+                )
+            elif measures.startswith("say:"):
                 text = say_text(codebook[members[0][0]], level)
             elif level == "unsure":
                 text = f"Unsure about {_join(names)}"
@@ -288,52 +423,230 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
                 members[0][1] if len(members) == 1 else {i: n["mean position"] for i, n in members}
             )
             out.append(Bullet(domain, text, tuple(i for i, _ in members), level, numbers))
+        out += nominal
     return out
 
 
-def tagline(segment: int, profiles: SegmentProfiles, codebook: Codebook, n_traits: int = 4) -> str:
-    """The segment's most distinctive traits (module docstring)."""
-    items = profiles.items[(profiles.items["segment"] == segment) & ~profiles.items["suppressed"]]
-    items = items[items["effect_size"].abs() >= TAGLINE_EFFECT]
-    items = items.reindex(items["effect_size"].abs().sort_values(ascending=False).index)
-    traits = []
-    for _, row in items.head(n_traits - 1).iterrows():
+def segment_traits(
+    segment: int, profiles: SegmentProfiles, codebook: Codebook
+) -> list[tuple[float, str, str]]:
+    """``(effect size, trait, item)`` of the segment's distinctive segmentation items, most
+    distinctive first (module docstring)."""
+    traits = _traits(segment, profiles, codebook)
+    strong = [t for t in traits if t[0] >= TAGLINE_EFFECT]
+    return (
+        strong
+        or [t for t in traits if t[0] >= FALLBACK_EFFECT]
+        or _absolute_traits(segment, profiles, codebook)
+    )
+
+
+def _absolute_traits(
+    segment: int, profiles: SegmentProfiles, codebook: Codebook
+) -> list[tuple[float, str, str]]:
+    """Traits of a segment that is like the sample on every item: its clearest positions
+    (farthest from the middle of the scale, never balanced, unsure or divided), ranked by
+    distance from the middle; the effect size slot holds that distance."""
+    items = profiles.items
+    items = items[(items["segment"] == segment) & ~items["suppressed"].astype(bool)]
+    sides = _sides(profiles, codebook)
+    out = []
+    for _, row in items.iterrows():
         it = codebook[row["item"]]
-        positive = row["effect_size"] > 0
-        word = {
-            "trust": ("Trust", "Distrust"),
-            "importance": ("Value", "Dismiss"),
-        }.get(it.measures or "", ("High on", "Low on"))
-        traits.append(f"{word[0] if positive else word[1]} {_item_label(it)}")
-    demo = [b for b in demographic_bullets(segment, profiles, codebook) if "index" in b.numbers]
-    if demo:
-        best = max(demo, key=lambda b: b.numbers["index"])
-        trait = best.text.replace("Mostly ", "").replace("More ", "")
-        traits.append(trait[:1].upper() + trait[1:])
-    return ", ".join(traits) if traits else "Close to the sample average"
+        if it.type == "nominal" or not (row["position"] == row["position"]):
+            continue
+        key = (segment, row["item"])
+        low, high = sides.loc[key] if key in sides.index else (0.0, 0.0)
+        level = _level_of(it, row, low, high)
+        if level in POSITIVE or level in NEGATIVE:
+            out.append((float(abs(row["position"] - 0.5)), _trait_words(it, level, row), it.column))
+    out.sort(key=lambda t: -t[0])
+    return out
+
+
+def _traits(
+    segment: int, profiles: SegmentProfiles, codebook: Codebook
+) -> list[tuple[float, str, str]]:
+    """``(effect size, trait, item)`` of the segment's distinctive segmentation items, most
+    distinctive first (module docstring: the words of the item's bullet, at the segment's level,
+    leaning the way the segment differs from the sample)."""
+    items = profiles.items
+    if items.empty:
+        return []
+    items = items[(items["segment"] == segment) & ~items["suppressed"].astype(bool)]
+    sides = _sides(profiles, codebook)
+    out: list[tuple[float, str, str]] = []
+    for _, row in items.iterrows():
+        it = codebook[row["item"]]  # profiles.items are the model's items, never demographics
+        if it.type == "nominal":
+            top = _nominal_pick(segment, it, profiles)
+            if top is not None:
+                h = _cohen_h(float(top["share"]), float(top["sample_share"]))
+                out.append((h, _nominal_words(it, top)[1], it.column))
+            continue
+        effect = row["effect_size"]
+        if not (effect == effect):
+            continue
+        key = (segment, row["item"])
+        low, high = sides.loc[key] if key in sides.index else (0.0, 0.0)
+        level = _level_of(it, row, low, high)
+        if (level in POSITIVE and effect > 0) or (level in NEGATIVE and effect < 0):
+            out.append((float(abs(effect)), _trait_words(it, level, row), it.column))
+    out.sort(key=lambda t: -t[0])
+    return out
+
+
+def _trait_words(it: Item, level: str, row) -> str:
+    """The words of an item's trait: its bullet's words (without numbers for a binary item)."""
+    if is_binary(it):
+        return _binary_trait(it, row["position"], row["sample_position"])
+    return say_text(it, level)
+
+
+def tagline(segment: int, profiles: SegmentProfiles, codebook: Codebook, n_traits: int = 3) -> str:
+    """The segment's ``n_traits`` most distinctive traits (module docstring); with
+    ``n_traits=2`` its name."""
+    found = segment_traits(segment, profiles, codebook)[:n_traits]
+    if not found:
+        return "Close to the sample average"
+    return ", ".join(_merge_traits([(t, codebook[i]) for _, t, i in found]))
+
+
+def _merge_traits(traits: list[tuple[str, Item]]) -> list[str]:
+    """Traits worded alike joined as the bullets are (rule 4): "Views critical media and
+    freedom of speech as very important", "Strongly want more spent on Social Security and
+    childcare" (the same words around the items' short names)."""
+    groups: dict[str, list[str]] = {}
+    for text, it in traits:
+        label = _item_label(it)
+        if label and label in text:
+            groups.setdefault(text.replace(label, "\0", 1), []).append(label)
+        else:
+            groups.setdefault(text, [])
+    return [t.replace("\0", _join(labels)) if labels else t for t, labels in groups.items()]
+
+
+_INTENSITY = re.compile(
+    r"^(very strongly|strongly|on balance,?|overall,|mostly|tend to|weakly)\s+", re.IGNORECASE
+)
+
+
+def _squeeze(text: str, max_len: int) -> str | None:
+    """``text`` as its first words, an ellipsis and its last words ("Want more ... the
+    environment"), within ``max_len`` characters; None when two words do not fit."""
+    words = text.split()
+    for head in (3, 2, 1):
+        if len(words) <= head:
+            continue
+        start = " ".join(words[:head]) + " \u2026"
+        tail: list[str] = []
+        for word in reversed(words[head:]):
+            if len(start) + 1 + len(" ".join([word, *tail])) > max_len:
+                break
+            tail.insert(0, word)
+        if len(tail) >= (1 if head == 3 else 2) and len(tail) < len(words) - head:
+            return f"{start} {' '.join(tail)}"
+    return None
+
+
+def _short_candidates(text: str, max_len: int) -> list[str]:
+    """Ways of saying ``text`` in at most ``max_len`` characters, most faithful first."""
+    first = text.split(", ")[0]
+    bare = _INTENSITY.sub("", first)
+    bare = bare[:1].upper() + bare[1:]
+    out = [text, first, bare]
+    out += [c for c in (_squeeze(bare, max_len), _squeeze(first, max_len)) if c]
+    words, cut = bare.split(), ""
+    for word in words:
+        if len(cut) + len(word) + (1 if cut else 0) > max_len - 1:
+            break
+        cut = f"{cut} {word}" if cut else word
+    out.append((cut or bare[: max_len - 1]).rstrip(",;:") + "\u2026")
+    return [c for c in dict.fromkeys(out) if len(c) <= max_len]
+
+
+def short_label(text: str, max_len: int = SHORT_LABEL_MAX) -> str:
+    """A label of at most ``max_len`` characters from a trait or name (module docstring)."""
+    return _short_candidates(text, max_len)[0]
+
+
+def short_labels(names: list[str], max_len: int = SHORT_LABEL_MAX) -> list[str]:
+    """A unique short label for each name: the most faithful candidate not already taken,
+    numbered ("... (2)") only when every candidate is."""
+    taken: set[str] = set()
+    out = []
+    for name in names:
+        label = next((c for c in _short_candidates(name, max_len) if c not in taken), None)
+        if label is None:
+            base = short_label(name, max_len - 4)
+            n = 2
+            while f"{base} ({n})" in taken:
+                n += 1
+            label = f"{base} ({n})"
+        taken.add(label)
+        out.append(label)
+    return out
+
+
+def _unique(labels: list[str], max_len: int | None = None) -> list[str]:
+    """Labels made unique by numbering repeats ("... (2)"), within ``max_len`` characters."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] == 1:
+            out.append(label)
+            continue
+        suffix = f" ({seen[label]})"
+        base = label if max_len is None else short_label(label, max_len - len(suffix))
+        out.append(base + suffix)
+    return out
+
+
+def segment_names(profiles: SegmentProfiles, codebook: Codebook) -> list[str]:
+    """The name of every segment: its two most distinctive traits, unique within the
+    segmentation (as :func:`segment.segments.fit.name_and_profile` labels segments)."""
+    return _unique([tagline(s, profiles, codebook, n_traits=2) for s in range(profiles.n_segments)])
 
 
 def build_cards(
     profiles: SegmentProfiles, codebook: Codebook, names: pd.DataFrame | None = None
 ) -> list[ProfileCard]:
-    """A profile card per segment, largest first; suppressed segments get no bullets."""
-    cards = []
+    """A profile card per segment, largest first; suppressed segments get no bullets.
+
+    A segment matched to a reference typology (``names``, :func:`~segment.cards.naming.
+    name_segments`) takes the reference name; every other segment is named by its two most
+    distinctive traits and has a tagline of three (module docstring). Names and short labels
+    are unique within the segmentation.
+    """
+    own = segment_names(profiles, codebook)
+    table = names.set_index("segment") if names is not None else None
+    drafts = []
     for _, share in profiles.shares.iterrows():
         s = int(share["segment"])
-        line = tagline(s, profiles, codebook) if not share["suppressed"] else ""
+        suppressed = bool(share["suppressed"])
+        line = "" if suppressed else tagline(s, profiles, codebook)
+        name = f"Segment {s + 1}" if suppressed else own[s]
         match = {}
-        name = line or f"Segment {s + 1}"
-        if names is not None:
-            row = names.set_index("segment").loc[s]
+        if table is not None and s in table.index:
+            row = table.loc[s]
             match = {k: row[k] for k in ("reference_name", "distance", "score", "named")}
-            name = row["name"] if row["named"] else (line or f"Segment {s + 1}")
+            if row["named"]:
+                name = row["name"]
         bullets = (
             ()
-            if share["suppressed"]
+            if suppressed
             else tuple(
                 attitude_bullets(s, profiles, codebook) + demographic_bullets(s, profiles, codebook)
             )
         )
+        drafts.append((s, name, line, share, bullets, suppressed, match))
+    full = _unique([d[1] for d in drafts])
+    shorts = short_labels(full)
+    cards = []
+    for (s, _, line, share, bullets, suppressed, match), name, short in zip(
+        drafts, full, shorts, strict=True
+    ):
         cards.append(
             ProfileCard(
                 s,
@@ -343,9 +656,10 @@ def build_cards(
                 float(share["ci_low"]),
                 float(share["ci_high"]),
                 bullets,
-                bool(share["suppressed"]),
+                suppressed,
                 match,
                 codebook.domain_titles,
+                short_label=short,
             )
         )
     return cards

@@ -86,7 +86,8 @@ def test_demographic_bullets_use_short_phrases(fitted):
     al = [b.text for b in demographic_bullets(segment_named(names, "Angry Liberals"), profiles, cb)]
     assert "More men" in al or "Mostly men" in al
     re_ = [b.text for b in demographic_bullets(segment_named(names, "Realists"), profiles, cb)]
-    assert "More women" in re_ or "Mostly women" in re_
+    # Realists are 62% women against 53% in the sample: 9 points, under the 10-point threshold
+    assert not any("women" in t for t in re_)
 
 
 def test_printed_profiles_agree_with_at_least_90_percent_of_seed_bullets(fitted):
@@ -253,7 +254,9 @@ def test_cards_on_real_data_without_a_matching_typology_use_taglines(shared_data
     cards = build_cards(profiles, cb, names)
     kz_names = {s.name for s in Typology.load("kz2020").segments}
     assert not any(card.name in kz_names for card in cards)
-    assert all(card.name == card.tagline and card.tagline for card in cards)
+    assert all(card.name and card.tagline.startswith(card.name) for card in cards), [
+        (c.name, c.tagline) for c in cards
+    ]
     text = cards_to_markdown(cards)
     assert "Bush as" in text and "Gore as" in text
 

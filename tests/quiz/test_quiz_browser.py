@@ -202,11 +202,14 @@ def test_page_equals_segment_score_for_respondents_who_answer_it(tool, run, tmp_
     model = load_model(tool["tool"])
     people = run["people"]
     scored = _score_cli(tool["tool"], people, tmp_path / "people.csv", capsys)
-    expected = scored[[f"p_{n}" for n in model.names]].to_numpy()
-    got = np.array([r["probabilities"] for r in run["results"]])
+    # segment score gives no segment to a respondent who answered nothing (the last one)
+    assert list(scored["no_segment"].fillna("")) == [""] * (len(people) - 1) + ["no_answers"]
+    answered = scored.iloc[:-1]
+    expected = answered[[f"p_seg{s + 1}" for s in range(len(model.names))]].to_numpy()
+    got = np.array([r["probabilities"] for r in run["results"][:-1]])
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
-    assert [r["segment"] for r in run["results"]] == list(scored["segment"])
-    assert [r["name_shown"] for r in run["results"]] == list(scored["segment"])
+    assert [r["segment"] for r in run["results"][:-1]] == list(answered["segment_label"])
+    assert [r["name_shown"] for r in run["results"][:-1]] == list(answered["segment_label"])
     assert [r["items_used"] for r in run["results"]] == list(scored["items_used"])
     # the cases the respondents were chosen for
     assert len(people) >= 10
@@ -224,9 +227,11 @@ def test_page_equals_segment_score_for_respondents_who_answer_it(tool, run, tmp_
 def test_page_script_equals_segment_score_on_the_whole_survey(tool, run, tmp_path, capsys):
     model = load_model(tool["tool"])
     scored = _score_cli(tool["tool"], run["raw"], tmp_path / "all.csv", capsys)
-    expected = scored[[f"p_{n}" for n in model.names]].to_numpy()
-    np.testing.assert_allclose(run["bulk"], expected, rtol=0, atol=1e-9)
-    assert (np.argmax(run["bulk"], axis=1) == scored["segment_index"].to_numpy()).all()
+    answered = scored["no_segment"].isna().to_numpy()
+    expected = scored[[f"p_seg{s + 1}" for s in range(len(model.names))]].to_numpy()
+    np.testing.assert_allclose(run["bulk"][answered], expected[answered], rtol=0, atol=1e-9)
+    segment = scored["segment"].to_numpy()[answered]
+    assert (np.argmax(run["bulk"][answered], axis=1) + 1 == segment).all()
 
 
 def test_named_segments_show_the_reference_typologys_card(run):
