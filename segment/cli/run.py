@@ -75,9 +75,9 @@ REPORT_FILES = ("index.html", "profiles.md", "model.json")
 )
 @click.option(
     "--listexp-label",
-    default="support for CSTO membership",
-    show_default=True,
-    help="What the sensitive item measures, for the report.",
+    default=None,
+    help="What the sensitive item measures, for the report (default: 'support for CSTO "
+    "membership' for the bundled list experiment, else 'the sensitive item').",
 )
 @click.option(
     "-o",
@@ -183,7 +183,7 @@ def _list_experiment(
     treat_col: str,
     J: int,
     by: str,
-    listexp_label: str,
+    listexp_label: str | None,
 ) -> ListExperiment | None:
     """The list experiment to analyse: the given file, the bundled one, or none."""
     from segment.pipeline import ListExperiment
@@ -192,6 +192,9 @@ def _list_experiment(
     if listexp_path is None and bundled:
         listexp_path = bundled_path("data", BUNDLED_LISTEXP)
     if listexp_path is not None and str(listexp_path).lower() != "none":
+        synthetic = bundled and Path(listexp_path).name == BUNDLED_LISTEXP
+        if listexp_label is None:
+            listexp_label = "support for CSTO membership" if synthetic else "the sensitive item"
         listexp = ListExperiment(
             path=Path(listexp_path),
             count=count_col,
@@ -199,7 +202,7 @@ def _list_experiment(
             J=J,
             by=tuple(c.strip() for c in by.split(",") if c.strip()),
             label=listexp_label,
-            synthetic=bundled and Path(listexp_path).name == BUNDLED_LISTEXP,
+            synthetic=synthetic,
         )
     return listexp
 

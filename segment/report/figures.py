@@ -21,9 +21,11 @@ import seaborn as sns
 from segment.survey.codebook import Codebook
 
 __all__ = [
+    "chart_labels",
     "compare_figure",
     "demographics_figure",
     "item_heatmap",
+    "profile_panel",
     "segment_palette",
     "selection_figure",
     "shares_figure",
@@ -81,8 +83,14 @@ def selection_figure(table: pd.DataFrame, chosen: int) -> bytes:
     return _png(fig)
 
 
-def shares_figure(shares: pd.DataFrame, names: list[str], palette: list[str]) -> bytes:
-    """Segment sizes with 95% intervals, largest first."""
+def shares_figure(
+    shares: pd.DataFrame,
+    names: list[str],
+    palette: list[str],
+    *,
+    xlabel: str = "share of respondents (%), with 95% interval",
+) -> bytes:
+    """Segment sizes with 95% intervals, largest first (``names``: chart labels by segment)."""
     _style()
     d = shares.sort_values("share", ascending=True)
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(d) + 1.0))
@@ -91,17 +99,41 @@ def shares_figure(shares: pd.DataFrame, names: list[str], palette: list[str]) ->
     ax.barh(y, 100 * d["share"], color=[palette[s] for s in segs], height=0.65)
     err = np.vstack([d["share"] - d["ci_low"], d["ci_high"] - d["share"]]) * 100
     ax.errorbar(100 * d["share"], y, xerr=err, fmt="none", ecolor="#333333", capsize=3, lw=1)
-    ax.set_yticks(y, [_wrap(names[s], 34) for s in segs])
-    ax.set_xlabel("share of the adult population (%), with 95% interval")
+    labels = chart_labels(names, 34)
+    ax.set_yticks(y, [labels[s] for s in segs])
+    ax.set_xlabel(_wrap(xlabel, 70, 3))
     ax.set_xlim(0, max(5, 100 * d["ci_high"].max() * 1.1))
     fig.tight_layout()
     return _png(fig)
 
 
-def _wrap(text: str, width: int) -> str:
+def _wrap(text: str, width: int, lines: int = 2) -> str:
+    """``text`` wrapped at word boundaries to lines of about ``width`` characters, at most
+    ``lines`` lines; when longer, the last line ends after a whole word with an ellipsis. A word
+    longer than ``width`` keeps its own line: nothing is cut mid-word."""
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width)) or text
+    text = " ".join(str(text).split())
+    wrapped = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    wrapped = wrapped or [text]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        last = wrapped[-1].rstrip(",;:")
+        if len(last) + 1 > width and " " in last:  # room for the ellipsis: drop a word
+            last = last.rsplit(" ", 1)[0].rstrip(",;:")
+        wrapped[-1] = last + "…"
+    return "\n".join(wrapped)
+
+
+def chart_labels(names: list[str], width: int, lines: int = 2, most: int = 4) -> list[str]:
+    """Segment names wrapped for a chart (:func:`_wrap`) with as few lines as keep every label
+    different from the others (up to ``most`` lines), so that a shortened name still tells its
+    segment apart."""
+    for n in range(lines, max(lines, most) + 1):
+        labels = [_wrap(name, width, n) for name in names]
+        if len(set(labels)) == len(set(names)):
+            return labels
+    return labels
 
 
 def item_heatmap(
@@ -112,7 +144,10 @@ def item_heatmap(
     _style()
     d = items.copy()
     d["value"] = np.where(d["suppressed"], np.nan, 100 * d["position"])
+    # the questions in the codebook's order (pivot would sort them by column name), grouped
+    # by domain in the domains' print order
     wide = d.pivot(index="item", columns="segment", values="value")[order]
+    wide = wide.loc[list(dict.fromkeys(d["item"]))]
     domains = [codebook[c].domain for c in wide.index]
     titles = codebook.domain_titles
     rank = {dom: i for i, dom in enumerate(titles)}
@@ -141,12 +176,13 @@ def item_heatmap(
             "aspect": 40,
         },
         yticklabels=labels,
-        xticklabels=[_wrap(names[s], 16) for s in order],
+        xticklabels=chart_labels([names[s] for s in order], 16, 3, 5),
     )
     ax.set_facecolor(SUPPRESSED_COLOUR)
     ax.set(xlabel="", ylabel="")
     ax.tick_params(axis="y", labelsize=8)
-    ax.tick_params(axis="x", labelsize=8.5, rotation=0)
+    ax.tick_params(axis="x", labelsize=8.5, rotation=0, top=False, labeltop=True, bottom=False)
+    ax.tick_params(axis="x", labelbottom=False)  # names on top: the colour bar is below
     # domain bands: a rule between domains and the domain's name on the right
     start = 0
     for i in range(1, len(domains) + 1):
@@ -174,6 +210,7 @@ def umap_figure(
     """Respondents on the UMAP plane, coloured by most likely segment."""
     _style()
     fig, ax = plt.subplots(figsize=(7.5, 6))
+    legend = chart_labels(names, 30)
     for s in np.unique(labels):
         m = labels == s
         ax.scatter(
@@ -182,7 +219,7 @@ def umap_figure(
             s=6,
             alpha=0.6,
             color=palette[s],
-            label=_wrap(names[s], 30),
+            label=legend[s],
             linewidths=0,
         )
     ax.set(xticks=[], yticks=[], xlabel="UMAP 1", ylabel="UMAP 2")
@@ -198,8 +235,8 @@ def demographics_figure(
     order: list[int],
     variables: list[str],
 ) -> bytes:
-    """Composition of each segment (and the whole sample) on each demographic variable;
-    cells too small to report are pooled into a grey 'suppressed' band."""
+    """Composition of each segment (and the whole sample) on each demographic variable, two
+    panels a row; cells too small to report are pooled into a grey 'suppressed' band."""
     _style()
     n = len(variables)
     ncol = 2
@@ -208,46 +245,130 @@ def demographics_figure(
         nrow, ncol, figsize=(12, (0.32 * (len(order) + 1) + 1.2) * nrow), squeeze=False
     )
     for ax, var in zip(axes.flat, variables, strict=False):
-        d = demographics[demographics["variable"] == var]
-        cats = list(dict.fromkeys(d["category"]))
-        colours = (
-            sns.color_palette("Set2", len(cats))
-            if len(cats) <= 8
-            else sns.color_palette("husl", len(cats))
-        )
-        rows = ["Whole sample", *[names[s] for s in order]]
-        y = np.arange(len(rows))[::-1]
-        left = np.zeros(len(rows))
-        sample = d.drop_duplicates("category").set_index("category")["sample_share"]
-        for c, colour in zip(cats, colours, strict=True):
-            vals = [float(sample.get(c, 0.0))]
-            for s in order:
-                r = d[(d["segment"] == s) & (d["category"] == c)]
-                vals.append(
-                    0.0 if r.empty or bool(r["suppressed"].iloc[0]) else float(r["share"].iloc[0])
-                )
-            vals = 100 * np.nan_to_num(np.array(vals))
-            ax.barh(y, vals, left=left, color=colour, height=0.7, label=_wrap(str(c), 18))
-            left += vals
-        ax.barh(
-            y,
-            np.maximum(100 - left, 0),
-            left=left,
-            color=SUPPRESSED_COLOUR,
-            height=0.7,
-            label="suppressed (small cell)" if (100 - left > 0.5).any() else None,
-        )
-        ax.set_yticks(y, [_wrap(r, 28) for r in rows], fontsize=8)
-        ax.set_xlim(0, 100)
-        ax.tick_params(axis="x", labelsize=8)
-        item = codebook[var] if var in codebook else None
-        ax.set_title(item.short if item is not None and item.short else var, fontsize=10)
+        _composition(ax, demographics, codebook, names, order, var)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5, frameon=False)
-        ax.set_xlabel("% of segment", fontsize=8)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     fig.tight_layout()
     return _png(fig)
+
+
+#: Inches of a profile panel: its width, the room for segment names left of the bars, and
+#: the height of a bar row. Every panel has the same canvas, so side by side they share a scale.
+PANEL_WIDTH, PANEL_NAMES, PANEL_ROW = 5.6, 1.95, 0.5
+
+
+def profile_panel(
+    demographics: pd.DataFrame,
+    codebook: Codebook,
+    names: list[str],
+    order: list[int],
+    variable: str,
+) -> bytes:
+    """One profile variable's composition of each segment and of the whole sample, as one
+    narrow figure of fixed width (the report lays several side by side, or one under another
+    on a phone); cells too small to report are pooled into a grey 'suppressed' band."""
+    _style()
+    fig = plt.figure(figsize=(PANEL_WIDTH, 1.0))  # resized below, once the legend is known
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    _composition(ax, demographics, codebook, names, order, variable, fontsize=9.5)
+    ax.set_xlabel("")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(decimals=0))
+    handles, labels = ax.get_legend_handles_labels()
+    longest = max((len(line) for text in labels for line in text.split("\n")), default=0)
+    ncol = max(1, min(len(handles), 4 if longest <= 12 else 3 if longest <= 18 else 2))
+    rows = -(-len(handles) // ncol)
+    lines = [label.count("\n") + 1 for label in labels]
+    legend_h = 0.1 + 0.16 * sum(max(lines[r * ncol : (r + 1) * ncol]) for r in range(rows))
+    title_h, ticks_h = 0.35, 0.3
+    bars_h = PANEL_ROW * (len(order) + 1)
+    height = title_h + bars_h + ticks_h + legend_h
+    fig.set_size_inches(PANEL_WIDTH, height)
+    ax.set_position(
+        (
+            PANEL_NAMES / PANEL_WIDTH,
+            (ticks_h + legend_h) / height,
+            (PANEL_WIDTH - PANEL_NAMES - 0.3) / PANEL_WIDTH,
+            bars_h / height,
+        )
+    )
+    # the legend fills its columns first: reorder so that it reads across, row by row
+    across = [i for c in range(ncol) for r in range(rows) if (i := r * ncol + c) < len(handles)]
+    fig.legend(
+        [handles[i] for i in across],
+        [labels[i] for i in across],
+        loc="upper left",
+        bbox_to_anchor=(0.1 / PANEL_WIDTH, legend_h / height),
+        ncol=ncol,
+        fontsize=8.5,
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=1.2,
+        borderaxespad=0.0,
+    )
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _composition(
+    ax,
+    demographics: pd.DataFrame,
+    codebook: Codebook,
+    names: list[str],
+    order: list[int],
+    var: str,
+    fontsize: float = 8,
+) -> None:
+    """Stacked bars of one variable's categories: the whole sample, then each segment."""
+    d = demographics[demographics["variable"] == var]
+    cats = list(dict.fromkeys(d["category"]))
+    colours = (
+        sns.color_palette("Set2", len(cats))
+        if len(cats) <= 8
+        else sns.color_palette("husl", len(cats))
+    )
+    rows = ["Whole sample", *[names[s] for s in order]]
+    y = np.arange(len(rows))[::-1]
+    left = np.zeros(len(rows))
+    sample = d.drop_duplicates("category").set_index("category")["sample_share"]
+    for c, colour in zip(cats, colours, strict=True):
+        vals = [float(sample.get(c, 0.0))]
+        for s in order:
+            r = d[(d["segment"] == s) & (d["category"] == c)]
+            vals.append(
+                0.0 if r.empty or bool(r["suppressed"].iloc[0]) else float(r["share"].iloc[0])
+            )
+        vals = 100 * np.nan_to_num(np.array(vals))
+        label = _wrap(_category_label(codebook, var, c), 18)
+        ax.barh(y, vals, left=left, color=colour, height=0.7, label=label)
+        left += vals
+    ax.barh(
+        y,
+        np.maximum(100 - left, 0),
+        left=left,
+        color=SUPPRESSED_COLOUR,
+        height=0.7,
+        label="suppressed" if (100 - left > 0.5).any() else None,
+    )
+    ax.set_yticks(y, chart_labels(rows, 24), fontsize=fontsize)
+    ax.set_xlim(0, 100)
+    ax.tick_params(axis="x", labelsize=fontsize)
+    item = codebook[var] if var in codebook else None
+    title = item.short if item is not None and item.short else var
+    ax.set_title(title[:1].upper() + title[1:] + " (% of each row)", fontsize=fontsize + 1.5)
+    ax.set_xlabel("% of segment", fontsize=fontsize)
+
+
+def _category_label(codebook: Codebook, variable: str, category) -> str:
+    """The answer label of a profile category (categories are level names or labels, band
+    labels or quartile groups)."""
+    if variable in codebook:
+        for lv in codebook[variable].levels:
+            if category in (lv.name, lv.label()):
+                return lv.label()
+    return str(category)
 
 
 def support_figure(
@@ -267,7 +388,7 @@ def support_figure(
     if overall is not None:
         ax.axvline(100 * overall, color="#999999", linestyle="--", linewidth=1)
         ax.text(100 * overall, len(d) - 0.4, " whole sample", color="#666666", fontsize=8.5)
-    ax.set_yticks(y, [_wrap(str(v), 34) for v in d["label"]])
+    ax.set_yticks(y, chart_labels([str(v) for v in d["label"]], 34))
     ax.set_xlim(0, 100)
     ax.set_ylim(-0.7, len(d) - 0.2)
     ax.set_xlabel("estimated share holding the attitude (%), 95% interval")
@@ -295,7 +416,7 @@ def compare_figure(table: pd.DataFrame, palette: list[str], labels: tuple[str, s
             xerr=err,
             error_kw={"ecolor": "#333333", "capsize": 2, "lw": 1},
         )
-    ax.set_yticks(y, [_wrap(str(n), 30) for n in d["name"]])
+    ax.set_yticks(y, chart_labels([str(n) for n in d["name"]], 30))
     ax.set_xlabel(f"share (%): pale = {labels[0]}, solid = {labels[1]}; 95% intervals")
     fig.tight_layout()
     return _png(fig)

@@ -53,9 +53,35 @@ def test_report_is_self_contained(html):
     assert "<script" not in html.lower()
     assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", html)
     assert "@import" not in html and "url(" not in html
-    images = re.findall(r'<img src="([^"]+)"', html)
-    assert len(images) == 7  # sizes, selection, heatmap, map, demographics, support x2
-    assert all(src.startswith("data:image/png;base64,") for src in images)
+    images = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', html)
+    assert all(src.startswith("data:image/png;base64,") for src, _ in images)
+    alts = [alt for _, alt in images]
+    assert [alt for alt in alts if not alt.startswith("Composition of each segment by ")] == [
+        "Segment sizes with 95% intervals",
+        "BIC and bootstrap stability by number of segments",
+        "Mean answer position of each item by segment, grouped by domain",
+        "UMAP map of respondents coloured by segment",
+        "Estimated support for CSTO membership by segment",
+        "Estimated support for CSTO membership by subgroup",
+    ]
+
+
+def test_who_they_are_has_a_panel_per_profile_variable_it_can_draw(html):
+    # one figure per profile item of the bundled codebook, in its order; region (17
+    # categories) is listed instead of drawn
+    panels = re.findall(r'alt="Composition of each segment by ([^"]+)"', html)
+    assert panels == [
+        "age",
+        "gender",
+        "settlement type",
+        "education",
+        "income",
+        "ethnicity",
+        "home language",
+        "employment",
+        "news source",
+    ]
+    assert "Not drawn: region (17 categories, too many to draw)." in html
 
 
 def test_report_says_the_data_are_synthetic(html):

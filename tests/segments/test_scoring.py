@@ -12,7 +12,6 @@ from helpers import run_cli as run
 from segment import read_survey
 from segment.cards.typology import Typology
 from segment.segments.fit import fit_segments
-from segment.segments.scoring import scored_table
 from segment.segments.model_file import (
     FORMAT_VERSION,
     ModelFileError,
@@ -20,6 +19,7 @@ from segment.segments.model_file import (
     model_to_dict,
     save_model,
 )
+from segment.segments.scoring import scored_table
 
 
 @pytest.fixture(scope="module")
