@@ -13,6 +13,7 @@ a failed command leaves no partial file, and existing files are only replaced wi
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
@@ -39,8 +40,20 @@ from ._common import cli, err
 __all__ = ["cli", "main"]
 
 
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning as one line a user can read (no source path, no code line)."""
+    err.print(f"warning: {message}", markup=False)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning input errors into exit code 2."""
+    """Entry point: run the CLI, turning input errors into exit code 2 and library warnings into
+    one-line messages."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _print_warning
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         cli.main(args=argv, prog_name="segment", standalone_mode=False)
     except click.exceptions.Abort:

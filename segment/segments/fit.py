@@ -112,9 +112,10 @@ def segmenting_on(items: list[str], n_not_asked: int = 0) -> str:
     """``Segmenting on 12 items: a, b, c, ...``, and how many respondents answered none."""
     line = f"Segmenting on {len(items)} item{'s' if len(items) != 1 else ''}: {', '.join(items)}"
     if n_not_asked:
+        one = n_not_asked == 1
         line += (
-            f" ({n_not_asked:,} respondent{'s' if n_not_asked != 1 else ''} answered none of "
-            "them and are in no segment)"
+            f" ({n_not_asked:,} respondent{'' if one else 's'} answered none of them and "
+            f"{'is' if one else 'are'} in no segment)"
         )
     return line
 

@@ -34,7 +34,7 @@ from segment._util import plain_number
 
 from .codebook import Codebook
 from .draft_answers import MAX_CATEGORIES, Answer, Answers, merge_answers, read_answers
-from .draft_domains import KNOWN_QUESTIONS, group_domains, name_prefixes
+from .draft_domains import KNOWN_QUESTIONS, KNOWN_SAY, group_domains, name_prefixes
 from .draft_roles import (
     Profile,
     dummy_labels,
@@ -75,6 +75,7 @@ class DraftItem:
     scale: str | None = None
     domain_label: str = ""
     short: str | None = None
+    say: dict[str, str] | None = None
 
     def fields(self) -> dict[str, Any]:
         """The item's YAML mapping (scale fields inlined unless a named scale holds them)."""
@@ -84,6 +85,8 @@ class DraftItem:
             out["short"] = self.profile.short
         elif self.short is not None:
             out["short"] = self.short
+        if self.say is not None and self.role == "segmentation":
+            out["say"] = dict(self.say)
         if self.answers.kind in ("text", "empty"):
             out["type"] = "text"
             return out
@@ -252,6 +255,7 @@ def _draft_items(
         item = DraftItem(col, "segmentation", "", answers, question, profile, list(answers.why))
         if known is not None:
             item.short = known[1]
+            item.say = KNOWN_SAY.get(name_key(col))
         reason = not_weights.get(col) or ignored_reason(data, col, prefixes)
         if reason is not None:
             item.role, item.domain = "ignored", "administrative"

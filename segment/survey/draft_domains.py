@@ -16,7 +16,7 @@ import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["KNOWN_QUESTIONS", "DraftDomain", "group_domains", "name_prefixes"]
+__all__ = ["KNOWN_QUESTIONS", "KNOWN_SAY", "DraftDomain", "group_domains", "name_prefixes"]
 
 #: Batteries of the big surveys by prefix: (domain name, label, source).
 KNOWN_BATTERIES = {
@@ -68,6 +68,24 @@ KNOWN_QUESTIONS.update(
                     "left-right self-placement"),
     }
 )  # fmt: skip
+#: Profile wording of known items whose direction the question itself fixes (ESS lrscale:
+#: "0 means the left and 10 the right"; the im* items run from 0 bad / undermined / worse to
+#: 10 good / enriched / better), as the codebook's ``say:`` (high and low ends).
+KNOWN_SAY: dict[str, dict[str, str]] = {
+    "imbgeco": {
+        "high": "see immigration as good for the economy",
+        "low": "see immigration as bad for the economy",
+    },
+    "imueclt": {
+        "high": "think immigrants enrich cultural life",
+        "low": "think immigrants undermine cultural life",
+    },
+    "imwbcnt": {
+        "high": "think immigrants make the country a better place",
+        "low": "think immigrants make the country a worse place",
+    },
+    "lrscale": {"high": "place themselves on the right", "low": "place themselves on the left"},
+}
 #: Names the drafted profile and ignored domains use.
 RESERVED = ("demographics", "politics", "background", "administrative")
 _ACRONYMS = {"eu", "un", "us", "uk", "nato", "ngo", "ngos", "tv"}
