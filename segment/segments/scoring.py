@@ -122,7 +122,7 @@ def scored_table(
         ),
         ("refused", "Why the row was refused (an answer outside the codebook)"),
     ):
-        out[col] = scored[col]
+        out[col] = _as_0_1(scored[col]) if col == "low_confidence" else scored[col]
         labels[col] = label
     frame = pd.DataFrame(out, index=scored.index)
     value_labels = {
@@ -285,3 +285,8 @@ def write_labels(path: Path, table: ScoredTable) -> None:
         pd.DataFrame(rows, columns=["column", "value", "label"]).to_csv(
             tmp, index=False, lineterminator="\n", encoding="utf-8"
         )
+
+
+def _as_0_1(flags: pd.Series) -> pd.Series:
+    """A yes/no column as 1/0 (blank where unknown), as its value labels say."""
+    return flags.map({True: 1, False: 0}).astype("Int64")
