@@ -262,6 +262,11 @@ def _overview(a, k: int, names: list[str], order: list[int]) -> dict:
         "seed": a.seed,
         "n_items": len(a.model.items),
         "scale_examples": _scale_examples(a),
+        "unordered_items": [
+            a.codebook[c].short or c
+            for c in a.model.items
+            if c in a.codebook and a.codebook[c].type == "nominal"
+        ],
         "measurement": None if measurement == "nominal" else measurement,
         "typology": None
         if a.typology is None
