@@ -67,7 +67,7 @@ def typing_tool(model_path, data, q_text, size, folds, seed, output, encoding, f
         size = int(good["questions"].min()) if len(good) else int(result.table["questions"].max())
     table = Table(
         title=(
-            f"Typing tool accuracy ({folds}-fold cross-validation, "
+            f"Typing tool accuracy ({folds}-fold cross-validation: model refitted and "
             "questions chosen inside each fold)"
         )
     )
@@ -82,15 +82,29 @@ def typing_tool(model_path, data, q_text, size, folds, seed, output, encoding, f
             f"{row.train_accuracy:.1%}",
         )
     out.print(table)
+    out.print(
+        f"No-information baseline (everyone in the largest segment): "
+        f"{result.table['baseline'].iloc[0]:.1%}.",
+        markup=False,
+    )
     chosen = result.questions(size)
     row = result.table.set_index("questions").loc[size]
-    tool = build_typing_tool(model, chosen, {"cv_accuracy": float(row["accuracy"]), "folds": folds})
+    tool = build_typing_tool(
+        model,
+        chosen,
+        {
+            "cv_accuracy": float(row["accuracy"]),
+            "baseline": float(row["baseline"]),
+            "folds": folds,
+        },
+    )
     save_model(tool, output)
     out.print(
         f"Saved {output}: {size} questions ({', '.join(chosen)}), "
         f"holdout accuracy {row['accuracy']:.1%}."
     )
     out.print(
-        "Accuracy = share of respondents the tool puts in the same segment as the full model.",
+        "Holdout accuracy = share of held-out respondents the tool puts in the segment their "
+        "full interview gives (under a model fitted without them).",
         style="dim",
     )

@@ -7,9 +7,14 @@ are scored like any partial interview.
 
 Questions are chosen by greedy forward selection: starting from none, add the item that most
 increases the (weighted) share of respondents whose tool segment equals the full model's
-segment. Accuracy is estimated by V-fold cross-validation with the selection redone inside each
-training fold, so the reported holdout accuracy does not reuse the respondents that chose the
-questions (the model's parameters are those of the full model, which the tool approximates).
+segment. Accuracy is estimated by V-fold cross-validation in which the held-out respondents
+take part in nothing: in each fold the latent class model is refitted on the training
+respondents (same settings, ``refit_n_init`` starts), the questions are chosen on them, and
+the held-out respondents are typed by the fold's tool and compared with the fold model's
+segment from all their answers (what a new respondent's full interview would give). The
+no-information baseline is the share of held-out respondents in the training fold's largest
+segment: a tool must beat it to be worth asking (Hastie, Tibshirani & Friedman 2009, ch. 7.10
+on cross-validation that repeats every step of the fit inside the folds).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from segment._util import normalised_weights
@@ -27,17 +33,18 @@ from .model import SegmentModel
 __all__ = ["TypingToolResult", "build_typing_tool", "select_questions"]
 
 
-def _item_log_lik(model: SegmentModel, codes: np.ndarray) -> np.ndarray:
-    """(items, respondents, segments) log P(answer | segment), 0 for a missing answer."""
-    est = model.estimator
+def _item_log_lik(est, codes: np.ndarray) -> np.ndarray:
+    """(items, respondents, segments) log P(answer | segment) under estimator ``est``; 0 for a
+    missing answer and for an answer ``est`` never saw (a fold model fitted without it)."""
     n, n_items = codes.shape
     out = np.zeros((n_items, n, est.n_components))
     for j, cats in enumerate(est.categories_):
         col = codes[:, j]
-        ok = ~np.isnan(col)
-        idx = np.searchsorted(cats, col[ok])
+        cats = np.asarray(cats, dtype=float)
+        idx = np.clip(np.searchsorted(cats, col), 0, len(cats) - 1)
+        ok = ~np.isnan(col) & (cats[idx] == col)
         with np.errstate(divide="ignore"):
-            out[j, ok] = np.log(est.item_probs_[j][:, idx].T)
+            out[j, ok] = np.log(est.item_probs_[j][:, idx[ok]].T)
     return out
 
 
@@ -73,9 +80,10 @@ class TypingToolResult:
     Attributes
     ----------
     table : DataFrame
-        ``questions, accuracy, accuracy_sd, train_accuracy``: mean (and SD over folds) holdout
-        agreement with the full model's segment, and the in-sample agreement of the
-        all-data selection.
+        ``questions, accuracy, accuracy_sd, baseline, train_accuracy``: mean (and SD over folds)
+        holdout agreement with the segment from all answers (module docstring), the
+        no-information baseline (share of held-out respondents in the largest segment), and the
+        in-sample agreement of the all-data selection with the full model.
     order : list of str
         Items in the order the all-data greedy selection added them.
     """
@@ -95,8 +103,26 @@ def select_questions(
     n_folds: int = 5,
     sample_weight=None,
     random_state: int | None = 0,
+    refit_n_init: int = 3,
 ) -> TypingToolResult:
-    """Choose golden questions and estimate the accuracy of a tool of each size in ``sizes``."""
+    """Choose golden questions and estimate the accuracy of a tool of each size in ``sizes``.
+
+    Parameters
+    ----------
+    model : SegmentModel
+    frame : DataFrame
+        The survey the model was fitted on (or another with its items).
+    sizes : list of int
+        Numbers of questions to evaluate.
+    n_folds : int
+        Cross-validation folds; the model is refitted in each (module docstring).
+    sample_weight : array, optional
+        Survey weights (default: the codebook's weight column, else equal).
+    random_state : int or None
+        Seed of the folds and of the refits.
+    refit_n_init : int
+        Random starts of each fold's refit.
+    """
     codes, reasons, _ = model.answers(frame)
     keep = reasons == None  # noqa: E711 - refused rows cannot be used
     codes = codes[keep]
@@ -110,10 +136,6 @@ def select_questions(
     else:
         w = np.asarray(sample_weight, dtype=float)[keep]
     w = normalised_weights(w)
-    est = model.estimator
-    log_prior = np.log(est.prior_shares_)
-    log_lik = _item_log_lik(model, codes)
-    target = np.argmax(log_prior + log_lik.sum(axis=0), axis=1)  # the full model's segment
     max_k = max(sizes)
     if max_k > len(model.items):
         raise ValueError(
@@ -121,18 +143,34 @@ def select_questions(
         )
     folds = KFold(n_splits=n_folds, shuffle=True, random_state=random_state)
     holdout: dict[int, list[float]] = {k: [] for k in sizes}
-    for train, test in folds.split(codes):
+    baseline: list[float] = []
+    for fold, (train, test) in enumerate(folds.split(codes)):
+        est = clone(model.estimator).set_params(
+            n_init=refit_n_init,
+            random_state=None if random_state is None else random_state + fold,
+        )
+        est.fit(codes[train], sample_weight=w[train])
+        log_prior = np.log(est.prior_shares_)
+        log_lik = _item_log_lik(est, codes)
+        target = np.argmax(log_prior + log_lik.sum(axis=0), axis=1)
         order = _greedy(log_lik[:, train], log_prior, target[train], w[train], max_k)
         for k in sizes:
             holdout[k].append(
                 _accuracy(log_lik[:, test], log_prior, target[test], w[test], order[:k])
             )
+        largest = np.argmax(np.bincount(target[train], weights=w[train], minlength=len(log_prior)))
+        baseline.append(float(w[test] @ (target[test] == largest) / w[test].sum()))
+    est = model.estimator
+    log_prior = np.log(est.prior_shares_)
+    log_lik = _item_log_lik(est, codes)
+    target = np.argmax(log_prior + log_lik.sum(axis=0), axis=1)  # the full model's segment
     order = _greedy(log_lik, log_prior, target, w, max_k)
     table = pd.DataFrame(
         {
             "questions": sizes,
             "accuracy": [float(np.mean(holdout[k])) for k in sizes],
             "accuracy_sd": [float(np.std(holdout[k])) for k in sizes],
+            "baseline": float(np.mean(baseline)),
             "train_accuracy": [_accuracy(log_lik, log_prior, target, w, order[:k]) for k in sizes],
         }
     )

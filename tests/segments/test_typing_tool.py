@@ -98,3 +98,37 @@ def test_a_tool_scores_like_the_full_model_with_the_other_items_missing(setup, m
     )
     np.testing.assert_array_equal(tool.estimator.prior_shares_, model.estimator.prior_shares_)
     assert tool.estimator.loglik_ == model.estimator.loglik_
+
+
+def test_the_model_is_refitted_without_the_held_out_respondents(setup, monkeypatch):
+    """Each fold refits the latent class model on its training respondents only, so a held-out
+    respondent shapes neither the parameters nor the questions that type them."""
+    _, frame, model = setup
+    fitted_rows = []
+    real_clone = tt.clone
+
+    def spy_clone(est):
+        copy = real_clone(est)
+        real_fit = copy.fit
+
+        def fit(X, *args, **kwargs):
+            fitted_rows.append(len(X))
+            return real_fit(X, *args, **kwargs)
+
+        copy.fit = fit
+        return copy
+
+    monkeypatch.setattr(tt, "clone", spy_clone)
+    select_questions(model, frame, [4], n_folds=5, refit_n_init=1)
+    assert len(fitted_rows) == 5
+    assert sum(len(frame) - n for n in fitted_rows) == len(frame)
+
+
+@pytest.mark.parametrize("sizes", [[2], [3, 8]])
+def test_baseline_is_the_largest_segment_and_the_tool_beats_it(setup, sizes):
+    _, frame, model = setup
+    table = select_questions(model, frame, sizes, refit_n_init=1).table
+    baseline = table["baseline"].iloc[0]
+    assert (table["baseline"] == baseline).all()
+    assert 1 / len(model.names) <= baseline < 0.5  # six segments, the largest about a fifth
+    assert (table["accuracy"] > baseline).all()
