@@ -39,6 +39,13 @@ from ._common import ENCODING, FORCE, _refuse_existing, cli, out, parse_ks
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
+    "--truth",
+    "truth_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A synthetic survey's truth file (id and true 'segment' per respondent): also print "
+    "how often the tool finds the true segment.",
+)
+@click.option(
     "-o",
     "--output",
     required=True,
@@ -47,19 +54,28 @@ from ._common import ENCODING, FORCE, _refuse_existing, cli, out, parse_ks
 )
 @ENCODING
 @FORCE
-def typing_tool(model_path, data, q_text, size, folds, seed, output, encoding, force):
+def typing_tool(model_path, data, q_text, size, folds, seed, truth_path, output, encoding, force):
     """Choose golden questions that reproduce a model's segments; save a short typing tool."""
     from segment.segments.model_file import load_model, save_model
-    from segment.segments.typing_tool import build_typing_tool, select_questions
+    from segment.segments.typing_tool import (
+        build_typing_tool,
+        read_true_segments,
+        select_questions,
+    )
 
     _refuse_existing([output], force)
     model = load_model(model_path)
     sizes = parse_ks(q_text)
     if size is not None and size not in sizes:
         sizes = sorted({*sizes, size})
-    frame, _ = read_survey(data, model.codebook, encoding=encoding)
+    frame, cb = read_survey(data, model.codebook, encoding=encoding)
+    truth = None
+    if truth_path is not None:
+        truth = read_true_segments(truth_path, frame, cb.id_columns)
     try:
-        result = select_questions(model, frame, sizes, n_folds=folds, random_state=seed)
+        result = select_questions(
+            model, frame, sizes, n_folds=folds, random_state=seed, true_segments=truth
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if size is None:
@@ -71,17 +87,29 @@ def typing_tool(model_path, data, q_text, size, folds, seed, output, encoding, f
             "questions chosen inside each fold)"
         )
     )
-    for col in ("questions", "holdout accuracy", "sd", "in-sample"):
+    columns = ["questions", "holdout accuracy", "sd", "in-sample"]
+    if truth is not None:
+        columns.append("true segment")
+    for col in columns:
         table.add_column(col, justify="right")
     for row in result.table.itertuples():
         mark = " *" if row.questions == size else ""
-        table.add_row(
+        cells = [
             f"{row.questions}{mark}",
             f"{row.accuracy:.1%}",
             f"{row.accuracy_sd:.1%}",
             f"{row.train_accuracy:.1%}",
-        )
+        ]
+        if truth is not None:
+            cells.append(f"{row.truth_accuracy:.1%}")
+        table.add_row(*cells)
     out.print(table)
+    if truth is not None:
+        out.print(
+            "True segment = held-out share the tool puts in its generating segment; the model "
+            f"with every answer: {result.table['full_truth_accuracy'].iloc[0]:.1%}.",
+            markup=False,
+        )
     out.print(
         f"No-information baseline (everyone in the largest segment): "
         f"{result.table['baseline'].iloc[0]:.1%}.",

@@ -19,6 +19,7 @@ on cross-validation that repeats every step of the fit inside the folds).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,10 +28,12 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from segment._util import normalised_weights
+from segment.exceptions import DataError, Problem
+from segment.models.align import match_classes
 
 from .model import SegmentModel
 
-__all__ = ["TypingToolResult", "build_typing_tool", "select_questions"]
+__all__ = ["TypingToolResult", "build_typing_tool", "read_true_segments", "select_questions"]
 
 
 def _item_log_lik(est, codes: np.ndarray) -> np.ndarray:
@@ -104,6 +107,7 @@ def select_questions(
     sample_weight=None,
     random_state: int | None = 0,
     refit_n_init: int = 3,
+    true_segments=None,
 ) -> TypingToolResult:
     """Choose golden questions and estimate the accuracy of a tool of each size in ``sizes``.
 
@@ -122,6 +126,12 @@ def select_questions(
         Seed of the folds and of the refits.
     refit_n_init : int
         Random starts of each fold's refit.
+    true_segments : array-like of shape (n_rows,), optional
+        Each respondent's true segment (a synthetic survey's generating segment). Adds
+        ``truth_accuracy``: the holdout share the tool puts in its true segment, the fold
+        model's segments matched one-to-one to the true ones on the training respondents
+        (Hungarian algorithm), and ``full_truth_accuracy``, the same for the fold model with
+        every answer.
     """
     codes, reasons, _ = model.answers(frame)
     keep = reasons == None  # noqa: E711 - refused rows cannot be used
@@ -136,6 +146,12 @@ def select_questions(
     else:
         w = np.asarray(sample_weight, dtype=float)[keep]
     w = normalised_weights(w)
+    truth = None
+    if true_segments is not None:
+        labels = np.asarray(true_segments, dtype=object)
+        if len(labels) != len(frame):
+            raise ValueError(f"true_segments has {len(labels)} rows, the survey {len(frame)}")
+        truth = np.unique(labels[keep].astype(str), return_inverse=True)[1]
     max_k = max(sizes)
     if max_k > len(model.items):
         raise ValueError(
@@ -143,6 +159,8 @@ def select_questions(
         )
     folds = KFold(n_splits=n_folds, shuffle=True, random_state=random_state)
     holdout: dict[int, list[float]] = {k: [] for k in sizes}
+    truth_holdout: dict[int, list[float]] = {k: [] for k in sizes}
+    full_truth: list[float] = []
     baseline: list[float] = []
     for fold, (train, test) in enumerate(folds.split(codes)):
         est = clone(model.estimator).set_params(
@@ -160,6 +178,13 @@ def select_questions(
             )
         largest = np.argmax(np.bincount(target[train], weights=w[train], minlength=len(log_prior)))
         baseline.append(float(w[test] @ (target[test] == largest) / w[test].sum()))
+        if truth is not None:
+            true_test = _truth_as_classes(truth, target, w, train, len(log_prior))[test]
+            full_truth.append(float(w[test] @ (target[test] == true_test) / w[test].sum()))
+            for k in sizes:
+                truth_holdout[k].append(
+                    _accuracy(log_lik[:, test], log_prior, true_test, w[test], order[:k])
+                )
     est = model.estimator
     log_prior = np.log(est.prior_shares_)
     log_lik = _item_log_lik(est, codes)
@@ -174,7 +199,62 @@ def select_questions(
             "train_accuracy": [_accuracy(log_lik, log_prior, target, w, order[:k]) for k in sizes],
         }
     )
+    if truth is not None:
+        table["truth_accuracy"] = [float(np.mean(truth_holdout[k])) for k in sizes]
+        table["full_truth_accuracy"] = float(np.mean(full_truth))
     return TypingToolResult(table, [model.items[j] for j in order])
+
+
+def _truth_as_classes(
+    truth: np.ndarray, target: np.ndarray, w: np.ndarray, train: np.ndarray, n_classes: int
+) -> np.ndarray:
+    """True segments as the fold model's class numbers, matched one-to-one on the training
+    respondents; a true segment matched to no class becomes -1 (never a hit)."""
+    confusion = np.zeros((n_classes, int(truth.max(initial=0)) + 1))
+    np.add.at(confusion, (target[train], truth[train]), w[train])
+    match = match_classes(confusion)  # match[class] = the true segment matched to it
+    as_class = np.full(confusion.shape[1], -1, dtype=np.intp)
+    for cls, true in enumerate(match):
+        if true >= 0:
+            as_class[true] = cls
+    return as_class[truth]
+
+
+def read_true_segments(
+    path, frame: pd.DataFrame, id_columns: Sequence[str], *, column: str = "segment"
+) -> np.ndarray:
+    """Each survey respondent's true segment from a truth file (``segment synth`` writes one
+    beside a synthetic survey): its id column(s) and ``column``, matched to ``frame`` by id.
+
+    Raises
+    ------
+    DataError
+        When the file lacks the id or segment column, or a survey respondent has no row.
+    """
+    from segment.survey.tables import read_table
+
+    name = str(path)
+    table, _ = read_table(path)
+    missing = [c for c in (*id_columns, column) if c not in table.columns]
+    if not id_columns or missing:
+        need = ", ".join((*id_columns, column)) if id_columns else "the survey's id column"
+        raise DataError(
+            f"truth file {name}",
+            [Problem(name, "", f"expected the columns {need}; missing: {', '.join(missing)}")],
+        )
+    id_columns = list(id_columns)
+    key = pd.MultiIndex.from_frame(table[id_columns].astype(str))
+    truth = pd.Series(table[column].astype(str).to_numpy(), index=key)
+    truth = truth[~truth.index.duplicated()]
+    wanted = pd.MultiIndex.from_frame(frame[id_columns].astype(str))
+    found = truth.reindex(wanted)
+    absent = int(found.isna().sum())
+    if absent:
+        raise DataError(
+            f"truth file {name}",
+            [Problem(name, column, f"{absent:,} survey respondents have no true segment")],
+        )
+    return found.to_numpy(dtype=object)
 
 
 def build_typing_tool(

@@ -12,7 +12,7 @@ from segment.cards.typology import Typology
 from segment.cli import main
 from segment.segments.fit import fit_segments
 from segment.segments.model_file import load_model, save_model
-from segment.segments.typing_tool import build_typing_tool, select_questions
+from segment.segments.typing_tool import build_typing_tool, read_true_segments, select_questions
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +132,36 @@ def test_baseline_is_the_largest_segment_and_the_tool_beats_it(setup, sizes):
     assert (table["baseline"] == baseline).all()
     assert 1 / len(model.names) <= baseline < 0.5  # six segments, the largest about a fifth
     assert (table["accuracy"] > baseline).all()
+
+
+def test_agreement_with_the_true_segment_on_synthetic_data(setup, bundled_survey):
+    _, frame, model = setup
+    truth = read_true_segments(bundled_survey[2], frame, ["resp_id"])
+    table = select_questions(model, frame, [3, 10], refit_n_init=1, true_segments=truth).table
+    acc = table.set_index("questions")["truth_accuracy"]
+    assert table["baseline"].iloc[0] < acc[3] < acc[10] <= table["full_truth_accuracy"].iloc[0]
+    # a permutation of the true labels is the same segmentation: the match is one-to-one
+    renamed = np.array([f"x{t}" for t in truth], dtype=object)
+    again = select_questions(model, frame, [3, 10], refit_n_init=1, true_segments=renamed).table
+    np.testing.assert_allclose(again["truth_accuracy"], table["truth_accuracy"])
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("resp_id,label\n100001,a\n", "missing: segment"),
+        ("resp_id,segment\n100001,a\n", "survey respondents have no true segment"),
+    ],
+)
+def test_a_bad_truth_file_is_refused_with_exit_2(setup, tmp_path, capsys, rows, message):
+    data, _, model = setup
+    model_path = tmp_path / "model.json"
+    save_model(model, model_path)
+    truth = tmp_path / "truth.csv"
+    truth.write_text(rows, encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["typing-tool", str(model_path), str(data), "--questions", "3", "--truth",
+              str(truth), "-o", str(tmp_path / "tool.json")])  # fmt: skip
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "tool.json").exists()
