@@ -319,7 +319,8 @@ def run_analysis(
     encoding : str
         Text encoding of CSV input (the survey and the list-experiment file).
     progress : callable(step, message), optional
-        Called as each step starts (``message`` "start") and ends ("done"); in between, the
+        Called as each step starts (``message`` "start", or "skipped" for the map without
+        ``embed`` and the list experiment without ``listexp``) and ends ("done"); in between, the
         validate step reports the items it segments on (a line starting "Segmenting on") and
         the choose-k step each fit (short messages such as "k=3 fitted").
 
@@ -364,10 +365,10 @@ def run_analysis(
         estimator, inputs, frame[inputs.asked], cb, typology, min_cell, measurement
     )
 
-    step("map respondents")
+    step("map respondents", skipped=not embed)
     embedding, labels = _map_respondents(estimator, X, embed, random_state)
 
-    step("list experiment")
+    step("list experiment", skipped=listexp is None)
     le = None
     if listexp is not None:
         le = _listexp_results(
@@ -405,12 +406,13 @@ def run_analysis(
 
 def _step_timer(
     timings: dict[str, float], progress: Callable[[str, str], None] | None
-) -> Callable[[str], None]:
-    """A ``step(name)`` that times the running step into ``timings`` and reports to ``progress``."""
+) -> Callable[..., None]:
+    """A ``step(name, skipped=False)`` that times the running step into ``timings`` and
+    reports to ``progress``."""
     clock = time.perf_counter()
     step_name = None
 
-    def step(name: str) -> None:
+    def step(name: str, skipped: bool = False) -> None:
         nonlocal clock, step_name
         now = time.perf_counter()
         if step_name is not None:
@@ -419,7 +421,7 @@ def _step_timer(
                 progress(step_name, "done")
         clock, step_name = now, name
         if name and progress:
-            progress(name, "start")
+            progress(name, "skipped" if skipped else "start")
 
     return step
 

@@ -214,11 +214,17 @@ def _progress(quiet: bool) -> Callable[[str, str], None]:
     from segment.pipeline import STEPS
 
     marks: dict[str, float] = {}
+    skipped: set[str] = set()
 
     def progress(step: str, message: str) -> None:
         if quiet:
             return
-        if message == "start":
+        if message == "skipped":
+            skipped.add(step)
+            err.print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step}: skipped", markup=False)
+        elif step in skipped:
+            return
+        elif message == "start":
             marks[step] = time.perf_counter()
             err.print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step} ...", markup=False)
         elif message == "done":

@@ -92,3 +92,17 @@ def test_run_rejects_an_unknown_measurement(small_survey, tmp_path, capsys):
         capsys,
     )
     assert code == 2 and "--measurement" in err
+
+
+def test_steps_not_run_are_printed_as_skipped(small_survey, tmp_path, capsys):
+    """--no-map and a survey without a list experiment: those steps say "skipped", not a time."""
+    path, codebook = small_survey
+    code, _, err = run(
+        ["run", path, "--codebook", codebook, "--k", "2", "--no-map", "-o", tmp_path / "r"],
+        capsys,
+    )
+    assert code == 0, err
+    assert "[5/6] map respondents: skipped" in err
+    assert "[6/6] list experiment: skipped" in err
+    assert "map respondents ..." not in err and "list experiment: done" not in err
+    assert "[3/6] fit: done in" in err
