@@ -537,10 +537,12 @@ def demographic_tests(
     estimated in one pass of ``design.ratio`` (:func:`_contrasts`) so each uses the covariance
     of the segment's and the sample's estimate; p-values are Holm-adjusted over the table.
     """
-    Y: list[np.ndarray] = []
-    X: list[np.ndarray] = []
-    pairs: list[tuple[int, int | None]] = []
-    rows: list[dict] = []
+    contrasts: tuple[list[np.ndarray], list[np.ndarray], list[tuple[int, int | None]], list] = (
+        [],
+        [],
+        [],
+        [],
+    )
     reported = (
         demo_df.set_index(["segment", "variable", "category"])["share"].notna().to_dict()
         if len(demo_df)
@@ -558,26 +560,18 @@ def demographic_tests(
         for _, m in cats or []:
             known |= m
         for name, mask in cats or []:
-            sample = len(Y)
-            Y.append(mask.astype(float))
-            X.append(known.astype(float))
             p_all = float(w @ mask / (w @ known)) if (w @ known) > 0 else np.nan
-            for s in range(k):
-                if small[s] or not reported.get((s, it.column, name), False):
-                    continue
-                pairs.append((len(Y), sample))
-                Y.append(resp[:, s] * mask)
-                X.append(resp[:, s] * known)
-                rows.append(
-                    {
-                        "segment": s,
-                        "variable": it.column,
-                        "kind": "category",
-                        "category": name,
-                        "sample": p_all,
-                        "sample_sd": np.sqrt(p_all * (1 - p_all)),
-                    }
-                )
+            segments = [
+                s for s in range(k) if not small[s] and reported.get((s, it.column, name), False)
+            ]
+            row = {
+                "variable": it.column,
+                "kind": "category",
+                "category": name,
+                "sample": p_all,
+                "sample_sd": np.sqrt(p_all * (1 - p_all)),
+            }
+            _add_contrasts(contrasts, mask.astype(float), known.astype(float), resp, segments, row)
         x = _test_values(it, values)
         if x is None or it.type == "nominal":
             continue
@@ -587,26 +581,17 @@ def demographic_tests(
         xv = np.where(known, x, 0.0)
         mean = float(w @ xv / (w @ known))
         sd = float(np.sqrt((w * known) @ (xv - mean) ** 2 / (w @ known)))
-        sample = len(Y)
-        Y.append(xv)
-        X.append(known.astype(float))
         respondents = resp.T @ known
-        for s in range(k):
-            if respondents[s] < 1:
-                continue
-            pairs.append((len(Y), sample))
-            Y.append(resp[:, s] * xv)
-            X.append(resp[:, s] * known)
-            rows.append(
-                {
-                    "segment": s,
-                    "variable": it.column,
-                    "kind": "mean",
-                    "category": None,
-                    "sample": mean,
-                    "sample_sd": sd,
-                }
-            )
+        segments = [s for s in range(k) if respondents[s] >= 1]
+        row = {
+            "variable": it.column,
+            "kind": "mean",
+            "category": None,
+            "sample": mean,
+            "sample_sd": sd,
+        }
+        _add_contrasts(contrasts, xv, known.astype(float), resp, segments, row)
+    Y, X, pairs, rows = contrasts
     out = pd.DataFrame(rows, columns=DEMOGRAPHIC_TEST_COLUMNS)
     if not pairs:
         return out
@@ -618,6 +603,21 @@ def demographic_tests(
         out["p_value"] = np.where(se > 0, 2 * norm.sf(np.abs(diff) / se), np.nan)
     out["p_adjusted"] = holm_adjust(out["p_value"].to_numpy(dtype=float))
     return out
+
+
+def _add_contrasts(contrasts, y, x, resp, segments, row: dict) -> None:
+    """Append to ``contrasts`` (numerators, denominators, pairs, table rows) the sample ratio
+    ``sum w y / sum w x`` and, for each of ``segments``, the segment's membership-weighted
+    ratio paired with it, with one table row (``row`` and the segment) per pair."""
+    Y, X, pairs, rows = contrasts
+    sample = len(Y)
+    Y.append(y)
+    X.append(x)
+    for s in segments:
+        pairs.append((len(Y), sample))
+        Y.append(resp[:, s] * y)
+        X.append(resp[:, s] * x)
+        rows.append({"segment": s, **row})
 
 
 def _categories(it: Item, values: np.ndarray):
