@@ -79,6 +79,7 @@ __all__ = [
     "short_label",
     "short_labels",
     "tagline",
+    "unique_labels",
 ]
 
 UNSURE_DONT_KNOW = 0.25
@@ -588,7 +589,7 @@ def short_labels(names: list[str], max_len: int = SHORT_LABEL_MAX) -> list[str]:
     return out
 
 
-def _unique(labels: list[str], max_len: int | None = None) -> list[str]:
+def unique_labels(labels: list[str], max_len: int | None = None) -> list[str]:
     """Labels made unique by numbering repeats ("... (2)"), within ``max_len`` characters."""
     seen: dict[str, int] = {}
     out = []
@@ -606,7 +607,9 @@ def _unique(labels: list[str], max_len: int | None = None) -> list[str]:
 def segment_names(profiles: SegmentProfiles, codebook: Codebook) -> list[str]:
     """The name of every segment: its two most distinctive traits, unique within the
     segmentation (as :func:`segment.segments.fit.name_and_profile` labels segments)."""
-    return _unique([tagline(s, profiles, codebook, n_traits=2) for s in range(profiles.n_segments)])
+    return unique_labels(
+        [tagline(s, profiles, codebook, n_traits=2) for s in range(profiles.n_segments)]
+    )
 
 
 def build_cards(
@@ -641,7 +644,7 @@ def build_cards(
             )
         )
         drafts.append((s, name, line, share, bullets, suppressed, match))
-    full = _unique([d[1] for d in drafts])
+    full = unique_labels([d[1] for d in drafts])
     shorts = short_labels(full)
     cards = []
     for (s, _, line, share, bullets, suppressed, match), name, short in zip(

@@ -12,7 +12,7 @@ from segment._util import normalised_weights, plain_number
 from segment.cards.naming import name_segments
 from segment.cards.profile_stats import SegmentProfiles, profile_segments
 from segment.cards.typology import Typology
-from segment.cards.wording import tagline
+from segment.cards.wording import tagline, unique_labels
 from segment.exceptions import DataError, Problem
 from segment.models import LatentClassModel, OrdinalLatentClassModel
 from segment.survey.codebook import Codebook
@@ -27,7 +27,6 @@ __all__ = [
     "fit_estimator",
     "fit_segments",
     "measurement_estimator",
-    "model_inputs",
     "name_and_profile",
     "segment_model",
     "segmentation_inputs",
@@ -193,15 +192,6 @@ def _check_items(X: pd.DataFrame, names: list[str], file: str) -> None:
         raise DataError(f"segmentation items of {file}", problems)
 
 
-def model_inputs(
-    frame: pd.DataFrame, codebook: Codebook, items: list[str] | None = None, *, file: str = "data"
-) -> tuple[list[str], pd.DataFrame, np.ndarray | None]:
-    """The segmentation items, their answer codes and the normalised survey weights, of the
-    respondents who answered at least one item (:func:`segmentation_inputs` as a tuple)."""
-    inputs = segmentation_inputs(frame, codebook, items, file=file)
-    return inputs.items, inputs.X, inputs.weights
-
-
 def measurement_estimator(
     codebook: Codebook, items: list[str], measurement: str, n_components: int = 2, **params
 ) -> LatentClassModel:
@@ -269,7 +259,7 @@ def name_and_profile(
     )
     labels = [tagline(s, profiles, codebook, n_traits=2) for s in range(n_segments)]
     labels = [label if label else f"Segment {s + 1}" for s, label in enumerate(labels)]
-    labels = _unique(labels)
+    labels = unique_labels(labels)
     if typology is not None:
         names = name_segments(profiles, typology, fallback=labels)
     else:
@@ -394,12 +384,3 @@ def fit_segments(
         measurement=measurement,
         n_not_asked=inputs.n_not_asked,
     )
-
-
-def _unique(labels: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
-    return out
