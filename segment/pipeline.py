@@ -512,7 +512,7 @@ def _name_and_profile(
         n_not_asked=inputs.n_not_asked,
     )
     profiles, names = named.profiles, named.names
-    cards = build_cards(profiles, cb, names if typology is not None else None)
+    cards = build_cards(profiles, cb, names if typology is not None else None, typology)
     return model, profiles, names, cards
 
 

@@ -16,6 +16,13 @@ class Bullet:
     items: tuple[str, ...]
     level: str
     numbers: dict = field(default_factory=dict)
+    #: An "Overall, views ... as ..." bullet summarising its domain's items.
+    summary: bool = False
+    #: A position said together with a large don't-know share: "... (but many unsure)".
+    unsure: bool = False
+    #: Demographic statements: ``(variable, categories named, strength)``, strength ``more``
+    #: (over-represented), ``mostly`` (a majority) or ``average`` (like the sample).
+    says: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
     def explain(self) -> str:
         parts = []

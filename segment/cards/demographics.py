@@ -66,6 +66,19 @@ MIN_POINTS = 0.10
 MIN_RATIO = 1.25
 #: An ordered or numeric variable is material when its mean moves this many sample SDs.
 MIN_EFFECT = 0.2
+#: Normal quantile of the one-sided 95% bounds (majorities, equivalence).
+ONE_SIDED_Z = 1.6448536269514722
+#: Two categories that together are at least this share are a composition majority.
+COMPOSITION_PAIR = 0.55
+#: A composition majority of at least this share is a "vast majority".
+VAST_MAJORITY = 0.85
+#: "Average" words by what a demographic measures, said when an equivalence test shows it.
+AVERAGE_WORDS = {
+    "age": "All ages",
+    "education": "Average education",
+    "income": "Average incomes",
+    "material situation": "Average incomes",
+}
 
 #: Words for ordered demographics by what they measure: (higher, lower). Ordinal variables.
 ORDERED_DEMOGRAPHIC_WORDS = {
@@ -127,8 +140,18 @@ def _clear(row) -> bool:
     return bool(p == p and p <= ALPHA)
 
 
+def _side_of(it: Item, higher: bool) -> str:
+    return "higher" if higher else "lower"
+
+
+def _level_of_category(it: Item, name: str):
+    return next((lv for lv in it.levels if (lv.name or lv.label()) == name), None)
+
+
 def _mean_bullet(it: Item, row, cells: pd.DataFrame) -> Bullet | None:
-    """The bullet of an ordered or numeric variable's mean, when clear and material."""
+    """The bullet of an ordered or numeric variable's mean, when clear and material: "More
+    educated"; "More urban, mostly regional-centre residents" when a middle category is the
+    segment's majority; "Mostly rural residents" when the end category it leans to is."""
     sd = float(row["sample_sd"])
     diff = float(row["difference"])
     if not (sd > 0) or not _clear(row) or abs(diff) / sd < MIN_EFFECT:
@@ -140,6 +163,7 @@ def _mean_bullet(it: Item, row, cells: pd.DataFrame) -> Bullet | None:
         words = (f"Higher {_lower_first(_label(it))}", f"Lower {_lower_first(_label(it))}")
     higher = diff > 0
     text = words[0] if higher else words[1]
+    says: list[tuple[str, tuple[str, ...], str]] = [(it.column, (), _side_of(it, higher))]
     numbers: dict[str, Any] = {
         "mean"
         if numeric
@@ -149,42 +173,181 @@ def _mean_bullet(it: Item, row, cells: pd.DataFrame) -> Bullet | None:
     }
     if not numeric and not cells.empty:
         top = cells.loc[cells["estimate"].idxmax()]
-        level = next((lv for lv in it.levels if (lv.name or lv.label()) == top["category"]), None)
+        level = _level_of_category(it, top["category"])
         if level is not None and top["estimate"] >= 0.5 and level.short:
             end = it.position(np.array([level.code]))[0]
-            if not ((higher and end == 1.0) or (not higher and end == 0.0)):
-                # "More urban, mostly regional-centre residents"; not "More rural, mostly rural"
-                text += f", mostly {level.short}"
-                numbers["share"] = float(top["estimate"])
-    return Bullet("demographics", text, (it.column,), "higher" if higher else "lower", numbers)
+            if (higher and end == 1.0) or (not higher and end == 0.0):
+                text = f"Mostly {level.short}"  # "Mostly rural residents", not "More rural, ..."
+            else:
+                text += f", mostly {level.short}"  # "More urban, mostly regional-centre ..."
+            says.append((it.column, (str(top["category"]),), "mostly"))
+            numbers["share"] = float(top["estimate"])
+    return Bullet(
+        "demographics",
+        text,
+        (it.column,),
+        "higher" if higher else "lower",
+        numbers,
+        says=tuple(says),
+    )
 
 
-def _category_bullet(it: Item, cells: pd.DataFrame) -> Bullet | None:
-    """The most over-represented clear and material category of a variable."""
-    ok = cells[
+def _material_clear(cells: pd.DataFrame) -> pd.DataFrame:
+    return cells[
         is_material(cells["estimate"], cells["sample"])
         & (cells["p_adjusted"].to_numpy(dtype=float) <= ALPHA)
     ]
+
+
+def _band_bullet(it: Item, cells: pd.DataFrame) -> Bullet | None:
+    """Age bands in the study's words: "More middle aged", "Younger", "Middle aged & older":
+    the clear and material over-represented bands (adjacent ones together)."""
+    ok = _material_clear(cells)
     if ok.empty:
         return None
+    names = [b[2] for b in it.bands]
     top = ok.loc[(ok["estimate"] / ok["sample"]).idxmax()]
-    level = next((lv for lv in it.levels if (lv.name or lv.label()) == top["category"]), None)
+    picked = {str(top["category"])}
+    i = names.index(str(top["category"]))
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(names) and names[j] in set(ok["category"].astype(str)):
+            picked.add(names[j])
+    idx = sorted(names.index(n) for n in picked)
+    last = len(names) - 1
+
+    def word(j: int) -> str:
+        return "younger" if j == 0 else "older" if j == last else "middle aged"
+
+    phrase = " & ".join(dict.fromkeys(word(j) for j in idx))
+    text = ("More " + phrase) if phrase.startswith("middle") else phrase[:1].upper() + phrase[1:]
+    chosen = ok[ok["category"].astype(str).isin(picked)]
+    numbers = {
+        "share": float(chosen["estimate"].sum()),
+        "in the sample": float(chosen["sample"].sum()),
+        "p (Holm)": f"{chosen['p_adjusted'].max():.2g}",
+    }
+    cats = tuple(names[j] for j in idx)
+    return Bullet(
+        "demographics", text, (it.column,), "more", numbers, says=((it.column, cats, "more"),)
+    )
+
+
+def _category_bullet(it: Item, cells: pd.DataFrame, skip: tuple[str, ...] = ()) -> Bullet | None:
+    """The most over-represented clear and material category of a variable ("More women",
+    "Mostly private sector employees"); with no single one a majority, two over-represented
+    categories that together are ("Mostly readers of internet news sites and social media news
+    users")."""
+    ok = _material_clear(cells)
+    ok = ok[~ok["category"].astype(str).isin(skip)]
+    if ok.empty:
+        return None
+    ranked = ok.sort_values("estimate", ascending=False, kind="stable")
+    top = ok.loc[(ok["estimate"] / ok["sample"]).idxmax()]
     share, sample = float(top["estimate"]), float(top["sample"])
-    word = "Mostly" if share >= 0.5 else "More"
-    if level is not None and level.short:
-        text = f"{word} {level.short}"
+    chosen = [top]
+    if share < 0.5 and len(ranked) >= 2 and float(ranked["estimate"].iloc[:2].sum()) >= 0.5:
+        chosen = [ranked.iloc[0], ranked.iloc[1]]
+    levels = [_level_of_category(it, str(c["category"])) for c in chosen]
+    total = float(sum(c["estimate"] for c in chosen))
+    word = "Mostly" if total >= 0.5 else "More"
+    if all(lv is not None and lv.short for lv in levels):
+        text = f"{word} " + " and ".join(str(lv.short) for lv in levels if lv is not None)
     else:
-        label = level.label() if level is not None else str(top["category"])
+        top_level = _level_of_category(it, str(top["category"]))
+        label = top_level.label() if top_level is not None else str(top["category"])
         if re.fullmatch(r"-?\d+(\.\d+)?", label.strip()):
             label = f"code {label.strip()}"  # an unlabelled code: say so, never a bare number
         text = f"{_label(it)}: {share:.0%} {label}, {sample:.0%} overall"
+        chosen, total, word = [top], share, "Mostly" if share >= 0.5 else "More"
     numbers = {
-        "share": share,
-        "in the sample": sample,
+        "share": total,
+        "in the sample": float(sum(c["sample"] for c in chosen)),
         "index": round(100 * share / sample),
-        "p (Holm)": f"{top['p_adjusted']:.2g}",
+        "p (Holm)": f"{max(c['p_adjusted'] for c in chosen):.2g}",
     }
-    return Bullet("demographics", text, (it.column,), word.lower(), numbers)
+    cats = tuple(str(c["category"]) for c in chosen)
+    return Bullet(
+        "demographics",
+        text,
+        (it.column,),
+        word.lower(),
+        numbers,
+        says=((it.column, cats, word.lower()),),
+    )
+
+
+def _composition_bullet(it: Item, cells: pd.DataFrame) -> Bullet | None:
+    """The majority group of a ``composition: true`` variable, said whether or not it differs
+    from the sample ("Mostly Kazakhs", "Vast majority Kazakhs"): the largest category when it
+    is a clear majority (its one-sided 95% lower bound above one half), else the two largest
+    when together they are (at least ``COMPOSITION_PAIR``)."""
+    ranked = cells.sort_values("estimate", ascending=False, kind="stable")
+    if ranked.empty:
+        return None
+    first = ranked.iloc[0]
+    if float(first["estimate"]) - ONE_SIDED_Z * float(first["se"]) > 0.5:
+        chosen = [first]
+    elif len(ranked) >= 2 and float(ranked["estimate"].iloc[:2].sum()) >= COMPOSITION_PAIR:
+        chosen = [first, ranked.iloc[1]]
+    else:
+        return None
+    levels = [_level_of_category(it, str(c["category"])) for c in chosen]
+    names = [
+        (lv.short or lv.label()) if lv is not None else str(c["category"])
+        for lv, c in zip(levels, chosen, strict=True)
+    ]
+    total = float(sum(c["estimate"] for c in chosen))
+    word = "Vast majority" if total >= VAST_MAJORITY else "Mostly"
+    cats = tuple(str(c["category"]) for c in chosen)
+    return Bullet(
+        "demographics",
+        f"{word} {' and '.join(names)}",
+        (it.column,),
+        "mostly",
+        {"share": total, "in the sample": float(sum(c["sample"] for c in chosen))},
+        says=((it.column, cats, "mostly"),),
+    )
+
+
+def _average_words(it: Item) -> str | None:
+    if it.say.get("average"):
+        return it.say["average"]
+    return AVERAGE_WORDS.get(measure_of(it) or "")
+
+
+def _average_bullet(it: Item, rows: pd.DataFrame, by_mean: bool) -> Bullet | None:
+    """ "All ages", "Average education", "News equally from TV and internet": said only when
+    the data show the segment is like the sample, an equivalence test (Schuirmann 1987): the
+    90% interval of every difference lies within the materiality margin (``MIN_EFFECT``
+    sample SDs for a mean, ``MIN_POINTS`` for every category of an unordered variable)."""
+    words = _average_words(it)
+    if words is None:
+        return None
+    if by_mean:
+        mean = rows[rows["kind"] == "mean"]
+        if mean.empty:
+            return None
+        r = mean.iloc[0]
+        margin = MIN_EFFECT * float(r["sample_sd"])
+        bound = abs(float(r["difference"])) + ONE_SIDED_Z * float(r["se"])
+    else:
+        cells = rows[rows["kind"] == "category"]
+        if cells.empty:
+            return None
+        margin = MIN_POINTS
+        bound = float(
+            (cells["difference"].abs() + ONE_SIDED_Z * cells["se"]).to_numpy(dtype=float).max()
+        )
+    if not (bound <= margin):
+        return None
+    return Bullet(
+        "demographics",
+        words,
+        (it.column,),
+        "average",
+        {"largest difference (90% bound)": f"{bound:.3g} (margin {margin:.3g})"},
+        says=((it.column, (), "average"),),
+    )
 
 
 def demographic_bullets(
@@ -193,10 +356,15 @@ def demographic_bullets(
     """The demographic bullets of one segment (rules in the module docstring).
 
     Ordered variables with words for what they measure (education, income, settlement size)
-    and numbers are described by their mean; other variables by their most over-represented
-    category. Education and income shifts share one bullet ("Less educated and lower than
-    average income"); two variables measuring the same thing in the same direction (years of
-    education and highest degree) give one bullet, the first in codebook order.
+    and numbers are described by their mean, age bands in the study's words, other variables
+    by their most over-represented category; a ``composition: true`` variable by its majority
+    group as well. With no clear and material difference, age, education, income and any
+    variable with a ``say: average:`` phrase are said to be "average" when an equivalence test
+    shows it. Education and income share one bullet ("Less educated and lower than average
+    income", "More educated, but average incomes"), as do consecutive composition variables
+    ("Mostly Kazakhs and Kazakh speakers"); two variables measuring the same thing in the same
+    direction (years of education and highest degree) give one bullet, the first in codebook
+    order.
     """
     tests = _tests(profiles, segment)
     if tests.empty:
@@ -210,14 +378,28 @@ def demographic_bullets(
         by_mean = it.type == "numeric" or (
             it.type == "ordinal" and measure_of(it) in ORDERED_DEMOGRAPHIC_WORDS
         )
+        found: list[Bullet] = []
+        skip: tuple[str, ...] = ()
+        if it.composition and not cells.empty:
+            comp = _composition_bullet(it, cells)
+            if comp is not None:
+                found.append(comp)
+                skip = comp.says[0][1]
         bullet = None
-        if by_mean and not mean.empty:
+        if it.bands and not cells.empty:
+            bullet = _band_bullet(it, cells)
+        if bullet is None and by_mean and not mean.empty:
             bullet = _mean_bullet(it, mean.iloc[0], cells)
-        elif not cells.empty:
-            bullet = _category_bullet(it, cells)
-        if bullet is not None and not _said(bullet, out, codebook):
-            out.append(bullet)
-    return _merge_education_income(out, codebook)
+        elif bullet is None and not by_mean and not cells.empty:
+            bullet = _category_bullet(it, cells, skip)
+        if bullet is None and not found:
+            bullet = _average_bullet(it, rows, by_mean and not mean.empty)
+        if bullet is not None:
+            found.append(bullet)
+        for b in found:
+            if not _said(b, out, codebook):
+                out.append(b)
+    return _merge_compositions(_merge_education_income(out, codebook), codebook)
 
 
 def _said(bullet: Bullet, bullets: list[Bullet], codebook: Codebook) -> bool:
@@ -225,26 +407,64 @@ def _said(bullet: Bullet, bullets: list[Bullet], codebook: Codebook) -> bool:
     degree) already says the same direction: the card says it once."""
     measure = measure_of(codebook[bullet.items[0]])
     return measure is not None and any(
-        measure_of(codebook[b.items[0]]) == measure and b.level == bullet.level for b in bullets
+        measure_of(codebook[b.items[0]]) == measure
+        and b.level == bullet.level
+        and b.items[0] != bullet.items[0]
+        for b in bullets
+    )
+
+
+def _joined(first: Bullet, second: Bullet, text: str) -> Bullet:
+    return Bullet(
+        "demographics",
+        text,
+        first.items + second.items,
+        first.level,
+        {**first.numbers, **{f"{second.items[0]} {k}": v for k, v in second.numbers.items()}},
+        says=first.says + second.says,
     )
 
 
 def _merge_education_income(bullets: list[Bullet], codebook: Codebook) -> list[Bullet]:
+    """ "Less educated and lower than average income", "More educated, but average incomes"."""
+
     def find(measures):
         for b in bullets:
             it = codebook[b.items[0]]
-            if it.measures in measures and it.type == "ordinal" and b.level in ("higher", "lower"):
+            if it.measures in measures and it.type == "ordinal" and len(b.items) == 1:
                 return b
         return None
 
     edu, inc = find({"education"}), find({"material situation", "income"})
     if edu is None or inc is None:
         return bullets
-    merged = Bullet(
-        "demographics",
-        f"{edu.text} and {inc.text[0].lower()}{inc.text[1:]}",
-        edu.items + inc.items,
-        edu.level,
-        {**edu.numbers, **{f"income {k}": v for k, v in inc.numbers.items()}},
-    )
+    link = " and " if (edu.level == "average") == (inc.level == "average") else ", but "
+    second = inc.text if inc.text[:2].isupper() else inc.text[0].lower() + inc.text[1:]
+    merged = _joined(edu, inc, f"{edu.text}{link}{second}")
     return [merged if b is edu else b for b in bullets if b is not inc]
+
+
+def _merge_compositions(bullets: list[Bullet], codebook: Codebook) -> list[Bullet]:
+    """Consecutive composition statements in one bullet: "Mostly Kazakhs and Kazakh speakers"."""
+    out: list[Bullet] = []
+    for b in bullets:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and b.level == "mostly"
+            and prev.level == "mostly"
+            and codebook[b.items[0]].composition
+            and codebook[prev.items[-1]].composition
+            and len(b.says) == 1
+        ):
+            word = "Vast majority" if prev.text.startswith("Vast majority") else "Mostly"
+            rest = re.sub(r"^(Vast majority|Mostly) ", "", b.text)
+            if b.text.startswith(("Vast majority", "Mostly")) and prev.text.startswith(word):
+                out[-1] = _joined(
+                    prev,
+                    b,
+                    f"{prev.text}; {rest}" if " and " in prev.text else f"{prev.text} and {rest}",
+                )
+                continue
+        out.append(b)
+    return out

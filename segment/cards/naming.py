@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from segment.models.align import match_classes
-from segment.survey.codebook import Codebook
 
 from .profile_stats import SegmentProfiles
 from .typology import Typology
@@ -30,12 +29,8 @@ __all__ = [
     "DEFAULT_MAX_DISTANCE",
     "DEFAULT_MAX_RATIO",
     "name_segments",
-    "typology_agreement",
     "typology_distances",
 ]
-
-POSITIVE = {"lean_high", "high", "very_high", "extremely_high"}
-NEGATIVE = {"lean_low", "low", "very_low"}
 
 #: Largest matched distance at which a fitted segment takes the reference segment's name.
 DEFAULT_MAX_DISTANCE = 0.06
@@ -132,101 +127,3 @@ def name_segments(
             }
         )
     return pd.DataFrame(rows)
-
-
-def _direction(level: str) -> str:
-    if level in POSITIVE:
-        return "positive"
-    if level in NEGATIVE:
-        return "negative"
-    return level  # balanced, unsure, divided
-
-
-def _expected_directions(exp) -> set[str]:
-    """Printed directions that agree with one expected level."""
-    spec = exp.level
-    if spec.position is None:
-        return {"unsure"}
-    if spec.polarised:
-        return {"divided", "unsure"} if (spec.dont_know or 0) >= 0.25 else {"divided"}
-    if spec.position >= 0.55:
-        base = {"positive"}
-    elif spec.position <= 0.45:
-        base = {"negative"}
-    else:
-        base = {"balanced"}
-    return base | {"unsure"} if exp.also_unsure else base
-
-
-def typology_agreement(
-    profiles: SegmentProfiles, names: pd.DataFrame, typology: Typology, codebook: Codebook
-) -> pd.DataFrame:
-    """Does the printed profile agree in direction with each bullet of the reference?
-
-    For every named segment and every bullet of its reference segment: attitude bullets agree
-    when every item they describe is printed in the expected direction (positive / negative /
-    balanced, unsure, divided; a "but many unsure" claim also accepts unsure), using the
-    reference's expected level for each item after precedence; demographic bullets agree when
-    the segment over-represents the named categories ("More": index above 100; "Mostly": a
-    majority or an index of at least 150). Bullets whose items the data do not carry, and
-    "average" demographic claims, are left out.
-
-    Returns
-    -------
-    DataFrame
-        ``segment, name, domain, bullet, agrees, detail``.
-    """
-    from .wording import item_levels
-
-    rows = []
-    demo = profiles.demographics
-    for _, match in names[names["named"]].iterrows():
-        s = int(match["segment"])
-        ref = typology[match["reference"]]
-        expected = typology.expected_levels(ref.id)
-        printed = item_levels(s, profiles, codebook)
-        for bullet in ref.bullets:
-            verdicts, details = [], []
-            for claim in bullet.claims:
-                if claim.is_demographic:
-                    if claim.strength == "average" or demo.empty:
-                        continue
-                    cells = demo[
-                        (demo["segment"] == s)
-                        & (demo["variable"] == claim.variable)
-                        & demo["category"].isin(claim.categories)
-                        & ~demo["suppressed"]
-                    ]
-                    if cells.empty:
-                        continue  # only suppressed cells: nothing reportable to check
-                    share = float(cells["share"].sum())  # reported cells only
-                    sample = float(cells["sample_share"].sum())
-                    index = 100 * share / sample if sample else np.nan
-                    ok = share >= 0.5 or index >= 150 if claim.strength == "strong" else index > 100
-                    verdicts.append(bool(ok))
-                    details.append(
-                        f"{claim.variable} {','.join(claim.categories)}: "
-                        f"{share:.0%} vs {sample:.0%}"
-                    )
-                    continue
-                for item in claim.items:
-                    if item not in printed or item not in expected:
-                        continue
-                    got = _direction(printed[item])
-                    want = _expected_directions(expected[item])
-                    verdicts.append(got in want)
-                    details.append(
-                        f"{item}: printed {printed[item]}, expected {expected[item].level.name}"
-                    )
-            if verdicts:
-                rows.append(
-                    {
-                        "segment": s,
-                        "name": match["name"],
-                        "domain": bullet.domain,
-                        "bullet": bullet.text,
-                        "agrees": all(verdicts),
-                        "detail": "; ".join(details),
-                    }
-                )
-    return pd.DataFrame(rows, columns=["segment", "name", "domain", "bullet", "agrees", "detail"])

@@ -33,6 +33,8 @@ def cards_to_markdown(
             continue
         if card.tagline and card.tagline != card.name:
             lines += [f"*{card.tagline}*", ""]
+        if card.match.get("reference_tagline"):
+            lines += [f"2020 study: *{card.match['reference_tagline']}*", ""]
         meta = _share(card)
         if card.match.get("reference_name"):
             verb = "matches" if card.match.get("named") else "is closest to, but does not match,"
@@ -78,6 +80,12 @@ def cards_to_dicts(cards: list[ProfileCard]) -> list[dict]:
                         "items": list(b.items),
                         "level": b.level,
                         "numbers": b.numbers,
+                        "many_unsure": b.unsure,
+                        "summary": b.summary,
+                        "demographic": [
+                            {"variable": v, "categories": list(c), "strength": st}
+                            for v, c, st in b.says
+                        ],
                     }
                     for b in card.bullets
                 ],

@@ -66,13 +66,16 @@ from segment.survey.codebook import Codebook, Item
 from .card import Bullet, ProfileCard
 from .demographics import demographic_bullets, is_material
 from .profile_stats import SegmentProfiles
+from .typology import Segment, Typology
 
 __all__ = [
     "SHORT_LABEL_MAX",
     "Bullet",
     "ProfileCard",
     "build_cards",
+    "card_tagline",
     "classify_level",
+    "curated_items",
     "item_levels",
     "segment_names",
     "segment_traits",
@@ -92,6 +95,13 @@ POSITIVE = frozenset({"lean_high", "high", "very_high", "extremely_high"})
 NEGATIVE = frozenset({"lean_low", "low", "very_low"})
 #: Smallest effect size of a trait of a segment that has none of at least ``TAGLINE_EFFECT``.
 FALLBACK_EFFECT = 0.1
+#: A matched card also prints an item its reference card is silent on when the segment differs
+#: from the sample on it by at least this many sample SDs (a "medium" effect, Cohen 1988).
+CURATE_EFFECT = 0.5
+#: An unmatched card prints at most this many items per domain, the most distinctive.
+MAX_DOMAIN_ITEMS = 5
+#: Levels that say the segment is uncertain rather than where it stands.
+UNCERTAIN = frozenset({"unsure", "divided", "divided_unsure"})
 CUTS = [
     (0.85, "extremely_high"),
     (0.75, "very_high"),
@@ -176,17 +186,22 @@ def _templates(measures: str | None) -> dict[str, str]:
 
 
 def classify_level(position: float, dont_know: float, low_share: float, high_share: float) -> str:
-    """The level word of rules 1-3 (module docstring)."""
-    if dont_know == dont_know and dont_know >= UNSURE_DONT_KNOW:
-        return "unsure"
+    """The level word of rules 1-3 (module docstring): a position level, "divided", "unsure"
+    (many don't know and the answerers lean neither way) or "divided_unsure"."""
+    unsure = dont_know == dont_know and dont_know >= UNSURE_DONT_KNOW
     if low_share >= DIVIDED_SHARE and high_share >= DIVIDED_SHARE:
-        return "divided"
+        return "divided_unsure" if unsure else "divided"
     if position != position:
-        return "unknown"
-    for cut, level in CUTS:
-        if position >= cut:
-            return level
-    return "very_low"
+        return "unsure" if unsure else "unknown"
+    level = next(lv for cut, lv in CUTS if position >= cut)
+    if unsure and level not in POSITIVE and level not in NEGATIVE:
+        return "unsure"
+    return level
+
+
+def many_unsure(level: str, dont_know: float) -> bool:
+    """A position said with "(but many unsure)": a leaning level with many don't knows."""
+    return (level in POSITIVE or level in NEGATIVE) and dont_know >= UNSURE_DONT_KNOW
 
 
 def _join(names: list[str]) -> str:
@@ -235,6 +250,8 @@ def say_text(it: Item, level: str) -> str:
         text = f"Unsure about {_item_label(it)}"
     elif level == "divided":
         text = f"Divided on {_item_label(it)}"
+    elif level == "divided_unsure":
+        text = f"Unsure and divided on {_item_label(it)}"
     elif level == "balanced":
         text = f"Middle of the road on {_item_label(it)}"
     elif level in SAY_PREFIX and it.say.get(SAY_PREFIX[level][1]):
@@ -335,8 +352,14 @@ def item_levels(segment: int, profiles: SegmentProfiles, codebook: Codebook) -> 
     return out
 
 
-def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook) -> list[Bullet]:
-    """Rules 1-5 for one segment, in domain order."""
+def attitude_bullets(
+    segment: int,
+    profiles: SegmentProfiles,
+    codebook: Codebook,
+    keep: frozenset[str] | None = None,
+) -> list[Bullet]:
+    """Rules 1-5 for one segment, in domain order; only the items in ``keep`` when given (the
+    "Overall" bullet still summarises every item of its domain)."""
     items = profiles.items[profiles.items["segment"] == segment].set_index("item")
     sides = _sides(profiles, codebook)
     out: list[Bullet] = []
@@ -344,7 +367,7 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
         rows = items[items["domain"] == domain]
         if rows.empty:
             continue
-        groups: dict[tuple[str, str], list[tuple[str, dict]]] = {}
+        groups: dict[tuple[str, bool, str], list[tuple[str, dict]]] = {}
         domain_items = []
         nominal: list[Bullet] = []
         uncertain: set[str] = set()
@@ -354,7 +377,7 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             it = codebook[item]
             if it.type == "nominal":
                 top = _nominal_pick(segment, it, profiles)
-                if top is not None:
+                if top is not None and (keep is None or item in keep):
                     text, _ = _nominal_words(it, top)
                     numbers: dict[str, Any] = {
                         "share": float(top["share"]),
@@ -366,24 +389,27 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
             level = _level_of(it, row, low, high)
             if level == "unknown":
                 continue
+            domain_items.append((it, row))
+            if level in UNCERTAIN:
+                uncertain.add(it.column)
+            if keep is not None and item not in keep:
+                continue
             numbers = {
                 "mean position": f"{row['position']:.2f} (sample {row['sample_position']:.2f})",
                 "don't know": float(row["dont_know"]),
                 "effect size": f"{row['effect_size']:+.2f}",
             }
-            if level == "divided":
+            if level in ("divided", "divided_unsure"):
                 numbers["low side"], numbers["high side"] = float(low), float(high)
-            domain_items.append((it, row))
-            if level in ("unsure", "divided"):
-                uncertain.add(it.column)
+            unsure = many_unsure(level, float(row["dont_know"]))
             if is_binary(it) and level != "unsure":
-                key = (level, f"binary:{it.column}")  # in % who say: never merged
-            elif level in ("unsure", "divided") and not it.say.get(level):
-                key = (level, "")
+                key = (level, unsure, f"binary:{it.column}")  # in % who say: never merged
+            elif level in UNCERTAIN and not it.say.get(level):
+                key = (level, False, "")
             elif it.say:
-                key = (level, f"say:{it.column}")  # its own wording: never merged
+                key = (level, unsure, f"say:{it.column}")  # its own wording: never merged
             else:
-                key = (level, it.measures or "")
+                key = (level, unsure, it.measures or "")
             groups.setdefault(key, []).append((item, numbers))
         if (
             domain_items
@@ -403,9 +429,10 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
                     tuple(it.column for it, _ in domain_items),
                     level,
                     {"mean position": f"{pos:.2f}"},
+                    summary=True,
                 )
             )
-        for (level, measures), members in groups.items():
+        for (level, unsure, measures), members in groups.items():
             names = [_item_label(codebook[i]) for i, _ in members]
             if measures.startswith("binary:"):
                 row = rows.loc[members[0][0]]
@@ -418,12 +445,18 @@ def attitude_bullets(segment: int, profiles: SegmentProfiles, codebook: Codebook
                 text = f"Unsure about {_join(names)}"
             elif level == "divided":
                 text = f"Divided on {_join(names)}"
+            elif level == "divided_unsure":
+                text = f"Unsure and divided on {_join(names)}"
             else:
                 text = _templates(measures or None)[level].format(x=_join(names))
+            if unsure:
+                text += " (but many unsure)"
             numbers = (
                 members[0][1] if len(members) == 1 else {i: n["mean position"] for i, n in members}
             )
-            out.append(Bullet(domain, text, tuple(i for i, _ in members), level, numbers))
+            out.append(
+                Bullet(domain, text, tuple(i for i, _ in members), level, numbers, unsure=unsure)
+            )
         out += nominal
     return out
 
@@ -612,10 +645,81 @@ def segment_names(profiles: SegmentProfiles, codebook: Codebook) -> list[str]:
     )
 
 
+def _demographic_trait(bullet: Bullet) -> str:
+    """A demographic bullet as a tagline trait: its first clause ("More urban")."""
+    return bullet.text.split(", ")[0]
+
+
+def card_tagline(
+    segment: int,
+    profiles: SegmentProfiles,
+    codebook: Codebook,
+    bullets: tuple[Bullet, ...],
+    n_attitudes: int = 3,
+    n_demographics: int = 2,
+) -> str:
+    """A tagline of four or five traits in the study's form ("Patriarchal, Want order, ...,
+    TV watchers") drawn from the card's own bullets: the most distinctive printed attitude
+    trait (:func:`segment_traits`; an item the card prints at a leaning level, without "(but
+    many unsure)") of each of its ``n_attitudes`` most distinctive domains (more when there are
+    too few demographic traits for four), then its first ``n_demographics`` demographic bullets
+    that describe a difference (never "average", never a composition)."""
+    printed = {i for b in bullets if not b.says and not b.summary and not b.unsure for i in b.items}
+    demographic = [
+        _demographic_trait(b)
+        for b in bullets
+        if b.says
+        and b.level != "average"
+        and "%" not in b.text  # "Race: 38% Black, 14% overall" is a bullet, not a trait
+        and not _is_composition(b, codebook)
+    ][:n_demographics]
+    wanted = max(n_attitudes, 4 - len(demographic))
+    attitude: list[str] = []
+    domains: set[str] = set()
+    for _, trait, item in segment_traits(segment, profiles, codebook):
+        domain = codebook[item].domain
+        if item in printed and domain not in domains and len(attitude) < wanted:
+            attitude.append(trait)
+            domains.add(domain)  # one trait a domain, as the study's taglines
+    found = attitude + demographic
+    return ", ".join(found) if found else "Close to the sample average"
+
+
+def _is_composition(bullet: Bullet, codebook: Codebook) -> bool:
+    return all(codebook[i].composition for i in bullet.items if i in codebook)
+
+
+def curated_items(
+    segment: int,
+    profiles: SegmentProfiles,
+    codebook: Codebook,
+    reference: Segment | None = None,
+) -> frozenset[str]:
+    """The attitude items a segment's card prints (module docstring, "Curation"): for a segment
+    matched to a reference segment, the items the reference card describes and any other item
+    on which the segment differs from the sample by at least ``CURATE_EFFECT`` sample SDs;
+    otherwise, per domain, its ``MAX_DOMAIN_ITEMS`` most distinctive items."""
+    items = profiles.items[profiles.items["segment"] == segment]
+    effect = items["effect_size"].abs().fillna(0.0)
+    if reference is not None:
+        claimed = {i for b in reference.bullets for c in b.claims for i in c.items}
+        keep = items["item"].isin(claimed) | (effect >= CURATE_EFFECT)
+        return frozenset(items.loc[keep, "item"])
+    ranked = items.assign(_effect=effect).sort_values("_effect", ascending=False, kind="stable")
+    top = ranked.groupby("domain", sort=False).head(MAX_DOMAIN_ITEMS)
+    return frozenset(top["item"])
+
+
 def build_cards(
-    profiles: SegmentProfiles, codebook: Codebook, names: pd.DataFrame | None = None
+    profiles: SegmentProfiles,
+    codebook: Codebook,
+    names: pd.DataFrame | None = None,
+    typology: Typology | None = None,
 ) -> list[ProfileCard]:
     """A profile card per segment, largest first; suppressed segments get no bullets.
+
+    Attitude bullets are curated (:func:`curated_items`): a segment named after a segment of
+    ``typology`` prints what that reference card describes, and what clearly distinguishes it.
 
     A segment matched to a reference typology (``names``, :func:`~segment.cards.naming.
     name_segments`) takes the reference name; every other segment is named by its two most
@@ -633,16 +737,27 @@ def build_cards(
         match = {}
         if table is not None and s in table.index:
             row = table.loc[s]
-            match = {k: row[k] for k in ("reference_name", "distance", "score", "named")}
+            match = {
+                k: row[k] for k in ("reference", "reference_name", "distance", "score", "named")
+            }
             if row["named"]:
                 name = row["name"]
+        reference = None
+        if typology is not None and match.get("named") and match.get("reference") is not None:
+            reference = typology[str(match["reference"])]
+        keep = curated_items(s, profiles, codebook, reference)
         bullets = (
             ()
             if suppressed
             else tuple(
-                attitude_bullets(s, profiles, codebook) + demographic_bullets(s, profiles, codebook)
+                attitude_bullets(s, profiles, codebook, keep)
+                + demographic_bullets(s, profiles, codebook)
             )
         )
+        if not suppressed:
+            line = card_tagline(s, profiles, codebook, bullets)
+        if reference is not None and reference.tagline:
+            match["reference_tagline"] = reference.tagline
         drafts.append((s, name, line, share, bullets, suppressed, match))
     full = unique_labels([d[1] for d in drafts])
     shorts = short_labels(full)

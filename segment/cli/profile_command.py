@@ -58,6 +58,13 @@ from ._common import ENCODING, _option_codebook, cli, err, out
     help="Bootstrap replicates for --variance bootstrap.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Also judge the printed cards bullet by bullet against the reference typology's cards "
+    "(same, changed, not said, contradicted; statements the reference does not make) and exit 1 "
+    "when any bullet is contradicted.",
+)
 @ENCODING
 def profile(
     model_path,
@@ -70,6 +77,7 @@ def profile(
     variance,
     n_boot,
     seed,
+    check,
     encoding,
 ):
     """Print profile cards of a fitted model's segments on DATA, named after a typology.
@@ -77,6 +85,7 @@ def profile(
     When the codebook declares a design (``design:`` strata, PSU, fpc), the shares, the item
     tests and the demographic shares get design-based standard errors (``--variance``).
     """
+    from segment.cards.agreement import card_agreement
     from segment.cards.naming import name_segments
     from segment.cards.profile_stats import profile_segments
     from segment.cards.render import cards_to_dicts, cards_to_markdown
@@ -117,7 +126,12 @@ def profile(
     )
     typology = typology_for(cb, typology_path)
     names = None if typology is None else name_segments(profiles, typology)
-    cards = build_cards(profiles, cb, names)
+    cards = build_cards(profiles, cb, names, typology)
+    if check and typology is None:
+        raise click.UsageError(
+            "--check needs a reference typology: --typology NAME or FILE (none applies here)"
+        )
+    agreement = card_agreement(cards, typology) if check and typology is not None else None
     if fmt == "json":
         payload = {
             "typology": None if typology is None else typology.name,
@@ -126,7 +140,14 @@ def profile(
             "design": profiles.design,
             "segments": cards_to_dicts(cards),
         }
+        if agreement is not None:
+            payload["agreement"] = {
+                "tally": agreement.tally(),
+                "bullets": agreement.bullets.to_dict(orient="records"),
+                "invented": agreement.invented.to_dict(orient="records"),
+            }
         click.echo(json_text(payload))
+        _exit_on_contradiction(agreement)
         return
     text = cards_to_markdown(cards, explain=explain, min_cell=min_cell, synthetic=cb.synthetic)
     if fmt == "markdown":
@@ -135,3 +156,15 @@ def profile(
         from rich.markdown import Markdown
 
         out.print(Markdown(text))
+    if agreement is not None:
+        summary = agreement.summary()
+        if fmt == "markdown":
+            click.echo("\n```\n" + summary + "\n```")
+        else:
+            out.print(summary, markup=False)
+    _exit_on_contradiction(agreement)
+
+
+def _exit_on_contradiction(agreement) -> None:
+    if agreement is not None and agreement.tally()["contradicted"]:
+        raise SystemExit(1)

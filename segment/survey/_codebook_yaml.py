@@ -200,6 +200,7 @@ def _build_item(
         scale=scale_name,
         note=raw.get("note"),
         say=dict(raw.get("say") or {}),
+        composition=bool(raw.get("composition", False)),
     )
     return item, problems
 
@@ -270,6 +271,8 @@ def _item_to_yaml(
     out.update(fields)
     if it.say:
         out["say"] = dict(it.say)
+    if it.composition:
+        out["composition"] = True
     if it.note is not None:
         out["note"] = it.note
     return out

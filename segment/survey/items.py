@@ -128,6 +128,8 @@ class Item:
     scale: str | None = None
     note: str | None = None
     say: Mapping[str, str] = field(default_factory=dict)
+    #: A profile variable whose majority group a card always states ("Mostly Kazakhs").
+    composition: bool = False
 
     @property
     def is_categorical(self) -> bool:

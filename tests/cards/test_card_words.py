@@ -285,7 +285,12 @@ def test_names_taglines_and_short_labels(cards):
     assert len(set(names)) == len(names) and len(set(shorts)) == len(shorts)
     assert all(len(s) <= SHORT_LABEL_MAX for s in shorts)
     for card in built:
-        assert not DEMOGRAPHIC.search(card.name) and not DEMOGRAPHIC.search(card.tagline)
+        assert not DEMOGRAPHIC.search(card.name)  # names come from the segmentation items only
+        # a tagline's demographic traits are the card's own demographic bullets, never numbers
+        demographic = {b.text.split(", ")[0] for b in card.bullets if b.says}
+        for trait in card.tagline.split(", "):
+            assert "%" not in trait
+            assert not DEMOGRAPHIC.search(trait) or trait in demographic, trait
     assert "distrust the government" in _card(cards, 0).name.lower()
 
 
