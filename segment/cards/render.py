@@ -34,7 +34,7 @@ def cards_to_markdown(
         if card.tagline and card.tagline != card.name:
             lines += [f"*{card.tagline}*", ""]
         if card.match.get("reference_tagline"):
-            lines += [f"2020 study: *{card.match['reference_tagline']}*", ""]
+            lines += [f"Reference study: *{card.match['reference_tagline']}*", ""]
         meta = _share(card)
         if card.match.get("reference_name"):
             verb = "matches" if card.match.get("named") else "is closest to, but does not match,"

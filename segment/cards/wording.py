@@ -662,7 +662,7 @@ def card_tagline(
     TV watchers") drawn from the card's own bullets: the most distinctive printed attitude
     trait (:func:`segment_traits`; an item the card prints at a leaning level, without "(but
     many unsure)") of each of its ``n_attitudes`` most distinctive domains (more when there are
-    too few demographic traits for four), then its first ``n_demographics`` demographic bullets
+    too few demographic traits for four; further traits of those domains when it has fewer), then its first ``n_demographics`` demographic bullets
     that describe a difference (never "average", never a composition)."""
     printed = {i for b in bullets if not b.says and not b.summary and not b.unsure for i in b.items}
     demographic = [
@@ -676,12 +676,16 @@ def card_tagline(
     wanted = max(n_attitudes, 4 - len(demographic))
     attitude: list[str] = []
     domains: set[str] = set()
-    for _, trait, item in segment_traits(segment, profiles, codebook):
+    ranked = [(t, i) for _, t, i in segment_traits(segment, profiles, codebook) if i in printed]
+    for trait, item in ranked:
         domain = codebook[item].domain
-        if item in printed and domain not in domains and len(attitude) < wanted:
+        if domain not in domains and len(attitude) < wanted:
             attitude.append(trait)
-            domains.add(domain)  # one trait a domain, as the study's taglines
-    found = attitude + demographic
+            domains.add(domain)  # one trait a domain first, as the study's taglines
+    for trait, _ in ranked:
+        if len(attitude) < wanted and trait not in attitude:
+            attitude.append(trait)
+    found = [t.replace(",", "") for t in attitude + demographic]  # commas separate the traits
     return ", ".join(found) if found else "Close to the sample average"
 
 
@@ -698,7 +702,8 @@ def curated_items(
     """The attitude items a segment's card prints (module docstring, "Curation"): for a segment
     matched to a reference segment, the items the reference card describes and any other item
     on which the segment differs from the sample by at least ``CURATE_EFFECT`` sample SDs;
-    otherwise, per domain, its ``MAX_DOMAIN_ITEMS`` most distinctive items."""
+    otherwise, per domain, its ``MAX_DOMAIN_ITEMS`` most distinctive items, and the items of
+    its first four traits (which name it)."""
     items = profiles.items[profiles.items["segment"] == segment]
     effect = items["effect_size"].abs().fillna(0.0)
     if reference is not None:
@@ -707,7 +712,8 @@ def curated_items(
         return frozenset(items.loc[keep, "item"])
     ranked = items.assign(_effect=effect).sort_values("_effect", ascending=False, kind="stable")
     top = ranked.groupby("domain", sort=False).head(MAX_DOMAIN_ITEMS)
-    return frozenset(top["item"])
+    traits = [i for _, _, i in segment_traits(segment, profiles, codebook)[:4]]
+    return frozenset(top["item"]) | frozenset(traits)  # the name's and tagline's items too
 
 
 def build_cards(

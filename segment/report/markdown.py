@@ -70,6 +70,8 @@ def profiles_markdown(
             continue
         if card.tagline and card.tagline != card.name:
             lines += [f"*{md_escape(card.tagline)}*", ""]
+        if card.match.get("reference_tagline"):
+            lines += [f"Reference study: *{md_escape(str(card.match['reference_tagline']))}*", ""]
         meta = (
             f"{_pct(card.share)} of {md_escape(share_base)} "
             f"(95% interval {_pct(max(card.ci_low, 0.0))} to {_pct(min(card.ci_high, 1.0))})"

@@ -180,6 +180,9 @@ def _cards(a, palette: list[str]) -> list[dict]:
                 "name": card.name,
                 "colour": palette[card.segment],
                 "tagline": card.tagline if card.tagline and card.tagline != card.name else "",
+                "reference_tagline": card.match.get("reference_tagline", "")
+                if a.typology is not None
+                else "",
                 "share": _pct(card.share),
                 "interval": _interval(card.ci_low, card.ci_high),
                 "suppressed": card.suppressed,
