@@ -17,14 +17,36 @@ whole sample is both **clear** and **material**:
   (0.2) sample standard deviations, Cohen's (1988) "small" effect (about 3.5 years of age for
   a sample SD of 17 years).
 
-Wording: numbers by what they measure (``measures:``, else the variable's name): age as
-"Older" / "Younger", years of education as "More years of education", income as "Higher
-income", any other number or ordered variable as "Higher {label}" / "Lower {label}" in the
-codebook's words; ordered variables with known words keep the 2020 study's ("Less educated",
-"More urban, mostly regional-centre residents"). A category with a ``short:`` phrase is "More
-{short}" ("Mostly {short}" when the majority of the segment); one without reads
-"{Variable}: 31% Black, 14% overall", keeping the codebook's label as written. Suppressed cells
-are never described. Demographics never name a segment (:mod:`segment.cards.wording`).
+Wording, in the 2020 study's voice: numbers by what they measure (``measures:``, else the
+variable's name): age as "Older" / "Younger", years of education as "More years of
+education", income as "Higher income", any other number or ordered variable as "Higher
+{label}" / "Lower {label}" in the codebook's words; ordered variables with known words keep the
+study's ("Less educated", "More urban, mostly regional-centre residents", and "Mostly rural
+residents" when the end category the segment leans to is its majority). Age bands (a numeric
+variable with ``bands:``) are said by band: "More middle aged", "Younger", "Middle aged &
+older" (the clear and material over-represented bands, adjacent ones together). A category
+with a ``short:`` phrase is "More {short}" ("Mostly {short}" when the majority of the segment;
+two over-represented categories that together are a majority, "Mostly readers of internet news
+sites and social media news users"); one without reads "{Variable}: 31% Black, 14% overall",
+keeping the codebook's label as written.
+
+Two kinds of bullet are said without a difference from the sample:
+
+- a **composition** (a variable with ``composition: true`` in the codebook, as the study states
+  ethnicity and language on every card): "Mostly Kazakhs", "Vast majority Kazakhs" (at least
+  ``VAST_MAJORITY``, 85%), when the largest group is a clear majority (its one-sided 95% lower
+  bound above 50%), or the two largest together reach ``COMPOSITION_PAIR`` (55%);
+- **average** ("All ages", "Average education", "Average incomes", or the variable's own
+  ``say: {average: ...}``, "News equally from TV and internet"): only when an equivalence test
+  (two one-sided tests, Schuirmann 1987) shows the segment is like the sample: the 90%
+  interval of the mean's difference within ``MIN_EFFECT`` sample SDs, or of every category's
+  within ``MIN_POINTS``.
+
+Education and income share one bullet ("Less educated and lower than average income", "More
+educated, but average incomes"), as do consecutive compositions ("Mostly Kazakhs and Kazakh
+speakers"). Every bullet carries what it says as data (:attr:`Bullet.says`), which
+:mod:`segment.cards.agreement` judges. Suppressed cells are never described. Demographics never
+name a segment (:mod:`segment.cards.wording`); a tagline may end with them.
 
 References
 ----------
@@ -33,6 +55,10 @@ NJ: Erlbaum.
 
 Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal
 of Statistics* 6(2): 65-70.
+
+Schuirmann, D. J. (1987). A comparison of the two one-sided tests procedure and the power
+approach for assessing the equivalence of average bioavailability. *Journal of
+Pharmacokinetics and Biopharmaceutics* 15(6): 657-680.
 """
 
 from __future__ import annotations
@@ -140,10 +166,6 @@ def _clear(row) -> bool:
     return bool(p == p and p <= ALPHA)
 
 
-def _side_of(it: Item, higher: bool) -> str:
-    return "higher" if higher else "lower"
-
-
 def _level_of_category(it: Item, name: str):
     return next((lv for lv in it.levels if (lv.name or lv.label()) == name), None)
 
@@ -163,7 +185,9 @@ def _mean_bullet(it: Item, row, cells: pd.DataFrame) -> Bullet | None:
         words = (f"Higher {_lower_first(_label(it))}", f"Lower {_lower_first(_label(it))}")
     higher = diff > 0
     text = words[0] if higher else words[1]
-    says: list[tuple[str, tuple[str, ...], str]] = [(it.column, (), _side_of(it, higher))]
+    says: list[tuple[str, tuple[str, ...], str]] = [
+        (it.column, (), "higher" if higher else "lower")
+    ]
     numbers: dict[str, Any] = {
         "mean"
         if numeric

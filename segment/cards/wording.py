@@ -6,8 +6,10 @@ Every bullet comes from documented rules applied to
 
 Rules for an attitude item of a segment (positions are on the item's 0..1 "more" scale):
 
-1. **Unsure** when don't-know answers are at least ``UNSURE_DONT_KNOW`` (25%) of the segment's
-   answers: "Unsure about {item}".
+1. **Many unsure** when don't-know answers are at least ``UNSURE_DONT_KNOW`` (25%) of the
+   segment's answers: a leaning position (rule 3) is said with it, "Strongly trust Russia (but
+   many unsure)"; answerers who lean neither way give "Unsure about {item}"; divided answerers
+   (rule 2) "Unsure and divided on {item}".
 2. **Divided** when at least ``DIVIDED_SHARE`` (25%) of the substantive answers lie in each
    outer quarter of the scale (positions <= 0.25 and >= 0.75; the end answers of a 4-point
    scale): "Divided on {item}".
@@ -32,10 +34,16 @@ Rules for an attitude item of a segment (positions are on the item's 0..1 "more"
    words, "40% would vote to join the EU, 24% overall", else '40% say "Join EU" on EU vote,
    24% overall'.
 
+**Curation** (:func:`curated_items`): the study's cards say a few things a domain, not every
+item. A card matched to a reference segment prints the items that reference card describes,
+and any other item on which the segment differs from the sample by at least ``CURATE_EFFECT``
+(0.5) sample SDs; an unmatched card prints, per domain, its ``MAX_DOMAIN_ITEMS`` (5) most
+distinctive items and the items of its name. The "Overall" bullet still summarises every item.
+
 Demographic bullets: :mod:`segment.cards.demographics` (a Holm-adjusted design-based test and a
 materiality threshold).
 
-**Names, taglines and short labels** come from the segmentation items only, never from
+**Names and short labels** come from the segmentation items only, never from
 demographics, and from the same words as the card's bullets: a *trait* is the bullet text of one
 item at the segment's level (rules 1-7, the codebook's ``say:`` and ``short:``), kept only when
 the level leans the way the segment differs from the sample (a positive level for a segment
@@ -44,11 +52,15 @@ difference is at least ``TAGLINE_EFFECT`` (0.3) sample standard deviations (Cohe
 nominal answer). A segment with none (typically the largest, closest to the sample) takes its
 traits of at least ``FALLBACK_EFFECT`` (0.1) instead, and one with none of those either its
 clearest positions (farthest from the middle of the scale, in its bullets' words). Traits are
-ranked by effect size. The **tagline** is the first three traits, the **name** the first two
-(traits worded alike are joined as in rule 4; a repeated name is numbered, "... (2)"), and
-the **short label** (charts, column labels) at most ``SHORT_LABEL_MAX`` (28) characters:
-the name if it fits, else its first trait, without its intensity words when too long
-("Strongly distrust China" -> "Distrust China"), else its first and last words around an
+ranked by effect size. The **name** is the first two traits (traits worded alike are joined as
+in rule 4; a repeated name is numbered, "... (2)"). The card's **tagline**
+(:func:`card_tagline`) has four or five traits in the study's form ("Patriarchal, Want order,
+Dogmatic, Lower education & income, TV watchers"), all from the card's own bullets: the
+strongest printed trait of each of its three most distinctive domains, then its first two
+demographic bullets that describe a difference; a matched card also shows the reference
+segment's tagline. The **short label** (charts, column labels) is at most ``SHORT_LABEL_MAX``
+(28) characters: the name if it fits, else its first trait, without its intensity words when
+too long ("Strongly distrust China" -> "Distrust China"), else its first and last words around an
 ellipsis ("Want more ... the environment"), else cut at a word; short labels are unique
 within the segmentation (the next candidate, else a number).
 """
@@ -661,9 +673,10 @@ def card_tagline(
     """A tagline of four or five traits in the study's form ("Patriarchal, Want order, ...,
     TV watchers") drawn from the card's own bullets: the most distinctive printed attitude
     trait (:func:`segment_traits`; an item the card prints at a leaning level, without "(but
-    many unsure)") of each of its ``n_attitudes`` most distinctive domains (more when there are
-    too few demographic traits for four; further traits of those domains when it has fewer), then its first ``n_demographics`` demographic bullets
-    that describe a difference (never "average", never a composition)."""
+    many unsure)") of each of its ``n_attitudes`` most distinctive domains (more domains when
+    there are too few demographic traits for four, further traits of those domains when it has
+    fewer domains), then its first ``n_demographics`` demographic bullets that describe a
+    difference (never "average", never a composition, never a number)."""
     printed = {i for b in bullets if not b.says and not b.summary and not b.unsure for i in b.items}
     demographic = [
         _demographic_trait(b)
