@@ -105,6 +105,13 @@ AVERAGE_WORDS = {
     "income": "Average incomes",
     "material situation": "Average incomes",
 }
+#: ... and for numbers (years, money).
+NUMERIC_AVERAGE_WORDS = {
+    "age": "All ages",
+    "education": "Average years of education",
+    "income": "Average income",
+    "material situation": "Average income",
+}
 
 #: Words for ordered demographics by what they measure: (higher, lower). Ordinal variables.
 ORDERED_DEMOGRAPHIC_WORDS = {
@@ -336,7 +343,8 @@ def _composition_bullet(it: Item, cells: pd.DataFrame) -> Bullet | None:
 def _average_words(it: Item) -> str | None:
     if it.say.get("average"):
         return it.say["average"]
-    return AVERAGE_WORDS.get(measure_of(it) or "")
+    words = NUMERIC_AVERAGE_WORDS if it.type == "numeric" else AVERAGE_WORDS
+    return words.get(measure_of(it) or "")
 
 
 def _average_bullet(it: Item, rows: pd.DataFrame, by_mean: bool) -> Bullet | None:

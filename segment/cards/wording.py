@@ -131,7 +131,7 @@ TEMPLATES = {
         "very_high": "Views {x} as very important",
         "high": "Views {x} as important",
         "lean_high": "On balance, views {x} as important",
-        "balanced": "Views {x} as somewhat important",
+        "balanced": "Views {x} as neither important nor unimportant",
         "lean_low": "On balance, views {x} as not important",
         "low": "Views {x} as not important",
         "very_low": "Views {x} as not at all important",
@@ -157,13 +157,15 @@ TEMPLATES = {
         "very_low": "Strongly negative on {x}",
     },
 }
+#: The reference vocabulary's words (``profiles/kz2020.yaml`` ``levels:``): "mostly important"
+#: and "mostly not important" are ``high`` and ``low`` there, "somewhat important" ``lean_high``.
 IMPORTANCE_WORDS = {
     "extremely_high": "extremely important",
     "very_high": "very important",
     "high": "important",
-    "lean_high": "mostly important",
-    "balanced": "somewhat important",
-    "lean_low": "mostly not important",
+    "lean_high": "somewhat important",
+    "balanced": "neither important nor unimportant",
+    "lean_low": "not very important",
     "low": "not important",
     "very_low": "not at all important",
 }
