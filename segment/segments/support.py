@@ -16,6 +16,16 @@ counts. Intervals come from a bootstrap over respondents that also re-estimates 
 step on each resample (segment shares by EM, item probabilities held at the saved model's), so
 they carry sampling and classification uncertainty. The uncorrected modal-assignment estimate is
 reported beside it.
+
+The BCH difference in means is not bounded: with a short typing battery its weights amplify
+noise, and on the bundled survey it gives 124% for a segment. So each segment also gets the ML
+three-step estimate (Vermunt 2010; Bakk, Tekle & Vermunt 2013) of
+:func:`segment.listexp.three_step.three_step_prevalence`: the constrained item-count model of
+Imai (2011) within each latent segment, fitted on the (assigned segment, arm, count) table with
+the same classification-error matrix ``D``, so the estimate is a share by construction, with a
+profile-likelihood interval. The headline follows the flag rule of :mod:`segment.listexp.flags`:
+the BCH estimate where it is inside [0, 1] (its bootstrap interval intersected with [0, 1]),
+else the ML three-step estimate, with the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +36,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from segment.listexp.flags import clip_share, dim_flag, headline
+from segment.listexp.three_step import classification_error, three_step_prevalence
+
 from .model import SegmentModel
 
 __all__ = ["SegmentSupport", "support_by_segment"]
@@ -33,14 +46,20 @@ __all__ = ["SegmentSupport", "support_by_segment"]
 METHOD = (
     "difference in means within latent segments, corrected for classification error (BCH "
     "weights from modal assignments); percentile bootstrap intervals over respondents, "
-    "re-estimating the segment shares on each resample"
+    "re-estimating the segment shares on each resample; where that estimate is outside 0-100%, "
+    "the ML three-step estimate (constrained Imai 2011 model within latent segments, profile "
+    "likelihood interval) instead, flagged"
 )
 
 
 @dataclass(frozen=True)
 class SegmentSupport:
-    """Support by segment. ``table`` columns: ``segment, name, share, estimate, se, ci_low,
-    ci_high, modal_estimate, effective_n``; ``method`` says how it was computed."""
+    """Support by segment. ``table`` columns: ``segment, name, share``, the BCH difference in
+    means ``estimate, se, ci_low, ci_high`` (bootstrap percentile interval intersected with [0,
+    1]), ``modal_estimate``, ``effective_n``, the ML three-step ``bounded, bounded_ci_low,
+    bounded_ci_high``, ``flag`` (why the BCH estimate is outside [0, 1], else None) and the
+    ``headline, headline_ci_low, headline_ci_high, headline_method`` (``"dim"`` for BCH,
+    ``"bounded"`` for the ML three-step); ``method`` says how it was computed."""
 
     table: pd.DataFrame
     method: str
@@ -53,11 +72,18 @@ class SegmentSupport:
             if np.isnan(row.estimate):
                 lines.append(f"  {row.name:<28} too few respondents to report")
                 continue
+            mark = "*" if isinstance(row.flag, str) else " "
             lines.append(
-                f"  {row.name:<28} {row.estimate:6.1%}  [{row.ci_low:6.1%}, {row.ci_high:6.1%}]"
-                f"  share {row.share:5.1%}  "
-                f"(uncorrected modal assignment {row.modal_estimate:6.1%})"
+                f"  {row.name:<28} {row.headline:6.1%}{mark} [{row.headline_ci_low:6.1%}, "
+                f"{row.headline_ci_high:6.1%}]  share {row.share:5.1%}  ML three-step "
+                f"{row.bounded:6.1%}"
             )
+        for row in self.table.itertuples():
+            if isinstance(row.flag, str):
+                lines.append(
+                    f"  * {row.name}: BCH difference in means {row.estimate:.1%} is "
+                    f"{row.flag}; shown: the ML three-step estimate"
+                )
         return "\n".join(lines)
 
 
@@ -110,6 +136,7 @@ def support_by_segment(
     level: float = 0.95,
     random_state: int = 0,
     min_n: int = 30,
+    J: int | None = None,
 ) -> SegmentSupport:
     """Estimate the sensitive item's prevalence within each segment of ``model``.
 
@@ -128,6 +155,8 @@ def support_by_segment(
     min_n : int
         Segments whose expected number of respondents (sum of posteriors) is below this are
         not reported.
+    J : int, optional
+        Number of control items (default: the largest control count).
     """
     y = frame[count].to_numpy(dtype=float)
     t = frame[treat].to_numpy(dtype=float)
@@ -135,6 +164,8 @@ def support_by_segment(
     usable = (reasons == None) & (items_used > 0) & ~np.isnan(y) & ~np.isnan(t)  # noqa: E711
     w = np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
     y, t, w, codes = y[usable], t[usable], w[usable], codes[usable]
+    if J is None:
+        J = int(np.max(y[t == 0], initial=0))
     est = model.estimator
     log_lik = est.class_log_lik_codes(est.encode(codes))
     resp, shares = _shares_em(log_lik, w, est.prior_shares_)
@@ -149,6 +180,17 @@ def support_by_segment(
     alpha = (1 - level) / 2
     expected_n = resp.sum(axis=0)
     small = expected_n < min_n
+    D = classification_error(resp, w)
+    ml = three_step_prevalence(
+        y.astype(np.int64),
+        t.astype(bool),
+        np.argmax(resp, axis=1),
+        D,
+        J=J,
+        weights=None if weights is None else w,
+        shares=shares,
+        level=level,
+    )
     table = pd.DataFrame(
         {
             "segment": np.arange(est.n_components),
@@ -156,10 +198,51 @@ def support_by_segment(
             "share": (w @ resp) / w.sum(),
             "estimate": np.where(small, np.nan, point),
             "se": np.where(small, np.nan, np.nanstd(boots, axis=0, ddof=1)),
-            "ci_low": np.where(small, np.nan, np.nanquantile(boots, alpha, axis=0)),
-            "ci_high": np.where(small, np.nan, np.nanquantile(boots, 1 - alpha, axis=0)),
+            "ci_low": np.where(small, np.nan, np.clip(np.nanquantile(boots, alpha, axis=0), 0, 1)),
+            "ci_high": np.where(
+                small, np.nan, np.clip(np.nanquantile(boots, 1 - alpha, axis=0), 0, 1)
+            ),
             "modal_estimate": np.where(small, np.nan, modal),
             "effective_n": np.where(small, np.nan, expected_n),
+            "bounded": np.where(small, np.nan, ml.estimate),
+            "bounded_ci_low": np.where(small, np.nan, ml.ci_low),
+            "bounded_ci_high": np.where(small, np.nan, ml.ci_high),
         }
     )
+    _add_headline(table, np.diag(D))
     return SegmentSupport(table, METHOD, n_boot, level)
+
+
+def _add_headline(table: pd.DataFrame, kept: np.ndarray) -> None:
+    """The flag and headline columns (in place); ``kept``: ``P(assigned k | latent k)``."""
+    flags: list[str | None] = []
+    heads: list[tuple] = []
+    for r, d in zip(table.itertuples(), kept, strict=True):
+        flags.append(
+            None
+            if np.isnan(r.estimate)
+            else dim_flag(
+                r.estimate,
+                n=r.effective_n,
+                se=r.se,
+                extra=f"BCH weights, {d:.0%} of the segment typed into it",
+            )
+        )
+        if np.isnan(r.estimate):
+            heads.append((np.nan, np.nan, np.nan, None))
+        else:
+            heads.append(
+                headline(
+                    r.estimate,
+                    r.ci_low,
+                    r.ci_high,
+                    r.bounded,
+                    r.bounded_ci_low,
+                    r.bounded_ci_high,
+                )
+            )
+    table["flag"] = pd.Series(flags, index=table.index, dtype=object)
+    table["headline"] = [h[0] for h in heads]
+    table["headline_ci_low"] = [clip_share(h[1]) for h in heads]
+    table["headline_ci_high"] = [clip_share(h[2]) for h in heads]
+    table["headline_method"] = [h[3] for h in heads]
