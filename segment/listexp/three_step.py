@@ -138,7 +138,8 @@ class _CellModel:
             n_iter += 1
             pi, delta, p = self.step(pi, delta, p, fixed, fixed_value)
             new = self.loglik(pi, delta, p)
-            done = np.all(np.abs(new - ll) < tol * (1 + np.abs(new)))
+            with np.errstate(invalid="ignore"):
+                done = np.all(np.abs(new - ll) < tol * (1 + np.abs(new)))
             ll = new
             if done:
                 break
