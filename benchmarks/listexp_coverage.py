@@ -87,7 +87,12 @@ def group_scenarios(reps: int, rng) -> list[tuple]:
             [
                 headline(*args)[:3]
                 for args in zip(
-                    d_est, d_lo, d_hi, prof["estimate"], prof["ci_low"], prof["ci_high"],
+                    d_est,
+                    d_lo,
+                    d_hi,
+                    prof["estimate"],
+                    prof["ci_low"],
+                    prof["ci_high"],
                     strict=True,
                 )
             ],
@@ -95,8 +100,16 @@ def group_scenarios(reps: int, rng) -> list[tuple]:
         )
         label = f"{what}, n = {n}, prevalence {delta:.2f}"
         rows.append((label, "DiM Wald", *_summ(delta, d_est, d_lo, d_hi)))
-        rows.append((label, "ML profile", *_summ(delta, prof["estimate"], prof["ci_low"], prof["ci_high"])))
-        rows.append((label, "ML logit-Wald", *_summ(delta, wald["estimate"], wald["ci_low"], wald["ci_high"])))
+        rows.append(
+            (label, "ML profile", *_summ(delta, prof["estimate"], prof["ci_low"], prof["ci_high"]))
+        )
+        rows.append(
+            (
+                label,
+                "ML logit-Wald",
+                *_summ(delta, wald["estimate"], wald["ci_low"], wald["ci_high"]),
+            )
+        )
         rows.append((label, "headline", *_summ(delta, heads[:, 0], heads[:, 1], heads[:, 2])))
     return rows
 

@@ -179,8 +179,8 @@ def three_step_prevalence(
     intervals : bool
         Compute the profile-likelihood intervals (the slow part).
     tol : float
-        EM stops when the log-likelihood changes by less than ``tol * (1 + |loglik|)`` (ten
-        times that for the trial values of the profile).
+        EM stops when the log-likelihood changes by less than ``tol * (1 + |loglik|)`` (a
+        hundred times that for the trial values of the profile, far below its chi-square cut).
 
     Returns
     -------
@@ -210,7 +210,7 @@ def three_step_prevalence(
     est = delta[0]
     lo = hi = np.full(K, np.nan)
     if intervals:
-        lo, hi = _profile_intervals(model, pi[0], delta[0], p[0], float(ll[0]), level, 10 * tol)
+        lo, hi = _profile_intervals(model, pi[0], delta[0], p[0], float(ll[0]), level, 100 * tol)
     return ThreeStepResult(
         estimate=est,
         ci_low=lo,
@@ -223,9 +223,10 @@ def three_step_prevalence(
     )
 
 
-def _profile_intervals(model: _CellModel, pi, delta, p, ll_max, level, tol, n_bisect=18):
+def _profile_intervals(model: _CellModel, pi, delta, p, ll_max, level, tol, n_bisect=14):
     """Profile-likelihood interval of every class's delta: 2K bisections in lockstep (the
-    lower and upper end of each class), each trial re-maximised by EM from the MLE."""
+    lower and upper end of each class, 14 halvings: ends within 1e-4), each trial re-maximised
+    by EM from the MLE."""
     K = delta.size
     cut = ll_max - stats.chi2.ppf(level, 1) / 2
     fixed = np.zeros((2 * K, K), bool)

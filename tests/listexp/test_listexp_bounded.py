@@ -26,7 +26,7 @@ from segment.listexp.bounded import (
     histograms,
 )
 from segment.listexp.flags import dim_flag, headline
-from segment.listexp.three_step import _cells, _CellModel, three_step_prevalence
+from segment.listexp.three_step import _CellModel, _cells, three_step_prevalence
 
 LISTEXP = Path(__file__).resolve().parents[3] / "shared" / "data" / "listexp"
 

@@ -120,6 +120,7 @@ def test_cli_markdown_marks_the_rows_and_flags_the_small_group(capsys):
 
 def test_cli_json_carries_the_published_table_and_the_flags(capsys):
     code, out, _ = run_cli(_args("--format", "json"), capsys)
+    assert code == 0
     doc = json.loads(out)
     pub = doc["published"]
     assert [r["label"] for r in pub["rows"] if not r["consistent"]] == [
