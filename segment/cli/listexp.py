@@ -299,7 +299,7 @@ def _markdown_segments(payload: dict) -> list[str]:
         "",
         f"Support by segment ({payload['segments']['method']}):",
         "",
-        "| Segment | Share (%) | Support (%) | 95% CI (%) | ML three-step (%) |",
+        "| Segment | Share (%) | Support (%) | 95% CI (%) | BCH difference in means (%) |",
         "|---|---|---|---|---|",
     ]
     for r in payload["segments"]["table"]:
@@ -307,17 +307,27 @@ def _markdown_segments(payload: dict) -> list[str]:
             lines.append(f"| {r['name']} | {_pct(r['share'])} | too few respondents | | |")
         else:
             lines.append(
-                f"| {r['name']} | {_pct(r['share'])} | {_headline(r)} | {_interval(r)} | "
-                f"{_pct(r['bounded'])} ({_interval(r, 'bounded_')}) |"
+                f"| {r['name']} | {_pct(r['share'])} | {_pct(r['headline'])} | {_interval(r)} | "
+                f"{_bch(r)} |"
             )
     return [*lines, "", *_segment_notes(payload)]
 
 
+def _bch(r: dict) -> str:
+    """The BCH difference in means and its interval, or the flag mark when it is no share."""
+    if r.get("flag"):
+        return "outside 0-100%*"
+    return f"{_pct(r['estimate'])} ({_pct(r['ci_low'])} to {_pct(r['ci_high'])})"
+
+
 def _segment_notes(payload: dict) -> list[str]:
-    """One sentence per segment whose BCH difference in means is flagged."""
+    """What the support column is, and one sentence per segment whose BCH difference in means
+    is flagged."""
     return [
-        f"* {r['name']}: the BCH difference in means {_pct(r['estimate'])}% is {r['flag']}; "
-        f"shown: the ML three-step estimate {_pct(r['bounded'])}%."
+        "Support: the ML three-step estimate (constrained Imai 2011 model within latent "
+        "segments; profile likelihood interval); the BCH difference in means beside it."
+    ] + [
+        f"* {r['name']}: the BCH difference in means {_pct(r['estimate'])}% is {r['flag']}."
         for r in payload["segments"]["table"]
         if r["estimate"] is not None and r.get("flag")
     ]
@@ -381,18 +391,14 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
 def _print_text_segments(payload: dict) -> None:
     """Print the table of support by segment and its method."""
     seg = Table(title="Support by segment")
-    for col in ("segment", "share", "support", "95% CI", "ML three-step"):
+    for col in ("segment", "share", "support", "95% CI", "BCH difference in means"):
         seg.add_column(col, justify="left" if col == "segment" else "right")
     for r in payload["segments"]["table"]:
         if r["estimate"] is None:
             seg.add_row(r["name"], f"{_pct(r['share'])}%", "too few", "", "")
         else:
             seg.add_row(
-                r["name"],
-                f"{_pct(r['share'])}%",
-                _headline(r, "%"),
-                _interval(r),
-                f"{_pct(r['bounded'])}% ({_pct(r['bounded_ci_low'])}-{_pct(r['bounded_ci_high'])})",
+                r["name"], f"{_pct(r['share'])}%", f"{_pct(r['headline'])}%", _interval(r), _bch(r)
             )
     out.print(seg)
     for line in _segment_notes(payload):

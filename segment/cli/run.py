@@ -265,7 +265,7 @@ def _print_listexp_notes(le) -> None:
         if isinstance(r.flag, str):
             lines.append(
                 f"* {r.name}: the BCH difference in means {r.estimate:.1%} is {r.flag}; "
-                f"shown: the ML three-step estimate {r.bounded:.0%} "
+                f"shown, as for every segment: the ML three-step estimate {r.bounded:.0%} "
                 f"({r.bounded_ci_low:.0%} to {r.bounded_ci_high:.0%})."
             )
     for g in le.groups:

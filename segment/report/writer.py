@@ -476,8 +476,8 @@ def _share_or_flag(v) -> str:
 
 
 def _listexp_segments(seg_rows: pd.DataFrame, palette: list[str]) -> list[dict]:
-    """The rows of support by segment: the headline (BCH inside 0-100%, else the ML
-    three-step, flagged), the ML three-step and the modal-assignment estimate."""
+    """The rows of support by segment: the headline (the ML three-step), the BCH difference in
+    means (flagged outside 0-100%) and the modal-assignment estimate."""
     return [
         {
             "name": r.name,
@@ -485,8 +485,8 @@ def _listexp_segments(seg_rows: pd.DataFrame, palette: list[str]) -> list[dict]:
             "share": _pct(r.share),
             "estimate": _pct(r.headline),
             "interval": _interval(r.headline_ci_low, r.headline_ci_high),
-            "bounded": _pct(r.bounded),
-            "bounded_interval": _interval(r.bounded_ci_low, r.bounded_ci_high),
+            "bch": _share_or_flag(r.estimate),
+            "bch_interval": _interval(r.ci_low, r.ci_high),
             "modal": _share_or_flag(r.modal_estimate),
             "flag": r.flag if isinstance(r.flag, str) else None,
             "dim": _pct(r.estimate, 1),
