@@ -393,9 +393,28 @@ def support_figure(
         ax.plot([100 * lo, 100 * hi], [yi, yi], color=colour, linewidth=2.5, solid_capstyle="butt")
         est = 100 * min(max(r.estimate, 0.0), 1.0)
         if flag:
-            ax.plot(est, yi, "D", color="white", markersize=8, markeredgecolor=colour, mew=2)
+            ax.plot(
+                est,
+                yi,
+                "D",
+                color="white",
+                markersize=8,
+                markeredgecolor=colour,
+                mew=2,
+                clip_on=False,
+                zorder=3,
+            )
         else:
-            ax.plot(est, yi, "o", color=colour, markersize=8, markeredgecolor="white")
+            ax.plot(
+                est,
+                yi,
+                "o",
+                color=colour,
+                markersize=8,
+                markeredgecolor="white",
+                clip_on=False,
+                zorder=3,
+            )
     if overall is not None:
         ax.axvline(100 * overall, color="#999999", linestyle="--", linewidth=1)
         ax.text(100 * overall, len(d) - 0.4, " whole sample", color="#666666", fontsize=8.5)
