@@ -77,7 +77,7 @@ def test_mle_matches_a_direct_optimiser(seed):
 
     best = min(
         (
-            optimize.minimize(nll, x0, bounds=[(0, 1), (1e-9, 1 - 1e-9)], method="L-BFGS-B")
+            optimize.minimize(nll, x0, bounds=[(1e-9, 1 - 1e-9)] * 2, method="L-BFGS-B")
             for x0 in ([0.2, 0.5], [0.5, 0.7], [0.9, 0.6])
         ),
         key=lambda res: res.fun,
