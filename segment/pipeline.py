@@ -71,6 +71,9 @@ class ListExperiment:
         subgroup estimates.
     label : str
         What the sensitive item measures, for the report ("support for CSTO membership").
+    published : Path, optional
+        A published table of the same experiment (``profiles/jones_smyth_2022_table1.yaml``'s
+        format), shown beside the estimates with its inconsistent rows named.
     synthetic : bool
         Whether the file is generated data (the bundled one is).
     """
@@ -85,11 +88,19 @@ class ListExperiment:
     synthetic: bool = False
     strata: str | None = None
     psu: str | None = None
+    published: Path | None = None
 
 
 @dataclass(frozen=True)
 class ListexpResults:
-    """List-experiment estimates: overall, by subgroup and by segment."""
+    """List-experiment estimates: overall, by subgroup and by segment.
+
+    ``overall`` and each of ``groups`` hold the fields of
+    :data:`segment.listexp.subgroups.ROW_FIELDS` (difference in means, constrained ML, flag,
+    headline); ``published`` is the published table beside ours
+    (:func:`segment.segments.list_experiment.published_payload`) when ``spec.published`` names
+    one.
+    """
 
     spec: ListExperiment
     n: int
@@ -100,6 +111,7 @@ class ListexpResults:
     support: SegmentSupport
     n_typed: int
     design: str | None = None
+    published: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -215,9 +227,11 @@ def _listexp_results(
     n_boot: int,
     min_cell: int,
 ) -> ListexpResults:
-    from segment.listexp.subgroups import subgroup_table
+    from segment.listexp.published import load_published_table
+    from segment.listexp.subgroups import overall_row, subgroup_table
+    from segment.segments.list_experiment import published_payload
 
-    from .listexp import design_effect_test, difference_in_means
+    from .listexp import design_effect_test
 
     frame, y, t, w = data
     design: dict[str, Any] = {}
@@ -227,7 +241,7 @@ def _listexp_results(
             "psu": frame[spec.psu].to_numpy(dtype=object) if spec.psu else None,
             "random_state": seed,
         }
-    overall = difference_in_means(y, t, J=spec.J, weights=w, **design)
+    overall = overall_row(y, t, J=spec.J, weights=w, **design)
     by = {
         c: frame[c].astype("string").to_numpy(dtype=object, na_value=None)
         for c in spec.by
@@ -243,25 +257,23 @@ def _listexp_results(
         n_boot=n_boot,
         random_state=seed,
         min_n=min_cell,
+        J=spec.J,
     )
     _, reasons, used = model.answers(frame)
+    published = None
+    if spec.published is not None:
+        published = published_payload(load_published_table(spec.published), overall, groups)
     return ListexpResults(
         spec=spec,
-        n=int(overall.n_treat + overall.n_control),
-        overall={
-            "control": overall.mean_control,
-            "treatment": overall.mean_treat,
-            "estimate": overall.estimate,
-            "se": overall.se,
-            "ci_low": overall.ci_low,
-            "ci_high": overall.ci_high,
-        },
+        n=int(overall["n"]),
+        overall=overall,
         groups=groups,
         differences=differences,
         design_effect_p=design_effect_test(y, t, spec.J).p_value,
         support=support,
         n_typed=int(((reasons == None) & (used > 0)).sum()),  # noqa: E711 - elementwise
-        design=overall.design,
+        design=overall.get("design"),
+        published=published,
     )
 
 

@@ -73,6 +73,15 @@ from ._common import ENCODING, cli, out
     help="Groups with fewer respondents are not reported.",
 )
 @click.option(
+    "--published",
+    "published_path",
+    default="auto",
+    show_default=True,
+    help="A published table of this experiment (YAML, profiles/jones_smyth_2022_table1.yaml's "
+    "format) to show beside ours; 'auto' uses Table 1 of Jones & Smyth (2022) for the bundled "
+    "kz2022_listexp.csv; 'none' shows none.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "markdown", "json"]),
@@ -96,6 +105,7 @@ def listexp(
     n_boot,
     seed,
     min_cell,
+    published_path,
     fmt,
     encoding,
 ):
@@ -108,6 +118,7 @@ def listexp(
             "--strata/--psu give design-based standard errors for --method dim and ml; "
             f"--method {method} has only the respondent-level sandwich"
         )
+    published = _published(published_path, data)
     frame, _ = read_table(data, encoding=encoding)
     payload = analyse_list_experiment(
         frame,
@@ -126,12 +137,80 @@ def listexp(
         n_boot=n_boot,
         random_state=seed,
         min_cell=min_cell,
+        published=published,
     )
     _print(payload, fmt, min_cell, data)
 
 
+#: The bundled list-experiment file whose published table is Table 1 of Jones & Smyth (2022).
+MEMO_DATA = "kz2022_listexp.csv"
+
+
+def _published(option: str, data: Path):
+    """The published table to show: the memo's for its bundled file (``auto``), a file, or
+    none."""
+    from segment.listexp.published import load_published_table
+
+    if option.lower() == "none":
+        return None
+    if option.lower() == "auto":
+        return load_published_table() if data.name == MEMO_DATA else None
+    return load_published_table(option)
+
+
 def _pct(v) -> str:
     return "suppressed" if v is None else f"{100 * v:.1f}"
+
+
+def _headline(r: dict, unit: str = "") -> str:
+    """The headline share, marked ``*`` when the difference in means is flagged."""
+    return f"{_pct(r['headline'])}{unit}{'*' if r.get('flag') else ''}"
+
+
+def _interval(r: dict, prefix: str = "headline_") -> str:
+    return f"{_pct(r[prefix + 'ci_low'])} to {_pct(r[prefix + 'ci_high'])}"
+
+
+def _flag_notes(rows: list) -> list[str]:
+    """One sentence per flagged row: the difference in means, why, and what is shown."""
+    return [
+        f"* {var + ' ' if var != 'Entire sample' else ''}{group or 'Entire sample'}: "
+        f"the difference in means {_pct(r['estimate'])}% is {r['flag']}; shown: the "
+        f"constrained ML estimate {_pct(r['bounded'])}% "
+        f"({_pct(r['bounded_ci_low'])} to {_pct(r['bounded_ci_high'])})."
+        for var, group, r in rows
+        if not r.get("suppressed") and r.get("flag")
+    ]
+
+
+def _published_columns(payload: dict, var, group) -> tuple[str, str, str]:
+    """The published control, treatment and support of a row (marked † when the printed
+    support is not treatment minus control), or blanks."""
+    pub = payload.get("published")
+    if pub is None:
+        return "", "", ""
+    key = (None, None) if var == "Entire sample" else (var, group)
+    for p in pub["rows"]:
+        if (p["variable"], p["level"]) == key:
+            mark = "" if p["consistent"] else "†"
+            return p["control_text"], p["treatment_text"], f"{_pct(p['support'])}{mark}"
+    return "", "", ""
+
+
+def _published_notes(payload: dict) -> list[str]:
+    pub = payload.get("published")
+    if pub is None:
+        return []
+    lines = [
+        f"Published: {pub['title']} ({pub['source']}); memo figures from "
+        f"{Path(pub.get('path', '')).name or 'profiles/jones_smyth_2022_table1.yaml'}."
+    ]
+    lines += [
+        f"† {p['label']}: the printed support is not treatment minus control: {p['note']}."
+        for p in pub["rows"]
+        if not p["consistent"]
+    ]
+    return lines
 
 
 def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
@@ -149,21 +228,30 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
 
 def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Path) -> None:
     """Print the analysis as markdown: the table of groups, the tests, the model and segments."""
+    pub = "published" in payload
+    head = "| | | n | Control | Treatment | Support (%) | 95% CI (%) | Constrained ML (%) |"
+    rule = "|---|---|---|---|---|---|---|---|"
+    if pub:
+        head += " Memo control | Memo treatment | Memo support (%) |"
+        rule += "---|---|---|"
     lines = [
         f"Support for the sensitive item (list experiment, J = {payload['J']}; {data.name})",
         "",
-        "| | | n | Control | Treatment | Support (%) | 95% CI (%) |",
-        "|---|---|---|---|---|---|---|",
+        head,
+        rule,
     ]
     for var, group, r in rows:
+        memo = " | ".join(_published_columns(payload, var, group)) + " |" if pub else ""
         if r.get("suppressed"):
-            lines.append(f"| {var} | {group} | <{min_cell} | | | suppressed | |")
+            lines.append(f"| {var} | {group} | <{min_cell} | | | suppressed | | | {memo}")
         else:
             lines.append(
                 f"| {var} | {group} | {r['n']} | {r['control']:.2f} | {r['treatment']:.2f} | "
-                f"{_pct(r['estimate'])} | {_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
+                f"{_headline(r)} | {_interval(r)} | {_pct(r['bounded'])} "
+                f"({_interval(r, 'bounded_')}) | {memo}"
             )
     lines.append("")
+    lines += _footnotes(payload, rows)
     if "design" in payload:
         lines.append(
             f"Design-based standard errors ({payload['design']}); design effect of the "
@@ -195,34 +283,69 @@ def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Pat
     click.echo("\n".join(lines))
 
 
+def _footnotes(payload: dict, rows: list) -> list[str]:
+    """The rule behind the support column, the flagged rows and the published table's notes."""
+    lines = [
+        "Support: the difference in means where it is inside 0-100% (its interval cut to "
+        "0-100%), else the constrained ML estimate (Imai 2011, within the group; profile "
+        "likelihood interval), marked *."
+    ]
+    return lines + _flag_notes(rows) + _published_notes(payload)
+
+
 def _markdown_segments(payload: dict) -> list[str]:
     """The markdown lines of the support by segment."""
     lines = [
         "",
         f"Support by segment ({payload['segments']['method']}):",
         "",
-        "| Segment | Share (%) | Support (%) | 95% CI (%) |",
-        "|---|---|---|---|",
+        "| Segment | Share (%) | Support (%) | 95% CI (%) | BCH difference in means (%) |",
+        "|---|---|---|---|---|",
     ]
     for r in payload["segments"]["table"]:
         if r["estimate"] is None:
-            lines.append(f"| {r['name']} | {_pct(r['share'])} | too few respondents | |")
+            lines.append(f"| {r['name']} | {_pct(r['share'])} | too few respondents | | |")
         else:
             lines.append(
-                f"| {r['name']} | {_pct(r['share'])} | {_pct(r['estimate'])} | "
-                f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])} |"
+                f"| {r['name']} | {_pct(r['share'])} | {_pct(r['headline'])} | {_interval(r)} | "
+                f"{_bch(r)} |"
             )
-    return lines
+    return [*lines, "", *_segment_notes(payload)]
+
+
+def _bch(r: dict) -> str:
+    """The BCH difference in means and its interval, or the flag mark when it is no share."""
+    if r.get("flag"):
+        return "outside 0-100%*"
+    return f"{_pct(r['estimate'])} ({_pct(r['ci_low'])} to {_pct(r['ci_high'])})"
+
+
+def _segment_notes(payload: dict) -> list[str]:
+    """What the support column is, and one sentence per segment whose BCH difference in means
+    is flagged."""
+    return [
+        "Support: the ML three-step estimate (constrained Imai 2011 model within latent "
+        "segments; profile likelihood interval); the BCH difference in means beside it."
+    ] + [
+        f"* {r['name']}: the BCH difference in means {_pct(r['estimate'])}% is {r['flag']}."
+        for r in payload["segments"]["table"]
+        if r["estimate"] is not None and r.get("flag")
+    ]
 
 
 def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
     """Print the analysis as text: the table of groups, the tests, the model and segments."""
+    pub = "published" in payload
     table = Table(title=f"Support for the sensitive item (list experiment, J = {payload['J']})")
-    for col in ("", "", "n", "control", "treatment", "support", "95% CI"):
+    cols = ["", "", "n", "control", "treatment", "support", "95% CI", "constrained ML"]
+    if pub:
+        cols += ["memo C", "memo T", "memo %"]
+    for col in cols:
         table.add_column(col, justify="left" if not col else "right")
     for var, group, r in rows:
+        memo = list(_published_columns(payload, var, group)) if pub else []
         if r.get("suppressed"):
-            table.add_row(var, group, f"<{min_cell}", "", "", "suppressed", "")
+            table.add_row(var, group, f"<{min_cell}", "", "", "suppressed", "", "", *memo)
         else:
             table.add_row(
                 var,
@@ -230,10 +353,14 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
                 str(r["n"]),
                 f"{r['control']:.2f}",
                 f"{r['treatment']:.2f}",
-                f"{_pct(r['estimate'])}%",
-                f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])}",
+                _headline(r, "%"),
+                _interval(r),
+                f"{_pct(r['bounded'])}% ({_pct(r['bounded_ci_low'])}-{_pct(r['bounded_ci_high'])})",
+                *memo,
             )
     out.print(table)
+    for line in _footnotes(payload, rows):
+        out.print(line, markup=False)
     if "design" in payload:
         out.print(
             f"Design-based standard errors ({payload['design']}); design effect of the overall "
@@ -264,19 +391,18 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
 def _print_text_segments(payload: dict) -> None:
     """Print the table of support by segment and its method."""
     seg = Table(title="Support by segment")
-    for col in ("segment", "share", "support", "95% CI"):
+    for col in ("segment", "share", "support", "95% CI", "BCH difference in means"):
         seg.add_column(col, justify="left" if col == "segment" else "right")
     for r in payload["segments"]["table"]:
         if r["estimate"] is None:
-            seg.add_row(r["name"], f"{_pct(r['share'])}%", "too few", "")
+            seg.add_row(r["name"], f"{_pct(r['share'])}%", "too few", "", "")
         else:
             seg.add_row(
-                r["name"],
-                f"{_pct(r['share'])}%",
-                f"{_pct(r['estimate'])}%",
-                f"{_pct(r['ci_low'])} to {_pct(r['ci_high'])}",
+                r["name"], f"{_pct(r['share'])}%", f"{_pct(r['headline'])}%", _interval(r), _bch(r)
             )
     out.print(seg)
+    for line in _segment_notes(payload):
+        out.print(line, markup=False)
     out.print(f"Method: {payload['segments']['method']}.", style="dim")
 
 

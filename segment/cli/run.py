@@ -195,8 +195,14 @@ def _list_experiment(
         synthetic = bundled and Path(listexp_path).name == BUNDLED_LISTEXP
         if listexp_label is None:
             listexp_label = "support for CSTO membership" if synthetic else "the sensitive item"
+        published = None
+        if Path(listexp_path).name == BUNDLED_LISTEXP:
+            from segment.listexp.published import MEMO_TABLE1
+
+            published = bundled_path("profiles", MEMO_TABLE1)
         listexp = ListExperiment(
             path=Path(listexp_path),
+            published=published,
             count=count_col,
             treat=treat_col,
             J=J,
@@ -239,6 +245,42 @@ def _progress(quiet: bool) -> Callable[[str, str], None]:
     return progress
 
 
+def _print_listexp_notes(le) -> None:
+    """The whole-sample estimate, the flagged segments and subgroups, and the published
+    table's inconsistent rows."""
+    o = le.overall
+    star = "*" if o["flag"] else ""
+    out.print(
+        f"List experiment ({le.n} respondents): {le.spec.label} {o['headline']:.0%}{star} "
+        f"(95% CI {o['headline_ci_low']:.0%} to {o['headline_ci_high']:.0%}).",
+        markup=False,
+    )
+    lines = []
+    if o["flag"]:
+        lines.append(
+            f"* whole sample: the difference in means {o['estimate']:.1%} is {o['flag']}; "
+            f"shown: the constrained ML estimate."
+        )
+    for r in le.support.table.itertuples():
+        if isinstance(r.flag, str):
+            lines.append(
+                f"* {r.name}: the BCH difference in means {r.estimate:.1%} is {r.flag}; "
+                f"shown, as for every segment: the ML three-step estimate {r.bounded:.0%} "
+                f"({r.bounded_ci_low:.0%} to {r.bounded_ci_high:.0%})."
+            )
+    for g in le.groups:
+        if not g["suppressed"] and g["flag"]:
+            lines.append(
+                f"* {g['variable']} {g['group']}: the difference in means {g['estimate']:.1%} "
+                f"is {g['flag']}; shown in the report: the constrained ML estimate "
+                f"{g['bounded']:.0%} ({g['bounded_ci_low']:.0%} to {g['bounded_ci_high']:.0%})."
+            )
+    if le.published is not None:
+        lines += [f"† {n}" for n in le.published["notes"]]
+    for line in lines:
+        out.print(line, markup=False)
+
+
 def _print_run(a, folder: Path, seconds: float) -> None:
     out.rule(f"[bold]{a.title}")
     if a.synthetic:
@@ -266,8 +308,9 @@ def _print_run(a, folder: Path, seconds: float) -> None:
         if a.typology is not None:
             row.append(("= " if match.loc[s, "named"] else "~ ") + ref if ref else "")
         if support is not None:
-            e = support.loc[s, "estimate"]
-            row.append("too few" if e != e else f"{e:.0%}")
+            e = support.loc[s, "headline"]
+            flagged = isinstance(support.loc[s, "flag"], str)
+            row.append("too few" if e != e else f"{e:.0%}{'*' if flagged else ''}")
         table.add_row(*row)
     out.print(table)
     if a.n_not_asked:
@@ -278,10 +321,6 @@ def _print_run(a, folder: Path, seconds: float) -> None:
             markup=False,
         )
     if a.listexp is not None:
-        o = a.listexp.overall
-        out.print(
-            f"List experiment ({a.listexp.n} respondents): {a.listexp.spec.label} "
-            f"{o['estimate']:.0%} (95% CI {max(o['ci_low'], 0):.0%} to {min(o['ci_high'], 1):.0%})."
-        )
+        _print_listexp_notes(a.listexp)
     out.print(f"Number of segments: {a.k_reason}", markup=False)
     out.print(f"Report: {folder / 'index.html'} (also profiles.md, model.json); {seconds:.0f} s.")

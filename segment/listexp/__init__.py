@@ -13,8 +13,16 @@ papers (no code was taken from the GPL R package ``list``). One module per job:
   items (Blair & Imai 2012, Section 2.2).
 * :mod:`.liars` -- :func:`ict_ml_liars`, maximum likelihood with ceiling and floor effects
   (Blair & Imai 2012, Section 3.2).
-* :mod:`.subgroups` -- :func:`subgroup_table`, difference in means by subgroup with small-cell
-  suppression.
+* :mod:`.subgroups` -- :func:`subgroup_table`, difference in means and the bounded estimate by
+  subgroup with small-cell suppression and the flag rule.
+* :mod:`.bounded` -- :func:`bounded_prevalence`, the constrained ML of Imai (2011) within each
+  group, in [0, 1] by construction, with profile-likelihood intervals.
+* :mod:`.three_step` -- :func:`three_step_prevalence`, the ML three-step estimator of
+  prevalence within latent classes known up to classification error (Vermunt 2010; Bakk, Tekle
+  & Vermunt 2013).
+* :mod:`.flags` -- the flag rule: a difference in means outside [0, 1] is never a headline.
+* :mod:`.published` -- published tables as data (Table 1 of Jones & Smyth 2022) and their
+  consistency check.
 * :mod:`.lsq` -- :func:`ict_lm` and :func:`ict_nls`, the linear and nonlinear least squares
   regressions of Imai (2011), with sandwich standard errors.
 * :mod:`.prevalence` -- :func:`predict_prevalence`, the average predicted prevalence.
@@ -36,6 +44,16 @@ Aronow, P. M., Coppock, A., Crawford, F. W. & Green, D. P. (2015). Combining lis
 direct question estimates of sensitive behavior prevalence. *Journal of Survey Statistics and
 Methodology* 3(1): 43-66. doi:10.1093/jssam/smu023
 
+Vermunt, J. K. (2010). Latent class modeling with covariates: two improved three-step
+approaches. *Political Analysis* 18(4): 450-469.
+
+Bakk, Z., Tekle, F. B. & Vermunt, J. K. (2013). Estimating the association between latent class
+membership and external variables using bias-adjusted three-step approaches. *Sociological
+Methodology* 43(1): 272-311.
+
+Jones, P. & Smyth, R. (2022). The future of Kazakhstani-Russian relations: public opinion and the
+CSTO. *PONARS Eurasia Policy Memo* 806.
+
 Andrews, D. W. K. & Soares, G. (2010). Inference for parameters defined by moment inequalities
 using generalized moment selection. *Econometrica* 78(1): 119-157.
 
@@ -47,6 +65,7 @@ Louis, T. A. (1982). Finding the observed information matrix when using the EM a
 
 from __future__ import annotations
 
+from .bounded import BoundedResult, bounded_prevalence
 from .combined import CombinedResult, combined_list_direct
 from .design_effect import DesignEffectResult, design_effect_test
 from .dim import DiMResult, difference_in_means
@@ -57,8 +76,10 @@ from .multi import ICTMultiMLResult, ict_ml_multi
 from .power import ListPower, power_list_experiment, sample_size_list_experiment
 from .prevalence import PrevalenceResult, predict_prevalence
 from .subgroups import subgroup_table
+from .three_step import ThreeStepResult, three_step_prevalence
 
 __all__ = [
+    "BoundedResult",
     "CombinedResult",
     "DesignEffectResult",
     "DiMResult",
@@ -68,6 +89,8 @@ __all__ = [
     "ICTMultiMLResult",
     "ListPower",
     "PrevalenceResult",
+    "ThreeStepResult",
+    "bounded_prevalence",
     "combined_list_direct",
     "design_effect_test",
     "difference_in_means",
@@ -80,4 +103,5 @@ __all__ = [
     "predict_prevalence",
     "sample_size_list_experiment",
     "subgroup_table",
+    "three_step_prevalence",
 ]

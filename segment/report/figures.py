@@ -375,20 +375,51 @@ def support_figure(
     rows: pd.DataFrame, *, overall: float | None, title: str, palette: list[str] | None = None
 ) -> bytes:
     """Forest plot of prevalence estimates with 95% intervals (``rows``: ``label, estimate,
-    ci_low, ci_high`` and optionally ``segment``). Intervals are drawn within 0-100%."""
+    ci_low, ci_high`` and optionally ``segment`` and ``flagged``). Every row is drawn: an
+    estimate is clipped to 0-100% (the tables give the figures), a ``flagged`` row (an
+    unconstrained estimate outside 0-100% replaced by a bounded one) is an open diamond and its
+    label gets ``*``, and a row without an estimate says "too few to report"."""
     _style()
-    d = rows.dropna(subset=["estimate"]).reset_index(drop=True)
+    d = rows.reset_index(drop=True)
+    flagged = d["flagged"] if "flagged" in d else pd.Series(False, index=d.index)
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * max(len(d), 1) + 1.2))
     y = np.arange(len(d))[::-1]
-    for yi, r in zip(y, d.itertuples(), strict=True):
+    for yi, r, flag in zip(y, d.itertuples(), flagged, strict=True):
         colour = palette[int(r.segment)] if palette is not None else "#4c4c4c"
+        if not np.isfinite(r.estimate):
+            ax.text(1, yi, "too few to report", va="center", fontsize=8.5, color="#666666")
+            continue
         lo, hi = max(r.ci_low, 0.0), min(r.ci_high, 1.0)
         ax.plot([100 * lo, 100 * hi], [yi, yi], color=colour, linewidth=2.5, solid_capstyle="butt")
-        ax.plot(100 * r.estimate, yi, "o", color=colour, markersize=8, markeredgecolor="white")
+        est = 100 * min(max(r.estimate, 0.0), 1.0)
+        if flag:
+            ax.plot(
+                est,
+                yi,
+                "D",
+                color="white",
+                markersize=8,
+                markeredgecolor=colour,
+                mew=2,
+                clip_on=False,
+                zorder=3,
+            )
+        else:
+            ax.plot(
+                est,
+                yi,
+                "o",
+                color=colour,
+                markersize=8,
+                markeredgecolor="white",
+                clip_on=False,
+                zorder=3,
+            )
     if overall is not None:
         ax.axvline(100 * overall, color="#999999", linestyle="--", linewidth=1)
         ax.text(100 * overall, len(d) - 0.4, " whole sample", color="#666666", fontsize=8.5)
-    ax.set_yticks(y, chart_labels([str(v) for v in d["label"]], 34))
+    labels = chart_labels([str(v) for v in d["label"]], 33)
+    ax.set_yticks(y, [lab + ("*" if f else "") for lab, f in zip(labels, flagged, strict=True)])
     ax.set_xlim(0, 100)
     ax.set_ylim(-0.7, len(d) - 0.2)
     ax.set_xlabel("estimated share holding the attitude (%), 95% interval")

@@ -141,22 +141,25 @@ def _summary_paragraph(a, names: list[str], order: list[int]) -> str:
     le = a.listexp
     if le is not None:
         o = le.overall
-        t = le.support.table.dropna(subset=["estimate"])
+        t = le.support.table.dropna(subset=["headline"])
         sentence = (
             f"Asked indirectly, through a list experiment with {le.n:,} respondents, "
-            f"an estimated {_pct(o['estimate'])} "
-            f"(95% interval {_interval(o['ci_low'], o['ci_high'])}) "
+            f"an estimated {_pct(o['headline'])} "
+            f"(95% interval {_interval(o['headline_ci_low'], o['headline_ci_high'])}) "
             f"hold {le.spec.label}"
         )
         if len(t) >= 2:
-            hi = t.loc[t["estimate"].idxmax()]
-            lo = t.loc[t["estimate"].idxmin()]
+            hi = t.loc[t["headline"].idxmax()]
+            lo = t.loc[t["headline"].idxmin()]
             separated = bool(
-                (t["ci_low"].to_numpy()[:, None] > t["ci_high"].to_numpy()[None, :]).any()
+                (
+                    t["headline_ci_low"].to_numpy()[:, None]
+                    > t["headline_ci_high"].to_numpy()[None, :]
+                ).any()
             )
             sentence += (
-                f"; estimates range from {_pct(lo['estimate'])} among "
-                f"{quoted[int(lo['segment'])]} to {_pct(hi['estimate'])} among "
+                f"; estimates range from {_pct(lo['headline'])} among "
+                f"{quoted[int(lo['segment'])]} to {_pct(hi['headline'])} among "
                 f"{quoted[int(hi['segment'])]}, "
                 + (
                     "and some segments differ beyond sampling error."
@@ -448,8 +451,12 @@ def _listexp_section(
         "n": le.n,
         "J": le.spec.J,
         "n_typed": le.n_typed,
-        "estimate": _pct(le.overall["estimate"]),
-        "interval": _interval(le.overall["ci_low"], le.overall["ci_high"]),
+        "estimate": _pct(le.overall["headline"]),
+        "interval": _interval(le.overall["headline_ci_low"], le.overall["headline_ci_high"]),
+        "dim": _pct(le.overall["estimate"], 1),
+        "overall_flag": le.overall["flag"],
+        "bounded": _pct(le.overall["bounded"]),
+        "bounded_interval": _interval(le.overall["bounded_ci_low"], le.overall["bounded_ci_high"]),
         "control": f"{le.overall['control']:.2f}",
         "treatment": f"{le.overall['treatment']:.2f}",
         "design_p": f"{le.design_effect_p:.2f}",
@@ -458,21 +465,34 @@ def _listexp_section(
         "segments": _listexp_segments(seg_rows, palette),
         "groups": _listexp_groups(le.groups),
         "differences": _listexp_differences(le.differences),
+        "published": _listexp_published(le.published),
     }
     ctx.update(_listexp_figures(le, seg_rows, palette))
     return ctx
 
 
+def _share_or_flag(v) -> str:
+    """A share, or "outside 0–100%" for an unconstrained estimate that is not one."""
+    if v is None or not np.isfinite(v):
+        return "–"
+    return _pct(v) if 0.0 <= v <= 1.0 else "outside 0–100%"
+
+
 def _listexp_segments(seg_rows: pd.DataFrame, palette: list[str]) -> list[dict]:
-    """The rows of support by segment."""
+    """The rows of support by segment: the headline (the ML three-step), the BCH difference in
+    means (flagged outside 0-100%) and the modal-assignment estimate."""
     return [
         {
             "name": r.name,
             "colour": palette[int(r.segment)],
             "share": _pct(r.share),
-            "estimate": _pct(r.estimate),
-            "interval": _interval(r.ci_low, r.ci_high),
-            "modal": _pct(r.modal_estimate),
+            "estimate": _pct(r.headline),
+            "interval": _interval(r.headline_ci_low, r.headline_ci_high),
+            "bch": _share_or_flag(r.estimate),
+            "bch_interval": _interval(r.ci_low, r.ci_high),
+            "modal": _share_or_flag(r.modal_estimate),
+            "flag": r.flag if isinstance(r.flag, str) else None,
+            "dim": _pct(r.estimate, 1),
             "suppressed": not np.isfinite(r.estimate),
         }
         for r in seg_rows.itertuples()
@@ -480,7 +500,8 @@ def _listexp_segments(seg_rows: pd.DataFrame, palette: list[str]) -> list[dict]:
 
 
 def _listexp_groups(groups: list[dict]) -> list[dict]:
-    """The rows of support by subgroup."""
+    """The rows of support by subgroup: the headline (the difference in means inside 0-100%,
+    else the constrained ML, flagged) and the constrained ML."""
     return [
         {
             "variable": g["variable"],
@@ -488,12 +509,45 @@ def _listexp_groups(groups: list[dict]) -> list[dict]:
             "n": g.get("n"),
             "control": None if g["suppressed"] else f"{g['control']:.2f}",
             "treatment": None if g["suppressed"] else f"{g['treatment']:.2f}",
-            "estimate": _pct(g.get("estimate")),
-            "interval": _interval(g.get("ci_low"), g.get("ci_high")),
+            "estimate": _pct(g.get("headline")),
+            "interval": _interval(g.get("headline_ci_low"), g.get("headline_ci_high")),
+            "bounded": _pct(g.get("bounded")),
+            "bounded_interval": _interval(g.get("bounded_ci_low"), g.get("bounded_ci_high")),
+            "flag": g.get("flag"),
+            "dim": _pct(g.get("estimate"), 1),
             "suppressed": g["suppressed"],
         }
         for g in groups
     ]
+
+
+def _listexp_published(published: dict | None) -> dict | None:
+    """The published table beside ours (title, source, rows with both, notes)."""
+    if published is None:
+        return None
+    rows = []
+    for p in published["rows"]:
+        o = p["ours"]
+        rows.append(
+            {
+                "label": p["label"],
+                "sample_pct": f"{p['sample_pct']:.1f}",
+                "control": p["control_text"],
+                "treatment": p["treatment_text"],
+                "support": f"{100 * p['support']:.1f}%",
+                "note": p["note"],
+                "ours_n": "–" if o is None else f"{o['n']:,}",
+                "ours_control": "–" if o is None else f"{o['control']:.2f}",
+                "ours_treatment": "–" if o is None else f"{o['treatment']:.2f}",
+                "ours_support": "–" if o is None else _pct(o["headline"], 1),
+            }
+        )
+    return {
+        "title": published["title"],
+        "source": published["source"],
+        "provenance": published["provenance"],
+        "rows": rows,
+    }
 
 
 def _listexp_differences(differences: list[dict]) -> list[dict]:
@@ -516,7 +570,10 @@ def _listexp_figures(le, seg_rows: pd.DataFrame, palette: list[str]) -> dict:
     ctx: dict = {}
     ctx["fig_support_segments"] = _img(
         figures.support_figure(
-            seg_rows, overall=le.overall["estimate"], title="By segment", palette=palette
+            _figure_rows(seg_rows),
+            overall=le.overall["headline"],
+            title="By segment",
+            palette=palette,
         ),
         f"Estimated {le.spec.label} by segment",
     )
@@ -524,10 +581,24 @@ def _listexp_figures(le, seg_rows: pd.DataFrame, palette: list[str]) -> dict:
     if not groups.empty:
         groups["label"] = groups["variable"] + ": " + groups["group"]
         ctx["fig_support_groups"] = _img(
-            figures.support_figure(groups, overall=le.overall["estimate"], title="By subgroup"),
+            figures.support_figure(
+                _figure_rows(groups), overall=le.overall["headline"], title="By subgroup"
+            ),
             f"Estimated {le.spec.label} by subgroup",
         )
     return ctx
+
+
+def _figure_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The headline estimates of ``rows`` as the figure draws them (``estimate, ci_low,
+    ci_high, flagged``)."""
+    out = rows.drop(columns=["estimate", "ci_low", "ci_high"], errors="ignore")
+    return out.assign(
+        estimate=rows["headline"].astype(float),
+        ci_low=rows["headline_ci_low"].astype(float),
+        ci_high=rows["headline_ci_high"].astype(float),
+        flagged=[isinstance(f, str) for f in rows["flag"]],
+    )
 
 
 def _template() -> jinja2.Template:

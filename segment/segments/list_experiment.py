@@ -16,20 +16,20 @@ import pandas as pd
 
 from segment.listexp import (
     design_effect_test,
-    difference_in_means,
     ict_lm,
     ict_ml,
     ict_nls,
     predict_prevalence,
 )
 from segment.listexp.files import check_list_file, column_of, in_file, numeric_values
-from segment.listexp.subgroups import subgroup_table
+from segment.listexp.published import PublishedTable, match_rows
+from segment.listexp.subgroups import overall_row, subgroup_table
 from segment.weights.survey_design import SurveyDesign
 
 from .model import SegmentModel
 from .support import support_by_segment
 
-__all__ = ["LIST_METHODS", "analyse_list_experiment"]
+__all__ = ["LIST_METHODS", "analyse_list_experiment", "published_payload"]
 
 #: Estimators of :func:`analyse_list_experiment`: difference in means, or Imai (2011)
 #: regression by linear or nonlinear least squares or maximum likelihood.
@@ -54,6 +54,7 @@ def analyse_list_experiment(
     n_boot: int = 500,
     random_state: int = 0,
     min_cell: int = 30,
+    published: PublishedTable | None = None,
 ) -> dict[str, Any]:
     """Estimate support for the sensitive item of a list-experiment file.
 
@@ -76,12 +77,19 @@ def analyse_list_experiment(
         difference in means and of ``"ml"``, by ``variance``).
     segments : SegmentModel, optional
         A model or typing tool: support within each of its segments (``n_boot`` resamples).
+    published : PublishedTable, optional
+        A published table of the same experiment
+        (:func:`segment.listexp.published.load_published_table`): its figures go beside ours,
+        and its rows whose printed support is not treatment minus control are named with the
+        arithmetic.
 
     Returns
     -------
     dict
         JSON-ready: ``file, J, method, weighted, overall, groups, differences,
-        design_effect_test`` and, as asked, ``design, model, segments``.
+        design_effect_test`` and, as asked, ``design, model, segments, published``. ``overall``
+        and every group hold the fields of :data:`segment.listexp.subgroups.ROW_FIELDS`: the
+        difference in means, the bounded estimate, the ``flag`` and the ``headline``.
 
     Raises
     ------
@@ -109,19 +117,9 @@ def analyse_list_experiment(
             "variance": variance,
             "random_state": random_state,
         }
-    overall = difference_in_means(y, t, J=J, weights=w, **design)
-    payload["overall"] = {
-        "n": overall.n_treat + overall.n_control,
-        "control": overall.mean_control,
-        "treatment": overall.mean_treat,
-        "estimate": overall.estimate,
-        "se": overall.se,
-        "ci_low": overall.ci_low,
-        "ci_high": overall.ci_high,
-    }
-    if overall.design is not None:
-        payload["overall"]["deff"] = overall.deff
-        payload["design"] = overall.design
+    payload["overall"] = overall_row(y, t, J=J, weights=w, **design)
+    if "design" in payload["overall"]:
+        payload["design"] = payload["overall"].pop("design")
     by_labels = {
         name: column_of(frame, name, file, "--by")
         .astype("string")
@@ -132,11 +130,13 @@ def analyse_list_experiment(
         y, t, by_labels, J=J, weights=w, min_cell=min_cell, **design
     )
     payload["groups"], payload["differences"] = groups, differences
+    if published is not None:
+        payload["published"] = published_payload(published, payload["overall"], groups)
     test = design_effect_test(y, t, J)
-    published = design_effect_test(y, t, J, moment_selection="blair-imai")
+    as_printed = design_effect_test(y, t, J, moment_selection="blair-imai")
     payload["design_effect_test"] = {
         "p_value": test.p_value,
-        "p_value_blair_imai": published.p_value,
+        "p_value_blair_imai": as_printed.p_value,
         "method": "Blair & Imai (2012), Bonferroni-corrected; p_value with Andrews-Soares "
         "moment selection, p_value_blair_imai with the paper's (and R list's) selection",
     }
@@ -157,12 +157,49 @@ def analyse_list_experiment(
             n_boot=n_boot,
             random_state=random_state,
             min_n=min_cell,
+            J=J,
         )
         payload["segments"] = {
             "method": support.method,
             "table": support.table.replace({np.nan: None}).to_dict(orient="records"),
         }
     return payload
+
+
+def published_payload(table: PublishedTable, overall: dict, groups: list[dict]) -> dict:
+    """The published table beside ours: its title, source, provenance, the notes on its
+    inconsistent rows, and one row per printed row with our figures (``ours``)."""
+    ours = match_rows(table, [{"variable": None, "group": None, **overall}, *groups])
+    by_key = {(r["variable"], r["group"]): r for r in ours}
+    rows = []
+    for p in table.rows:
+        o = by_key.get((p.variable, p.level))
+        rows.append(
+            {
+                "variable": p.variable,
+                "level": p.level,
+                "label": p.label,
+                "sample_pct": p.sample_pct,
+                "control": p.control,
+                "treatment": p.treatment,
+                "control_text": p.control_text,
+                "treatment_text": p.treatment_text,
+                "support": p.support_pct / 100,
+                "difference": p.difference_pct / 100,
+                "consistent": p.consistent,
+                "note": None if p.consistent else p.arithmetic,
+                "ours": None
+                if o is None or o.get("suppressed")
+                else {k: o[k] for k in ("n", "control", "treatment", "estimate", "headline")},
+            }
+        )
+    return {
+        "title": table.title,
+        "source": table.source,
+        "provenance": table.provenance,
+        "notes": table.notes(),
+        "rows": rows,
+    }
 
 
 def _regression(

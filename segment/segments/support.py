@@ -16,6 +16,19 @@ counts. Intervals come from a bootstrap over respondents that also re-estimates 
 step on each resample (segment shares by EM, item probabilities held at the saved model's), so
 they carry sampling and classification uncertainty. The uncorrected modal-assignment estimate is
 reported beside it.
+
+The BCH difference in means is not bounded: with a short typing battery its weights amplify
+noise, and on the bundled survey it gives 124% for a segment. So each segment also gets the ML
+three-step estimate (Vermunt 2010; Bakk, Tekle & Vermunt 2013) of
+:func:`segment.listexp.three_step.three_step_prevalence`: the constrained item-count model of
+Imai (2011) within each latent segment, fitted on the (assigned segment, arm, count) table with
+the same classification-error matrix ``D``, so the estimate is a share by construction, with a
+profile-likelihood interval. The headline by segment is the ML three-step estimate, chosen by
+the coverage simulation of ``benchmarks/listexp_coverage.py`` (200 replications per scenario,
+6 segments): its profile interval covers 94-96% at N = 400 and 1,500, where the BCH percentile
+bootstrap covers 89-94% with wider intervals, and it is never outside [0, 1] where BCH is in
+up to a quarter of the replications. The BCH estimate stays beside it as the model-light check;
+when it is outside [0, 1] it is flagged with the reason (:func:`segment.listexp.flags.dim_flag`).
 """
 
 from __future__ import annotations
@@ -26,21 +39,30 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from segment.listexp.flags import clip_share, dim_flag
+from segment.listexp.three_step import classification_error, three_step_prevalence
+
 from .model import SegmentModel
 
 __all__ = ["SegmentSupport", "support_by_segment"]
 
 METHOD = (
-    "difference in means within latent segments, corrected for classification error (BCH "
-    "weights from modal assignments); percentile bootstrap intervals over respondents, "
-    "re-estimating the segment shares on each resample"
+    "ML three-step estimate (Vermunt 2010): the constrained Imai (2011) item-count model within "
+    "latent segments, corrected for classification error, profile likelihood interval; beside "
+    "it the difference in means with BCH weights (percentile bootstrap intervals over "
+    "respondents, re-estimating the segment shares on each resample), flagged where it is "
+    "outside 0-100%"
 )
 
 
 @dataclass(frozen=True)
 class SegmentSupport:
-    """Support by segment. ``table`` columns: ``segment, name, share, estimate, se, ci_low,
-    ci_high, modal_estimate, effective_n``; ``method`` says how it was computed."""
+    """Support by segment. ``table`` columns: ``segment, name, share``, the BCH difference in
+    means ``estimate, se, ci_low, ci_high`` (bootstrap percentile interval intersected with [0,
+    1]), ``modal_estimate``, ``effective_n``, the ML three-step ``bounded, bounded_ci_low,
+    bounded_ci_high``, ``flag`` (why the BCH estimate is outside [0, 1], else None) and the
+    ``headline, headline_ci_low, headline_ci_high, headline_method`` (the ML three-step,
+    ``"bounded"``; see the module docstring); ``method`` says how it was computed."""
 
     table: pd.DataFrame
     method: str
@@ -53,11 +75,17 @@ class SegmentSupport:
             if np.isnan(row.estimate):
                 lines.append(f"  {row.name:<28} too few respondents to report")
                 continue
+            mark = "*" if isinstance(row.flag, str) else " "
+            bch = f"{row.estimate:6.1%}" if 0 <= row.estimate <= 1 else "outside"
             lines.append(
-                f"  {row.name:<28} {row.estimate:6.1%}  [{row.ci_low:6.1%}, {row.ci_high:6.1%}]"
-                f"  share {row.share:5.1%}  "
-                f"(uncorrected modal assignment {row.modal_estimate:6.1%})"
+                f"  {row.name:<28} {row.headline:6.1%} [{row.headline_ci_low:6.1%}, "
+                f"{row.headline_ci_high:6.1%}]  share {row.share:5.1%}  BCH {bch}{mark}"
             )
+        for row in self.table.itertuples():
+            if isinstance(row.flag, str):
+                lines.append(
+                    f"  * {row.name}: BCH difference in means {row.estimate:.1%} is {row.flag}"
+                )
         return "\n".join(lines)
 
 
@@ -110,6 +138,7 @@ def support_by_segment(
     level: float = 0.95,
     random_state: int = 0,
     min_n: int = 30,
+    J: int | None = None,
 ) -> SegmentSupport:
     """Estimate the sensitive item's prevalence within each segment of ``model``.
 
@@ -128,6 +157,8 @@ def support_by_segment(
     min_n : int
         Segments whose expected number of respondents (sum of posteriors) is below this are
         not reported.
+    J : int, optional
+        Number of control items (default: the largest control count).
     """
     y = frame[count].to_numpy(dtype=float)
     t = frame[treat].to_numpy(dtype=float)
@@ -135,6 +166,8 @@ def support_by_segment(
     usable = (reasons == None) & (items_used > 0) & ~np.isnan(y) & ~np.isnan(t)  # noqa: E711
     w = np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
     y, t, w, codes = y[usable], t[usable], w[usable], codes[usable]
+    if J is None:
+        J = int(np.max(y[t == 0], initial=0))
     est = model.estimator
     log_lik = est.class_log_lik_codes(est.encode(codes))
     resp, shares = _shares_em(log_lik, w, est.prior_shares_)
@@ -149,6 +182,17 @@ def support_by_segment(
     alpha = (1 - level) / 2
     expected_n = resp.sum(axis=0)
     small = expected_n < min_n
+    D = classification_error(resp, w)
+    ml = three_step_prevalence(
+        y.astype(np.int64),
+        t.astype(bool),
+        np.argmax(resp, axis=1),
+        D,
+        J=J,
+        weights=None if weights is None else w,
+        shares=shares,
+        level=level,
+    )
     table = pd.DataFrame(
         {
             "segment": np.arange(est.n_components),
@@ -156,10 +200,43 @@ def support_by_segment(
             "share": (w @ resp) / w.sum(),
             "estimate": np.where(small, np.nan, point),
             "se": np.where(small, np.nan, np.nanstd(boots, axis=0, ddof=1)),
-            "ci_low": np.where(small, np.nan, np.nanquantile(boots, alpha, axis=0)),
-            "ci_high": np.where(small, np.nan, np.nanquantile(boots, 1 - alpha, axis=0)),
+            "ci_low": np.where(small, np.nan, np.clip(np.nanquantile(boots, alpha, axis=0), 0, 1)),
+            "ci_high": np.where(
+                small, np.nan, np.clip(np.nanquantile(boots, 1 - alpha, axis=0), 0, 1)
+            ),
             "modal_estimate": np.where(small, np.nan, modal),
             "effective_n": np.where(small, np.nan, expected_n),
+            "bounded": np.where(small, np.nan, ml.estimate),
+            "bounded_ci_low": np.where(small, np.nan, ml.ci_low),
+            "bounded_ci_high": np.where(small, np.nan, ml.ci_high),
         }
     )
+    _add_headline(table, np.diag(D))
     return SegmentSupport(table, METHOD, n_boot, level)
+
+
+def _add_headline(table: pd.DataFrame, kept: np.ndarray) -> None:
+    """The flag and headline columns (in place); ``kept``: ``P(assigned k | latent k)``."""
+    flags: list[str | None] = []
+    heads: list[tuple] = []
+    for r, d in zip(table.itertuples(), kept, strict=True):
+        flags.append(
+            None
+            if np.isnan(r.estimate)
+            else dim_flag(
+                r.estimate,
+                n=r.effective_n,
+                se=r.se,
+                extra=f"BCH weights, {d:.0%} of the segment typed into it",
+            )
+        )
+        heads.append(
+            (np.nan, np.nan, np.nan, None)
+            if np.isnan(r.estimate)
+            else (r.bounded, r.bounded_ci_low, r.bounded_ci_high, "bounded")
+        )
+    table["flag"] = pd.Series(flags, index=table.index, dtype=object)
+    table["headline"] = [h[0] for h in heads]
+    table["headline_ci_low"] = [clip_share(h[1]) for h in heads]
+    table["headline_ci_high"] = [clip_share(h[2]) for h in heads]
+    table["headline_method"] = [h[3] for h in heads]

@@ -40,9 +40,23 @@ def test_bch_removes_the_attenuation_of_a_short_typing_tool(simulated):
     expected = np.array([truth[n] for n in result.index])
     bch_error = np.abs(result["estimate"].to_numpy() - expected)
     assert bch_error.max() < 0.08
-    gap = result.loc["Satisfied Conservatives"] - result.loc["Conflicted Optimists"]
+    num = result.select_dtypes("number")
+    gap = num.loc["Satisfied Conservatives"] - num.loc["Conflicted Optimists"]
     assert gap["estimate"] == pytest.approx(0.8, abs=0.1)  # the true gap
     assert gap["modal_estimate"] < gap["estimate"] - 0.05  # modal assignment attenuates it
+
+
+def test_ml_three_step_recovers_support_within_bounds(simulated):
+    model, frame, truth = simulated
+    questions = ["dem_engaged_parties", "gov_religious", "ext_threat_western_values", "cr_assembly"]
+    tool = build_typing_tool(model, questions)
+    result = support_by_segment(tool, frame, n_boot=10).table.set_index("name")
+    expected = np.array([truth[n] for n in result.index])
+    assert np.abs(result["bounded"].to_numpy() - expected).max() < 0.05
+    for col in ("bounded", "bounded_ci_low", "bounded_ci_high", "headline"):
+        assert result[col].between(0, 1).all(), col
+    covered = (result["bounded_ci_low"] <= expected) & (expected <= result["bounded_ci_high"])
+    assert covered.sum() >= 5
 
 
 def test_intervals_cover_and_widen_with_fewer_respondents(simulated):
@@ -69,6 +83,18 @@ def test_bundled_table1_survey_runs(bundled_survey):
     )
     frame, cb = __import__("segment").read_survey(bundled_survey[0], bundled_survey[1])
     model = fit_segments(frame, cb, 6, typology=Typology.load("kz2020"), n_init=2)
-    result = support_by_segment(model, data, n_boot=50)
-    assert result.table["estimate"].notna().all()
-    assert "BCH" in result.method
+    result = support_by_segment(model, data, n_boot=50, J=4)
+    t = result.table
+    assert t["estimate"].notna().all()
+    assert "BCH" in result.method and "ML three-step" in result.method
+    # nothing reported outside 0-100% unless flagged, and a flag says why
+    for col in ("ci_low", "ci_high", "bounded", "bounded_ci_low", "bounded_ci_high", "headline"):
+        assert t[col].between(0, 1).all(), col
+    outside = ~t["estimate"].between(0, 1)
+    flagged = t["flag"].map(lambda f: isinstance(f, str))
+    assert (outside == flagged).all()
+    assert (t.loc[outside, "headline"] == t.loc[outside, "bounded"]).all()
+    assert t.loc[outside, "flag"].str.contains("BCH weights").all()
+    summary = result.summary()
+    for name in t.loc[outside, "name"]:
+        assert f"* {name}: BCH difference in means" in summary
