@@ -12,14 +12,25 @@ survey *generated* from it. The generator is a latent class model with known par
    the item's 0..1 "more" scale, cut at the midpoints between answer positions, with its centre
    solved so that the mean position equals the level's position; "divided" levels mix two
    latent normals near both ends; the don't-know share is the level's;
-3. demographics are drawn from approximate population margins (``<typology>_population.yaml``)
-   tilted by the segment's demographic claims ("More urban": urban categories' odds x 1.8);
+3. demographics are drawn per segment as its demographic claims state them, around
+   approximate population margins (``<typology>_population.yaml``): an absolute claim ("Mostly
+   Kazakhs") gives the named categories ``ABSOLUTE_SHARE`` of the segment, a comparative one
+   ("More urban") the population share lifted by ``COMPARATIVE_LIFT``, an average one ("All
+   ages") the population share; segments silent on a variable or comparative about it are
+   calibrated by iterative proportional fitting (Deming & Stephan 1940) so that the mixture
+   keeps the population margins (:func:`_segment_distributions`);
 4. a sample is drawn from a candidate pool with the population file's oversample factors
    (Almaty and Astana), and design weights are the inverse selection factors times a small
    post-stratification-like noise, normalised to mean 1;
 5. item non-response (blank and refused) is added independently of the segment.
 
 The true segment of each respondent goes to a separate truth file, for tests only.
+
+References
+----------
+Deming, W. E., & Stephan, F. F. (1940). On a least squares adjustment of a sampled frequency
+table when the expected marginal totals are known. *Annals of Mathematical Statistics* 11(4):
+427-444.
 """
 
 from __future__ import annotations
