@@ -12,19 +12,31 @@ survey *generated* from it. The generator is a latent class model with known par
    the item's 0..1 "more" scale, cut at the midpoints between answer positions, with its centre
    solved so that the mean position equals the level's position; "divided" levels mix two
    latent normals near both ends; the don't-know share is the level's;
-3. demographics are drawn from approximate population margins (``<typology>_population.yaml``)
-   tilted by the segment's demographic claims ("More urban": urban categories' odds x 1.8);
+3. demographics are drawn per segment as its demographic claims state them, around
+   approximate population margins (``<typology>_population.yaml``): an absolute claim ("Mostly
+   Kazakhs") gives the named categories ``ABSOLUTE_SHARE`` of the segment, a comparative one
+   ("More urban") the population share lifted by ``COMPARATIVE_LIFT``, an average one ("All
+   ages") the population share; segments silent on a variable or comparative about it are
+   calibrated by iterative proportional fitting (Deming & Stephan 1940) so that the mixture
+   keeps the population margins (:func:`_segment_distributions`);
 4. a sample is drawn from a candidate pool with the population file's oversample factors
    (Almaty and Astana), and design weights are the inverse selection factors times a small
    post-stratification-like noise, normalised to mean 1;
 5. item non-response (blank and refused) is added independently of the segment.
 
 The true segment of each respondent goes to a separate truth file, for tests only.
+
+References
+----------
+Deming, W. E., & Stephan, F. F. (1940). On a least squares adjustment of a sampled frequency
+table when the expected marginal totals are known. *Annals of Mathematical Statistics* 11(4):
+427-444.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +56,24 @@ from .population import Population, categories
 
 __all__ = ["Population", "SyntheticSurvey", "generate_survey", "write_survey"]
 
-#: Odds multipliers for the strength of a demographic claim.
-STRENGTH_ODDS = {"average": 1.0, "slight": 1.3, "moderate": 1.8, "strong": 4.0}
+#: An absolute demographic claim (strength ``strong``: "Mostly X", "Majority X", "Live mostly in
+#: megapolises", "Mostly rural") gives the named categories this share of the segment ...
+ABSOLUTE_SHARE = 0.70
+#: ... and "Vast majority X" this one.
+VAST_MAJORITY_SHARE = 0.88
+#: A comparative claim ("More X": moderate; "Somewhat younger", "slightly more": slight) gives the
+#: named categories the sample's share plus ``points``, or ``ratio`` times it if that is more.
+COMPARATIVE_LIFT = {"moderate": (0.16, 1.35), "slight": (0.12, 1.30)}
+#: Upper bound of a lifted share.
+MAX_LIFTED_SHARE = 0.95
+TILT_ITERATIONS = 500
+MIXTURE_ITERATIONS = 500
 #: Centres of the two latent components of a "divided" answer distribution (0..1 scale).
 POLAR_CENTRES = (0.08, 0.92)
 DEFAULT_SPREAD = 0.11
+#: Mean position of the answerers of an item the segment is "unsure about" (no position of its
+#: own): the middle of the scale, so the don't-know share carries the claim, not a lean.
+UNSURE_CENTRE = 0.5
 FORMAT_NOTE = "segment.synth/1"
 
 
@@ -154,8 +179,8 @@ def item_answer_probs(
     for k, exp in enumerate(expected):
         position, polarised, dk = default, False, typology.base_dont_know
         if exp is not None:
-            if exp.level.position is not None:
-                position = exp.level.position
+            # an unsure level (no position): answerers centred on the scale's middle, no lean
+            position = exp.level.position if exp.level.position is not None else UNSURE_CENTRE
             polarised = exp.level.polarised
             dk = exp.dont_know(typology.base_dont_know, typology.unsure_dont_know)
         if not len(dk_codes):
@@ -180,39 +205,125 @@ def draw_categories(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     return np.minimum((u > cum).sum(axis=1), probs.shape[1] - 1)
 
 
-def _tilt(typology: Typology, variable: str, cats: Sequence[str]) -> np.ndarray:
-    """(segments x categories) odds multipliers from the segments' demographic claims."""
-    odds = np.ones((len(typology.segments), len(cats)))
-    for k, seg in enumerate(typology.segments):
-        for claim in seg.demographic_claims:
-            if claim.variable != variable:
-                continue
-            # the typology schema requires a strength on every demographic claim
-            factor = STRENGTH_ODDS[cast(str, claim.strength)]
-            for cat in claim.categories:
-                odds[k, list(cats).index(cat)] *= factor
-    return odds
+@dataclass(frozen=True)
+class _Target:
+    """One demographic claim of a segment as a target share of its categories (a mask)."""
+
+    mask: np.ndarray
+    kind: str  # "absolute", "comparative" or "average"
+    share: float = 0.0  # absolute: the share; comparative: unused
+    points: float = 0.0
+    ratio: float = 1.0
+
+    def value(self, overall: np.ndarray) -> float:
+        """The target share given the sample's (mixture's) distribution ``overall``."""
+        p = float(overall[self.mask].sum())
+        if self.kind == "absolute":
+            return self.share
+        if self.kind == "average":
+            return p
+        return min(max(p + self.points, self.ratio * p), MAX_LIFTED_SHARE)
+
+
+def claim_targets(
+    typology: Typology, variable: str, cats: Sequence[str], population_margin: np.ndarray
+) -> list[list[_Target] | None]:
+    """Per segment, the target shares its claims set on ``variable`` (see ``ABSOLUTE_SHARE``).
+
+    An absolute claim whose categories already hold ``ABSOLUTE_SHARE`` of the population
+    ("Kazakh or Russian speakers") sets no target. An average claim without categories ("All
+    ages") sets every category to the sample's share.
+    """
+    out: list[list[_Target] | None] = []
+    for seg in typology.segments:
+        targets: list[_Target] = []
+        claimed = False
+        for bullet in seg.bullets:
+            for claim in bullet.claims:
+                if claim.variable != variable:
+                    continue
+                claimed = True
+                strength = cast(str, claim.strength)  # required by the typology schema
+                if strength == "average" and not claim.categories:
+                    targets += [
+                        _Target(np.arange(len(cats)) == c, "average") for c in range(len(cats))
+                    ]
+                    continue
+                mask = np.isin(np.array(cats), list(claim.categories))
+                if strength == "average":
+                    targets.append(_Target(mask, "average"))
+                elif strength == "strong":
+                    vast = re.search(r"\bvast majority\b", bullet.text, re.IGNORECASE)
+                    share = VAST_MAJORITY_SHARE if vast else ABSOLUTE_SHARE
+                    if population_margin[mask].sum() < share:
+                        targets.append(_Target(mask, "absolute", share=share))
+                else:
+                    points, ratio = COMPARATIVE_LIFT[strength]
+                    targets.append(_Target(mask, "comparative", points=points, ratio=ratio))
+        out.append(targets if claimed else None)
+    return out
 
 
 def _normalise(p: np.ndarray) -> np.ndarray:
     return p / p.sum(axis=-1, keepdims=True)
 
 
-def _calibrate(odds: np.ndarray, base: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Tilted (segments x categories) distributions whose mixture is still ``base``.
+def _meet_targets(
+    base: np.ndarray, parent_weights: np.ndarray, targets: Sequence[tuple[np.ndarray, float]]
+) -> np.ndarray:
+    """``base`` (parent categories x categories) tilted until each group holds its target share.
 
-    A segment's claim is comparative ("More urban" = more urban than the population), so the
-    odds multipliers are rescaled per category, by iterative proportional fitting, until the
-    share-weighted mixture of the segments' distributions reproduces the population margin.
+    The tilt multiplies the odds of a target's categories by one factor in every parent row
+    (cyclic updates, each exact for its own target in the single-row case), so the segment's
+    marginal share of each group, ``parent_weights @ rows``, reaches its target.
     """
-    adjust = np.ones_like(base)
-    probs = _normalise(odds * base[None, :])
-    for _ in range(500):
-        probs = _normalise(odds * (adjust * base)[None, :])
-        mixture = weights @ probs
-        ratio = np.divide(base, mixture, out=np.ones_like(base), where=mixture > 0)
-        adjust *= ratio
-        if np.max(np.abs(ratio - 1)) < 1e-10:
+    rows = base.copy()
+    for _ in range(TILT_ITERATIONS):
+        worst = 0.0
+        for mask, target in targets:
+            share = float(parent_weights @ rows[:, mask].sum(axis=1))
+            worst = max(worst, abs(share - target))
+            if 0 < share < 1:
+                factor = target * (1 - share) / (share * (1 - target))
+                rows[:, mask] *= factor
+                rows = _normalise(rows)
+        if worst < 1e-12:
+            break
+    return rows
+
+
+def _segment_distributions(
+    targets: Sequence[Sequence[_Target] | None],
+    shares: np.ndarray,
+    parent_probs: np.ndarray,
+    table: np.ndarray,
+) -> np.ndarray:
+    """(segments x parent categories x categories) P(category | segment, parent category).
+
+    ``parent_probs`` is P(parent category | segment) (one column of ones for a variable without
+    a parent), ``table`` the population's P(category | parent category) and ``targets[k]`` the
+    target shares of segment ``k`` (None: the segment is silent on the variable). A segment
+    silent on the variable or with a comparative claim on it is a common *calibrated* table
+    tilted to its targets; the calibrated table is adjusted by iterative proportional fitting
+    (per parent category) until the mixture of all segments reproduces the population table,
+    as far as the fixed shares allow. Any other segment (absolute or average claims only) is
+    the population table tilted to its targets, and is not calibrated.
+    """
+    k = parent_probs.shape[0]
+    calibrate = np.array([t is None or any(x.kind == "comparative" for x in t) for t in targets])
+    within = _normalise((shares[:, None] * parent_probs).T).T  # P(segment | parent category)
+    margin = (shares @ parent_probs) @ table
+    wanted = [[(x.mask, x.value(margin)) for x in t or ()] for t in targets]
+    probs = np.stack([_meet_targets(table, parent_probs[s], wanted[s]) for s in range(k)])
+    calibrated = table.copy()
+    for _ in range(MIXTURE_ITERATIONS if calibrate.any() else 0):
+        mixture = np.einsum("kg,kgc->gc", within, probs)
+        ratio = np.divide(table, mixture, out=np.ones_like(table), where=mixture > 0)
+        calibrated = _normalise(calibrated * ratio)
+        previous = probs.copy()
+        for s in np.flatnonzero(calibrate):
+            probs[s] = _meet_targets(calibrated, parent_probs[s], wanted[s])
+        if np.max(np.abs(probs - previous)) < 1e-11:
             break
     return probs
 
@@ -225,24 +336,25 @@ def _demographic_tables(
     inst = typology.instrument
     for var, spec in population.variables.items():
         cats = categories(inst[var])
-        odds = _tilt(typology, var, cats)
         if isinstance(spec, tuple):
-            _, parent, table = spec
+            _, parent, rows = spec
             grand, parent_probs = tables[parent]
             if grand is not None:
                 raise SegmentError(
                     f"population variable {var!r}: its parent {parent!r} "
                     "must not depend on another variable"
                 )
-            rows = []
-            for g, pcat in enumerate(categories(inst[parent])):
-                base = np.array([table[pcat].get(c, 0.0) for c in cats])
-                seg_given_parent = _normalise(shares * parent_probs[:, g])
-                rows.append(_calibrate(odds, base, seg_given_parent))
-            tables[var] = (parent, np.stack(rows, axis=1))
+            table = np.array(
+                [[rows[pcat].get(c, 0.0) for c in cats] for pcat in categories(inst[parent])]
+            )
+            margin = (shares @ parent_probs) @ table
+            targets = claim_targets(typology, var, cats, margin)
+            tables[var] = (parent, _segment_distributions(targets, shares, parent_probs, table))
         else:
-            base = np.array([spec.get(c, 0.0) for c in cats])
-            tables[var] = (None, _calibrate(odds, base, shares))
+            base = np.array([[spec.get(c, 0.0) for c in cats]])
+            targets = claim_targets(typology, var, cats, base[0])
+            ones = np.ones((len(shares), 1))
+            tables[var] = (None, _segment_distributions(targets, shares, ones, base)[:, 0, :])
     return tables
 
 

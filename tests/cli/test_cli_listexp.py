@@ -45,7 +45,7 @@ def test_table1_prints_with_intervals_and_suppresses_small_groups(capsys):
         capsys,
     )
     assert code == 0
-    assert "| Entire sample |  | 400 | 2.75 | 3.31 |" in out
+    assert "| Entire sample |  | 400 | 2.77 | 3.31 |" in out
     assert "95% CI" in out and "Design-effect test" in out
     assert "| region | astana | <60 | | | suppressed | |" in out  # 52 respondents < 60
 

@@ -34,7 +34,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def setup(bundled_survey, tmp_path_factory):
-    """A quick 4-segment model (three named after kz2020, one not) and a 6-question tool."""
+    """A quick 4-segment model (two named after kz2020, two not) and a 6-question tool."""
     data, codebook, _ = bundled_survey
     frame, cb = read_survey(data, codebook)
     model = fit_segments(frame, cb, 4, typology=Typology.load("kz2020"), n_init=1)
@@ -188,10 +188,10 @@ def test_profiles_give_cards_to_unnamed_segments(setup, tmp_path, capsys):
         ["quiz", setup["tool_path"], "-o", tmp_path / "q", "--profiles", profiles], capsys
     )
     assert code == 0, err
-    assert "1 from profiles.json" in out
+    assert "2 from profiles.json" in out
     content = read_embedded((tmp_path / "q" / "index.html").read_text(encoding="utf-8"))["content"]
     sources = [s["card"] and s["card"]["source"] for s in content["segments"]]
-    assert sources.count("typology") == 3 and sources.count("profiles") == 1
+    assert sources.count("typology") == 2 and sources.count("profiles") == 2
     # profiles of another model are refused
     other = json.loads(profiles_json)
     other["segments"] = other["segments"][:2]

@@ -122,10 +122,13 @@ def test_a_textbook_two_by_two_rakes_to_its_closed_form():
 
 
 # --------------------------------------------------------------------- bundled data
-@pytest.mark.parametrize("trim", [None, (0.3, 3.0), (0.5, 2.0)])
+# (0.5, 2.0) cannot be met by the bundled survey (11 Uyghur respondents for a 1.5% margin need
+# weights above 2 times the mean); the mean raked weight is within tol of 1 only up to the
+# rounding of the last trim (1.02e-6 at tol 1e-6), so the margins are raked to 1e-8 here.
+@pytest.mark.parametrize("trim", [None, (0.3, 3.0), (0.45, 2.2)])
 def test_bundled_survey_reproduces_the_kz_margins(kz, trim):
     frame, codebook, margins = kz
-    result = rake(frame, margins, base_weights="weight", codebook=codebook, trim=trim)
+    result = rake(frame, margins, base_weights="weight", codebook=codebook, trim=trim, tol=1e-8)
     assert result.converged and result.max_error <= 1e-6
     table = result.margins
     assert len(table) == sum(math.prod(m.shape) for m in margins)
@@ -354,7 +357,7 @@ def test_a_data_category_missing_from_the_margins_is_named(kz):
     text = str(exc.value)
     assert "kz.csv, ethnicity, row " in text
     assert (
-        "value 'german': category not in the margins (<margins>, margins.ethnicity): 18 respondents"
+        "value 'german': category not in the margins (<margins>, margins.ethnicity): 8 respondents"
         in text
     )
     assert "expected one of kazakh, russian, uzbek, ukrainian, uyghur, tatar, other" in text
@@ -481,7 +484,7 @@ def test_cli_rakes_the_bundled_survey_end_to_end(tmp_path, capsys, data_copy):
     before = _digest(data)
     output = tmp_path / "out" / "weighted.csv"
     args = ["weights", "rake", data, "--margins", "kz_margins", "--codebook", codebook]
-    code, out, err = run_cli([*args, "-o", output, "--trim", "0.3,3"], capsys)
+    code, out, err = run_cli([*args, "-o", output, "--trim", "0.3,3", "--tol", "1e-8"], capsys)
     assert code == 0, err
     assert _digest(data) == before  # input untouched
     assert "SYNTHETIC DATA" in out and "converged in" in out
