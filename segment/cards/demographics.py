@@ -205,8 +205,11 @@ def _mean_bullet(it: Item, row, cells: pd.DataFrame) -> Bullet | None:
     if not numeric and not cells.empty:
         top = cells.loc[cells["estimate"].idxmax()]
         level = _level_of_category(it, top["category"])
-        if level is not None and top["estimate"] >= 0.5 and level.short:
-            end = it.position(np.array([level.code]))[0]
+        end = it.position(np.array([level.code]))[0] if level is not None else np.nan
+        beyond = end > row["sample"] if higher else end < row["sample"]
+        if level is not None and top["estimate"] >= 0.5 and level.short and beyond:
+            # the majority lies the way the segment leans: never "Higher income, mostly
+            # people who can afford food and clothes"
             if (higher and end == 1.0) or (not higher and end == 0.0):
                 text = f"Mostly {level.short}"  # "Mostly rural residents", not "More rural, ..."
             else:
@@ -265,19 +268,23 @@ def _band_bullet(it: Item, cells: pd.DataFrame) -> Bullet | None:
 
 def _category_bullet(it: Item, cells: pd.DataFrame, skip: tuple[str, ...] = ()) -> Bullet | None:
     """The most over-represented clear and material category of a variable ("More women",
-    "Mostly private sector employees"); with no single one a majority, two over-represented
-    categories that together are ("Mostly readers of internet news sites and social media news
-    users")."""
+    "Mostly private sector employees"); when it is no majority but it and the next
+    over-represented category together are, both ("Mostly readers of internet news sites and
+    social media news users")."""
     ok = _material_clear(cells)
     ok = ok[~ok["category"].astype(str).isin(skip)]
     if ok.empty:
         return None
-    ranked = ok.sort_values("estimate", ascending=False, kind="stable")
     top = ok.loc[(ok["estimate"] / ok["sample"]).idxmax()]
     share, sample = float(top["estimate"]), float(top["sample"])
     chosen = [top]
-    if share < 0.5 and len(ranked) >= 2 and float(ranked["estimate"].iloc[:2].sum()) >= 0.5:
-        chosen = [ranked.iloc[0], ranked.iloc[1]]
+    over = cells[
+        (cells["estimate"] > cells["sample"])
+        & (cells["category"] != top["category"])
+        & ~cells["category"].astype(str).isin(skip)
+    ].sort_values("estimate", ascending=False, kind="stable")
+    if share < 0.5 and len(over) and share + float(over["estimate"].iloc[0]) >= 0.5:
+        chosen = [top, over.iloc[0]]  # with the next over-represented one, a majority
     levels = [_level_of_category(it, str(c["category"])) for c in chosen]
     total = float(sum(c["estimate"] for c in chosen))
     word = "Mostly" if total >= 0.5 else "More"
@@ -332,7 +339,7 @@ def _composition_bullet(it: Item, cells: pd.DataFrame) -> Bullet | None:
     cats = tuple(str(c["category"]) for c in chosen)
     return Bullet(
         "demographics",
-        f"{word} {' and '.join(names)}",
+        f"{word} {' or '.join(names)}",
         (it.column,),
         "mostly",
         {"share": total, "in the sample": float(sum(c["sample"] for c in chosen))},
@@ -495,7 +502,9 @@ def _merge_compositions(bullets: list[Bullet], codebook: Codebook) -> list[Bulle
                 out[-1] = _joined(
                     prev,
                     b,
-                    f"{prev.text}; {rest}" if " and " in prev.text else f"{prev.text} and {rest}",
+                    f"{prev.text}; mostly {rest}"
+                    if " or " in prev.text + b.text
+                    else f"{prev.text} and {rest}",
                 )
                 continue
         out.append(b)

@@ -145,13 +145,13 @@ def test_profile_check_prints_the_tally_and_fails_on_a_contradiction(
     doc = json.loads(capsys.readouterr().out)
     assert exc.value.code == 0 and doc["agreement"]["tally"]["contradicted"] == 0
     assert doc["agreement"]["tally"]["same"] >= 170
-    # a typology whose Angry Liberals strongly trust China: the data contradict it, exit 1
+    # a typology whose Angry Liberals live mostly in villages: the data contradict it, exit 1
     profiles = Path(KZ.path).parent
     shutil.copy(profiles / "kz2020_instrument.yaml", tmp_path / "kz2020_instrument.yaml")
     raw = yaml.safe_load((profiles / "kz2020.yaml").read_text(encoding="utf-8"))
     angry = next(s for s in raw["segments"] if s["id"] == "angry_liberals")
-    china = next(b for b in angry["bullets"]["external"] if "China" in b["text"])
-    china["claims"][0]["level"] = "very_high"
+    where = next(b for b in angry["bullets"]["demographics"] if "megapolis" in b["text"])
+    where["claims"][0]["categories"] = ["village"]
     altered = tmp_path / "altered.yaml"
     altered.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(SystemExit) as exc:
