@@ -332,8 +332,8 @@ def _simulate(model: LatentClassModel, observed: np.ndarray, rng: np.random.Gene
     z = rng.choice(model.n_components, size=n, p=shares / shares.sum())
     out = np.full(observed.shape, np.nan)
     for j, (cats, probs) in enumerate(zip(model.categories_, model.item_probs_, strict=True)):
-        cum = np.cumsum(probs, axis=1)
-        u = rng.random(n)[:, None] * cum[z, -1:]
+        cum: np.ndarray = np.cumsum(np.asarray(probs, dtype=float), axis=1)
+        u = rng.random((n, 1)) * cum[z, -1:]
         index = np.minimum((u >= cum[z]).sum(axis=1), len(cats) - 1)
         out[:, j] = np.where(observed[:, j], cats[index], np.nan)
     return out
