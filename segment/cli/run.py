@@ -308,7 +308,7 @@ def _print_confirm(c) -> None:
     table.add_column("support")
     for r in c.table.itertuples():
         interval = "" if r.ci_low != r.ci_low else f"{r.ci_low:.0%}-{r.ci_high:.0%}"
-        table.add_row(str(r.name), f"{r.share:.0%}", interval, f"{r.status}: {r.verdict}")
+        table.add_row(str(r.name), f"{r.share:.0%}", interval, str(r.verdict))
     out.print(table)
     for line in c.statements():
         out.print(line, markup=False)

@@ -183,7 +183,8 @@ class ConfirmatoryFit:
             if row.status == "merged":
                 continue
             if row.status == "not supported":
-                lines.append(f"{row.name} is not supported at {n}: {row.verdict}.")
+                reason = str(row.verdict).removeprefix("not supported: ")
+                lines.append(f"{row.name} is not supported at {n}: {reason}.")
         for name, other, _ in self.merged_pairs():
             row = self.table.set_index("name").loc[name]
             prefer = _criteria(row)
@@ -583,23 +584,27 @@ def _verdict(row: dict[str, Any], min_cell: int) -> tuple[str, str]:
     """(status, verdict text) of one reference segment (module docstring)."""
     if row["share"] < MIN_SHARE:
         small = " (too few respondents to profile)" if row["ci_low"] != row["ci_low"] else ""
-        return "not supported", f"its segment holds {row['share']:.1%} of the sample{small}"
+        return "not supported", (
+            f"not supported: its segment holds {row['share']:.1%} of the sample{small}"
+        )
     if not row["distance"] <= MAX_DISTANCE:
         far = "unknown" if row["distance"] != row["distance"] else f"{row['distance']:.3f}"
         return "not supported", (
-            f"the segment fitted in its place is {far} from its reference profile (a name "
-            f"needs at most {MAX_DISTANCE:g})"
+            f"not supported: the segment fitted in its place is {far} from its reference "
+            f"profile (a name needs at most {MAX_DISTANCE:g})"
         )
     if row["p_value"] != row["p_value"]:
-        return "supported", "no other reference segment is supported to merge it with"
+        return "supported", "supported: no other reference segment is supported to merge it with"
     prefer = _criteria(row)
     if not prefer["merge"]:
         return "supported", (
-            f"separate from {row['nearest_name']}: BIC, AIC and the bootstrap LRT prefer separating"
+            f"supported: BIC, AIC and the bootstrap LRT prefer separating it from "
+            f"{row['nearest_name']}"
         )
     if not prefer["separate"]:
         return "not supported", (
-            f"BIC, AIC and the bootstrap LRT prefer merging it with {row['nearest_name']}"
+            f"not supported: BIC, AIC and the bootstrap LRT prefer merging it with "
+            f"{row['nearest_name']}"
         )
     merge, sep = " and ".join(prefer["merge"]), " and ".join(prefer["separate"])
     verb_m = "prefers" if len(prefer["merge"]) == 1 else "prefer"
