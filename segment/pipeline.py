@@ -17,7 +17,7 @@ import pandas as pd
 
 from segment.cards.card import ProfileCard
 from segment.cards.profile_stats import SegmentProfiles
-from segment.cards.typology import Typology, typology_for
+from segment.cards.typology import Typology, typology_fits, typology_for
 from segment.cards.wording import build_cards
 from segment.models import LatentClassModel
 from segment.models.selection import BOOT_N_INIT, N_BOOT, Selection, select_n_components
@@ -325,7 +325,8 @@ def run_analysis(
         Bootstrap resamples for stability (per k; the default of ``segment select``, so both
         give the same table) and for support by segment.
     confirm : bool
-        Run the confirmatory fit when there is a typology (the "confirm typology" step).
+        Run the confirmatory fit when there is a typology and the survey asks its battery
+        (:func:`segment.cards.typology.typology_fits`; the "confirm typology" step).
     n_boot_confirm : int
         Bootstrap samples of each of its merge tests.
     embed : bool
@@ -382,9 +383,11 @@ def run_analysis(
         estimator, inputs, frame[inputs.asked], cb, typology, min_cell, measurement
     )
 
-    step("confirm typology", skipped=typology is None or not confirm)
+    # only a survey that asks the typology's battery, as --typology auto decides
+    confirming = typology is not None and confirm and typology_fits(cb, typology)
+    step("confirm typology", skipped=not confirming)
     confirmatory = None
-    if typology is not None and confirm:
+    if confirming and typology is not None:
         confirmatory = confirm_typology(
             X,
             frame[inputs.asked],
