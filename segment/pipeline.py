@@ -17,10 +17,12 @@ import pandas as pd
 
 from segment.cards.card import ProfileCard
 from segment.cards.profile_stats import SegmentProfiles
-from segment.cards.typology import Typology, typology_for
+from segment.cards.typology import Typology, typology_fits, typology_for
 from segment.cards.wording import build_cards
 from segment.models import LatentClassModel
 from segment.models.selection import BOOT_N_INIT, N_BOOT, Selection, select_n_components
+from segment.segments.confirm import N_BOOT as N_BOOT_CONFIRM
+from segment.segments.confirm import ConfirmatoryFit, confirm_typology
 from segment.segments.fit import (
     ModelInputs,
     fit_estimator,
@@ -44,6 +46,7 @@ STEPS = (
     "choose k",
     "fit",
     "name and profile",
+    "confirm typology",
     "map respondents",
     "list experiment",
 )
@@ -151,6 +154,10 @@ class Analysis:
         ``summary.n - n_not_asked`` respondents are in the model.
     measurement : str
         The item model (``nominal``, ``ordinal`` or ``cumulative``).
+    confirm : ConfirmatoryFit or None
+        The typology's segments fitted and tested one by one
+        (:func:`segment.segments.confirm.confirm_typology`); None without a typology or
+        with ``confirm=False``. The cards describe the exploratory model (``model``).
     timings : dict of str -> float
         Seconds per step.
     """
@@ -174,6 +181,7 @@ class Analysis:
     min_cell: int
     n_not_asked: int = 0
     measurement: str = "nominal"
+    confirm: ConfirmatoryFit | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -289,6 +297,8 @@ def run_analysis(
     n_init: int = 10,
     n_boot_select: int = N_BOOT,
     n_boot_support: int = 500,
+    confirm: bool = True,
+    n_boot_confirm: int = N_BOOT_CONFIRM,
     embed: bool = True,
     min_cell: int = MIN_CELL_SIZE,
     random_state: int = 1,
@@ -301,8 +311,10 @@ def run_analysis(
     Steps (:data:`STEPS`): validate the data against the codebook; choose the number of
     segments with :func:`segment.models.selection.select_n_components` (lowest BIC among stable,
     reportable solutions) unless ``k`` is given; fit the latent class model; name the segments
-    against ``typology`` and profile them; map respondents with UMAP; estimate the list
-    experiment overall, by subgroup and by segment (typing its respondents with the model).
+    against ``typology`` and profile them; with a typology, fit its segments in a confirmatory
+    fit and test each against merging with its nearest neighbour
+    (:func:`segment.segments.confirm.confirm_typology`); map respondents with UMAP; estimate the
+    list experiment overall, by subgroup and by segment (typing its respondents with the model).
 
     Parameters
     ----------
@@ -324,6 +336,11 @@ def run_analysis(
     n_boot_select, n_boot_support : int
         Bootstrap resamples for stability (per k; the default of ``segment select``, so both
         give the same table) and for support by segment.
+    confirm : bool
+        Run the confirmatory fit when there is a typology and the survey asks its battery
+        (:func:`segment.cards.typology.typology_fits`; the "confirm typology" step).
+    n_boot_confirm : int
+        Bootstrap samples of each of its merge tests.
     embed : bool
         Compute the UMAP map.
     random_state : int
@@ -332,7 +349,8 @@ def run_analysis(
         Text encoding of CSV input (the survey and the list-experiment file).
     progress : callable(step, message), optional
         Called as each step starts (``message`` "start", or "skipped" for the map without
-        ``embed`` and the list experiment without ``listexp``) and ends ("done"); in between, the
+        ``embed``, the confirmatory fit without a typology and the list experiment without
+    ``listexp``) and ends ("done"); in between, the
         validate step reports the items it segments on (a line starting "Segmenting on") and
         the choose-k step each fit (short messages such as "k=3 fitted").
 
@@ -377,6 +395,23 @@ def run_analysis(
         estimator, inputs, frame[inputs.asked], cb, typology, min_cell, measurement
     )
 
+    # only a survey that asks the typology's battery, as --typology auto decides
+    confirming = typology is not None and confirm and typology_fits(cb, typology)
+    step("confirm typology", skipped=not confirming)
+    confirmatory = None
+    if confirming and typology is not None:
+        confirmatory = confirm_typology(
+            X,
+            frame[inputs.asked],
+            cb,
+            typology,
+            sample_weight=w,
+            free=estimator,
+            n_boot=n_boot_confirm,
+            random_state=random_state,
+            min_cell=min_cell,
+        )
+
     step("map respondents", skipped=not embed)
     embedding, labels = _map_respondents(estimator, X, embed, random_state)
 
@@ -412,6 +447,7 @@ def run_analysis(
         min_cell=min_cell,
         n_not_asked=inputs.n_not_asked,
         measurement=measurement,
+        confirm=confirmatory,
         timings=timings,
     )
 

@@ -90,8 +90,17 @@ def name_segments(
     -------
     DataFrame
         One row per fitted segment: ``segment, name, reference, reference_name, distance,
-        score, runner_up_distance, named`` (``reference`` is the matched reference id even when
-        not ``named``).
+        score, runner_up_distance, named, merged, references`` (``reference`` is the matched
+        reference id even when not ``named``).
+
+    Notes
+    -----
+    A segment that is not clearly one reference segment but lies close to two of them (both
+    of its two nearest reference segments at most ``max_distance`` away, and neither the name
+    of another segment) is a merger of the two: it is named after both, nearest first, joined
+    by " + " ("Conflicted Optimists + Realists"), with ``merged`` true and ``references`` the
+    two reference ids (a tuple; a named segment's is its one reference, others' is empty). Such
+    a segment is not ``named``: its card is not compared with either reference card.
     """
     dist = typology_distances(profiles, typology)
     k = profiles.n_segments
@@ -124,6 +133,31 @@ def name_segments(
                 "score": float(np.clip(1 - d / 0.5, 0, 1)) if d == d else np.nan,
                 "runner_up_distance": runner_up,
                 "named": bool(named),
+                "merged": False,
+                "references": (ref.id,) if named and ref is not None else (),
             }
         )
+    taken = {row["reference"] for row in rows if row["named"]}
+    for s, row in enumerate(rows):
+        pair = _merged_pair(matrix[s], max_distance) if not row["named"] else None
+        if pair is None or {typology.segments[r].id for r in pair} & taken:
+            continue
+        refs = [typology.segments[r] for r in pair]
+        taken |= {ref.id for ref in refs}  # a second segment between the same two keeps its label
+        row.update(
+            name=" + ".join(ref.name for ref in refs),
+            merged=True,
+            references=tuple(ref.id for ref in refs),
+        )
     return pd.DataFrame(rows)
+
+
+def _merged_pair(distances: np.ndarray, max_distance: float) -> tuple[int, int] | None:
+    """The two nearest reference segments when both are at most ``max_distance`` away."""
+    finite = np.flatnonzero(np.isfinite(distances))
+    if len(finite) < 2:
+        return None
+    first, second = finite[np.argsort(distances[finite], kind="stable")[:2]]
+    if distances[second] <= max_distance:
+        return int(first), int(second)
+    return None

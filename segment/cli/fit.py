@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from segment.cards.typology import typology_for
-from segment.exceptions import InputError
+from segment.cards.typology import Typology, typology_fits, typology_for
+from segment.exceptions import InputError, SegmentError
 from segment.survey.read import read_survey
 
 from ._common import (
@@ -18,6 +18,7 @@ from ._common import (
     _refuse_existing,
     cli,
     err,
+    out,
     warn_if_drafted,
 )
 
@@ -44,7 +45,12 @@ def inputs_to_segment(data: Path, codebook_path: Path | None, items: str | None,
 @cli.command()
 @click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
 @CODEBOOK
-@click.option("--k", "k", type=click.IntRange(min=1), required=True, help="Number of segments.")
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(min=1),
+    help="Number of segments (required without --confirm; with it, the free fit to compare).",
+)
 @click.option("--items", help="Comma-separated items to segment on (default: the attitude items).")
 @click.option(
     "--typology",
@@ -60,6 +66,22 @@ def inputs_to_segment(data: Path, codebook_path: Path | None, items: str | None,
     default=10,
     show_default=True,
     help="Random starts (plus a k-means start).",
+)
+@click.option(
+    "--confirm",
+    "confirm_path",
+    default=None,
+    help="Confirmatory fit of a reference typology's segments (a bundled name such as kz2020, a "
+    "file, or 'auto' for the codebook's typology: key): as many segments as it has, started "
+    "from and weakly shrunk towards their expected answers, each tested against merging with "
+    "its nearest neighbour; prints the support table and saves that model. Only for a survey "
+    "that asks the typology's battery.",
+)
+@click.option(
+    "--n-boot",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Bootstrap samples of each merge test of --confirm (default 99).",
 )
 @MEASUREMENT
 @click.option("--seed", type=int, default=1, show_default=True)
@@ -78,6 +100,8 @@ def fit(
     k,
     items,
     typology_path,
+    confirm_path,
+    n_boot,
     n_init,
     measurement,
     seed,
@@ -89,10 +113,18 @@ def fit(
     from segment.segments.fit import fit_segments
     from segment.segments.model_file import save_model
 
+    if k is None and confirm_path is None:
+        raise click.UsageError("give --k (the number of segments) or --confirm TYPOLOGY")
+    if n_boot is not None and confirm_path is None:
+        raise click.UsageError("--n-boot is the bootstrap of --confirm; give --confirm too")
     _refuse_existing([output], force)
     frame, cb, inputs = inputs_to_segment(data, codebook_path, items, encoding)
     typology = typology_for(cb, typology_path)
     err.print(inputs.describe(), markup=False)
+    if confirm_path is not None:
+        reference = _confirm_typology(cb, confirm_path)
+        _fit_confirm(frame, cb, inputs, reference, k, n_init, n_boot, seed, output)
+        return
     try:
         model = fit_segments(
             frame,
@@ -118,5 +150,71 @@ def fit(
     err.print(
         f"Wrote {output}: {k} segments ({segs}); log-likelihood {est.loglik_:,.2f}, "
         f"BIC {model.fit['bic']:,.1f}, entropy {est.entropy_:.3f}{note}.",
+        markup=False,
+    )
+
+
+def _confirm_typology(cb, requested: str) -> Typology:
+    """The typology of ``--confirm``: the named one, or the codebook's with 'auto'; refused
+    (exit 2) when the survey does not ask its battery."""
+    if requested.strip().lower() == "none":
+        raise click.BadParameter("name a typology (or 'auto')", param_hint="--confirm")
+    if requested.strip().lower() == "auto":
+        typology = typology_for(cb, "auto")
+        if typology is None:
+            raise SegmentError(
+                "--confirm auto: the codebook names no typology whose battery this survey asks "
+                "(its typology: key); name one, e.g. --confirm kz2020"
+            )
+        return typology
+    typology = Typology.load(requested)
+    if not typology_fits(cb, typology):
+        raise SegmentError(
+            f"--confirm {requested}: this survey does not ask the {typology.name} typology's "
+            "battery (fewer than half of the items its segments describe are segmentation "
+            "items of the codebook), so its segments cannot be confirmed on it"
+        )
+    return typology
+
+
+def _fit_confirm(frame, cb, inputs, typology, k, n_init, n_boot, seed, output) -> None:
+    """``segment fit --confirm``: the support table, and the confirmatory model saved."""
+    from segment.models import LatentClassModel
+    from segment.segments.confirm import N_BOOT, confirm_typology
+    from segment.segments.fit import name_and_profile, segment_model
+    from segment.segments.model_file import save_model
+
+    X, w = inputs.X, inputs.weights
+    asked = frame[inputs.asked]
+    k_free = k or len(typology.segments)
+    free = LatentClassModel(k_free, n_init=n_init, random_state=seed).fit(X, sample_weight=w)
+    result = confirm_typology(
+        X,
+        asked,
+        cb,
+        typology,
+        sample_weight=w,
+        free=free,
+        n_boot=n_boot or N_BOOT,
+        random_state=seed,
+    )
+    out.print(result.summary(), markup=False)
+    for line in result.statements():
+        out.print(line, markup=False)
+    named = name_and_profile(result.estimator, X, asked, cb, sample_weight=w, typology=typology)
+    model = segment_model(
+        result.estimator,
+        named,
+        X,
+        cb,
+        sample_weight=w,
+        typology=typology,
+        n_not_asked=inputs.n_not_asked,
+    )
+    save_model(model, output)
+    err.print(
+        f"Wrote {output}: the confirmatory {result.k}-segment model of {typology.name} "
+        f"(segments in the typology's order); log-likelihood {result.fit['loglik']:,.2f}, "
+        f"BIC {result.fit['bic']:,.1f}.",
         markup=False,
     )

@@ -306,7 +306,10 @@ def _print_run(a, folder: Path, seconds: float) -> None:
             f"{r.ci_low:.0%}-{r.ci_high:.0%}",
         ]
         if a.typology is not None:
-            row.append(("= " if match.loc[s, "named"] else "~ ") + ref if ref else "")
+            if "merged" in match and match.loc[s, "merged"]:
+                row.append("joins " + " and ".join(_reference_names(a, match.loc[s, "references"])))
+            else:
+                row.append(("= " if match.loc[s, "named"] else "~ ") + ref if ref else "")
         if support is not None:
             e = support.loc[s, "headline"]
             flagged = isinstance(support.loc[s, "flag"], str)
@@ -323,4 +326,37 @@ def _print_run(a, folder: Path, seconds: float) -> None:
     if a.listexp is not None:
         _print_listexp_notes(a.listexp)
     out.print(f"Number of segments: {a.k_reason}", markup=False)
+    if a.confirm is not None:
+        _print_confirm(a.confirm)
     out.print(f"Report: {folder / 'index.html'} (also profiles.md, model.json); {seconds:.0f} s.")
+
+
+def _reference_names(a, ids) -> list[str]:
+    return [a.typology[i].name for i in ids]
+
+
+def _print_confirm(c) -> None:
+    """The confirmatory fit: every reference segment with its support, then what it says."""
+    table = Table(
+        title=f"Confirmatory fit: the {c.k} segments of the {c.typology.name} typology "
+        f"({c.n:,.0f} respondents)"
+    )
+    table.add_column("reference segment")
+    table.add_column("share", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("support")
+    for r in c.table.itertuples():
+        interval = "" if r.ci_low != r.ci_low else f"{r.ci_low:.0%}-{r.ci_high:.0%}"
+        table.add_row(str(r.name), f"{r.share:.0%}", interval, str(r.verdict))
+    out.print(table)
+    for line in c.statements():
+        out.print(line, markup=False)
+    free = c.free
+    if free is not None:
+        out.print(
+            f"Confirmatory {c.k} against the chosen {int(free['k'])}: BIC {c.fit['bic']:,.0f} "
+            f"vs {free['bic']:,.0f}, AIC {c.fit['aic']:,.0f} vs {free['aic']:,.0f} (lower is "
+            f"better; bootstrap LRT with {c.n_boot} samples per pair; `segment fit --confirm` "
+            "prints the full table).",
+            markup=False,
+        )

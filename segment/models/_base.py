@@ -151,6 +151,11 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         return np.column_stack([np.ones(n_rows), z])
 
     # ------------------------------------------------------------------ fitting
+    def _initial_shares(self) -> np.ndarray:
+        """Class shares every start begins with: equal shares unless a model says otherwise."""
+        k = self.n_components
+        return np.full(k, 1.0 / k)
+
     def fit(self, X, y=None, sample_weight=None, covariates=None):
         """Fit the model by maximum (pseudo-)likelihood with EM from several starts.
 
@@ -189,7 +194,7 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         start_logliks = []
         for params in self._starts(data, weights, rng):
             coef = None if design is None else np.zeros((design.shape[1], k))
-            result = self._run_em(data, weights, design, params, np.full(k, 1.0 / k), coef)
+            result = self._run_em(data, weights, design, params, self._initial_shares(), coef)
             start_logliks.append(result[0])
             if best is None or result[0] > best[0] + 1e-9 * abs(best[0]):
                 best = result

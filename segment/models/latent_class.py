@@ -15,6 +15,15 @@ Estimation is EM (Dempster, Laird & Rubin 1977) in log space from ``n_init`` ran
 (Dirichlet(1) item probabilities) plus one deterministic k-means start on the one-hot answers of
 a subsample; the highest likelihood wins. Data are kept as small integer codes and each iteration
 is one compiled pass (see ``_kernels.py``).
+
+Given starting values (``init_item_probs``, ``init_weights``, as scikit-learn's
+``GaussianMixture(means_init=..., weights_init=...)``) replace the k-means start. A Dirichlet
+prior on the item probabilities (``item_prior``: pseudo-counts ``a_jkc``, i.e. a
+Dirichlet(1 + a_jk) prior on ``theta_jk``) turns EM into posterior-mode (MAP) estimation: the
+M-step is ``theta_jkc = (n_jkc + a_jkc) / (n_jk + sum_c a_jkc)`` with ``n_jkc`` the expected
+(weighted) counts, and EM increases the log posterior ``LL + sum a_jkc log theta_jkc`` at every
+iteration (Galindo Garre & Vermunt 2006, "Avoiding boundary estimates in latent class analysis
+by Bayesian posterior mode estimation", *Behaviormetrika* 33(1), 43-59).
 """
 
 from __future__ import annotations
@@ -31,8 +40,14 @@ from segment._util import plain_number
 
 from ._base import MixtureBase
 from ._kernels import kernels
+from .align import match_classes
 
-__all__ = ["LatentClassModel", "sufficient_statistics"]
+__all__ = ["CLASS_ORDERS", "LatentClassModel", "sufficient_statistics"]
+
+#: Values of ``LatentClassModel(class_order=...)``.
+CLASS_ORDERS = ("size", "init")
+#: Constructor parameters that describe the items one by one (dropped by ``restrict_items``).
+_PER_ITEM_PARAMS = ("init_item_probs", "item_prior")
 
 KMEANS_SUBSAMPLE = 2000
 #: Fitted attributes that describe the fit rather than the parameters (kept by restrict_items).
@@ -65,11 +80,28 @@ class LatentClassModel(MixtureBase):
         Convergence when the relative change of the log-likelihood is at most ``tol``.
     random_state : int, RandomState or None
         Seed of the starts; the same data and seed give the same model.
+    init_item_probs : list of array-like of shape (n_components, n_categories_j), optional
+        Starting answer probabilities of each item, columns in the order of the item's sorted
+        answer codes seen at fit (``categories_``); rows are renormalised and floored away from
+        0 (EM never moves an exact zero). This start replaces the k-means start; the
+        ``n_init`` random starts still run (``n_init=0``: this start alone).
+    init_weights : array-like of shape (n_components,), optional
+        Starting class shares of the given start (default: equal shares). Requires
+        ``init_item_probs``.
+    item_prior : float or list of array-like of shape (n_components, n_categories_j), optional
+        Dirichlet pseudo-counts ``a_jkc >= 0`` added to the expected counts in every M-step
+        (posterior-mode estimation, see the module docstring); a float is the same count for
+        every category, item and class. None (the default) is maximum likelihood.
+    class_order : {"size", "init"}, default="size"
+        ``"size"``: classes in decreasing order of their shares. ``"init"``: in the order of
+        the classes of ``init_item_probs``, each fitted class matched one-to-one to a start
+        class (Hungarian algorithm on the summed absolute differences of the answer
+        probabilities), as a confirmatory fit against reference segments needs.
 
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
-        Class shares (weighted), in decreasing order: classes are ordered by size.
+        Class shares (weighted), in decreasing order (``class_order="size"``).
     prior_shares_ : ndarray of shape (n_components,)
         Class shares of the membership model without covariates (the EM estimate of ``pi``;
         equal to ``weights_`` then). With covariates, the membership model is ``coef_``.
@@ -80,9 +112,14 @@ class LatentClassModel(MixtureBase):
     coef_ : ndarray of shape (n_covariates + 1, n_components) or None
         Multinomial logit coefficients of class membership (class 0 is the reference).
     loglik_ : float
-        Maximised (weighted) log-likelihood.
+        Maximised (weighted) log-likelihood; with ``item_prior``, the log-likelihood at the
+        posterior mode (not the penalised objective, which is ``log_posterior_``).
+    log_posterior_ : float
+        ``loglik_ + sum_jkc a_jkc log theta_jkc``, the objective maximised (the log posterior
+        up to a constant); equal to ``loglik_`` without ``item_prior``.
     start_logliks_ : ndarray
-        Final log-likelihood of every start (random starts first, then k-means).
+        Final objective of every start (the given start or the random starts first, then
+        k-means); the log-likelihood, or the log posterior with ``item_prior``.
     n_iter_ : int
     converged_ : bool
     entropy_ : float
@@ -92,6 +129,34 @@ class LatentClassModel(MixtureBase):
     n_samples_fit_ : int
         Respondents used in the fit.
     """
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        n_init=10,
+        max_iter=1000,
+        tol=1e-8,
+        random_state=None,
+        init_item_probs=None,
+        init_weights=None,
+        item_prior=None,
+        class_order="size",
+    ):
+        super().__init__(
+            n_components, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state
+        )
+        self.init_item_probs = init_item_probs
+        self.init_weights = init_weights
+        self.item_prior = item_prior
+        self.class_order = class_order
+
+    def fit(self, X, y=None, sample_weight=None, covariates=None):
+        """Fit the model by maximum (pseudo-)likelihood, or posterior mode with ``item_prior``,
+        with EM from several starts (see :meth:`MixtureBase.fit`)."""
+        super().fit(X, y, sample_weight=sample_weight, covariates=covariates)
+        self.log_posterior_ = self.loglik_ + self._log_prior_density(self._theta)
+        return self
 
     # -------------------------------------------------------------- data
     def _prepare(self, X, *, fitting: bool):
@@ -118,7 +183,77 @@ class LatentClassModel(MixtureBase):
                     "a model cannot have more classes than respondents"
                 )
             self._encode_fit(X, names)
+            self._check_start_and_prior()
         return self._encode(X, names)
+
+    def _check_start_and_prior(self) -> None:
+        """Check ``init_item_probs``, ``init_weights``, ``item_prior`` and ``class_order``
+        against the categories seen at fit; store them as (items x categories x classes)."""
+        order = getattr(self, "class_order", "size")
+        init = getattr(self, "init_item_probs", None)
+        init_weights = getattr(self, "init_weights", None)
+        prior = getattr(self, "item_prior", None)
+        if order not in CLASS_ORDERS:
+            raise ValueError(f"class_order must be one of {CLASS_ORDERS}, got {order!r}")
+        if order == "init" and init is None:
+            raise ValueError("class_order='init' needs init_item_probs")
+        if init_weights is not None and init is None:
+            raise ValueError("init_weights needs init_item_probs")
+        self._init_theta = None if init is None else self._per_item(init, "init_item_probs")
+        if self._init_theta is not None:
+            n_items, n_cat, _ = self._shape()
+            sizes = np.array([len(c) for c in self.categories_])
+            valid = np.arange(n_cat)[None, :, None] < sizes[:, None, None]
+            theta = np.where(valid, 0.999 * self._init_theta + 0.001, 0.0)
+            sums = theta.sum(axis=1, keepdims=True)
+            if np.any(sums <= 0):
+                raise ValueError("init_item_probs: every row must have a positive sum")
+            self._init_theta = theta / sums
+        self._init_shares = None
+        if init_weights is not None:
+            shares = np.asarray(init_weights, dtype=float).reshape(-1)
+            if shares.shape != (self.n_components,) or not (
+                np.all(np.isfinite(shares)) and np.all(shares > 0)
+            ):
+                raise ValueError(
+                    f"init_weights must be {self.n_components} positive numbers, "
+                    f"got {init_weights!r}"
+                )
+            self._init_shares = shares / shares.sum()
+        self._prior_counts = None
+        if prior is not None:
+            if np.isscalar(prior):
+                a = float(prior)  # type: ignore[arg-type]
+                if not (np.isfinite(a) and a >= 0):
+                    raise ValueError(f"item_prior must be non-negative, got {prior!r}")
+                n_items, n_cat, k = self._shape()
+                sizes = np.array([len(c) for c in self.categories_])
+                valid = np.arange(n_cat)[None, :, None] < sizes[:, None, None]
+                self._prior_counts = np.where(valid, a, 0.0) * np.ones((n_items, n_cat, k))
+            else:
+                self._prior_counts = self._per_item(prior, "item_prior")
+
+    def _per_item(self, arrays, name: str) -> np.ndarray:
+        """A list of (n_components, n_categories_j) arrays as a padded (items x categories x
+        classes) array, each checked against the categories seen at fit."""
+        n_items, n_cat, k = self._shape()
+        if len(arrays) != n_items:
+            raise ValueError(f"{name} has {len(arrays)} items; the data have {n_items}")
+        out = np.zeros((n_items, n_cat, k))
+        names = getattr(self, "feature_names_in_", None)
+        for j, (cats, values) in enumerate(zip(self.categories_, arrays, strict=True)):
+            a = np.asarray(values, dtype=float)
+            label = names[j] if names is not None else f"item {j}"
+            if a.shape != (k, len(cats)):
+                raise ValueError(
+                    f"{name}[{j}] ({label}) has shape {a.shape}; expected ({k}, {len(cats)}): "
+                    f"{k} classes x the {len(cats)} answer codes seen at fit "
+                    f"{[plain_number(c) for c in cats]}"
+                )
+            if not (np.all(np.isfinite(a)) and np.all(a >= 0)):
+                raise ValueError(f"{name}[{j}] ({label}) must be finite and non-negative")
+            out[j, : len(cats), :] = a.T
+        return out
 
     def _encode_fit(self, X, names):
         cats = []
@@ -317,7 +452,11 @@ class LatentClassModel(MixtureBase):
             weights=self.weights_,
             coef=self.coef_,
             feature_names=None if names is None else [names[j] for j in idx],
-            **{key: value for key, value in self.get_params().items() if key in params},
+            **{
+                key: value
+                for key, value in self.get_params().items()
+                if key in params and key not in _PER_ITEM_PARAMS
+            },
         )
         model.n_covariates_ = self.n_covariates_
         for name in _FIT_STATISTICS:
@@ -340,13 +479,14 @@ class LatentClassModel(MixtureBase):
 
     def _starts(self, data, weights, rng):
         n_items, n_cat, k = self._shape()
-        starts = []
+        given = getattr(self, "_init_theta", None)
+        starts = [] if given is None else [given]
         for _ in range(self.n_init):
             theta = np.zeros((n_items, n_cat, k))
             for j, cats in enumerate(self.categories_):
                 theta[j, : len(cats), :] = rng.dirichlet(np.ones(len(cats)), size=k).T
             starts.append(theta)
-        kmeans = self._kmeans_start(data, weights, rng)
+        kmeans = self._kmeans_start(data, weights, rng) if given is None else None
         if kmeans is not None:
             starts.append(kmeans)
         if not starts:  # n_init=0 and too few distinct answer patterns for k-means
@@ -388,7 +528,24 @@ class LatentClassModel(MixtureBase):
     def _log_table(self, params):
         return _log_table(params)
 
+    def _initial_shares(self):
+        shares = getattr(self, "_init_shares", None)
+        return super()._initial_shares() if shares is None else shares
+
+    def _log_prior_density(self, params) -> float:
+        """``sum a_jkc log theta_jkc`` of the Dirichlet prior (0 without one)."""
+        a = getattr(self, "_prior_counts", None)
+        if a is None:
+            return 0.0
+        return float(np.sum(a * np.log(np.maximum(params, 1e-300))))
+
     def _e_step(self, data, weights, params, log_prior):
+        ll, stats, resp = self._e_step_loglik(data, weights, params, log_prior)
+        if getattr(self, "_prior_counts", None) is not None:
+            ll += self._log_prior_density(params)
+        return ll, stats, resp
+
+    def _e_step_loglik(self, data, weights, params, log_prior):
         n_items, n_cat, k = params.shape
         if log_prior.ndim == 1:
             ll, counts, totals = sufficient_statistics(data, weights, params, log_prior)
@@ -404,6 +561,9 @@ class LatentClassModel(MixtureBase):
 
     def _m_step(self, stats, params):
         counts = stats["counts"]
+        prior = getattr(self, "_prior_counts", None)
+        if prior is not None:
+            counts = counts + prior
         totals = counts.sum(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             theta = counts / totals
@@ -461,6 +621,21 @@ class LatentClassModel(MixtureBase):
 
     def _reorder(self, params, order):
         return params[:, :, order]
+
+    def _canonical(self, params, shares, coef, design):
+        if getattr(self, "class_order", "size") != "init":
+            return super()._canonical(params, shares, coef, design)
+        start = self._init_theta
+        assert start is not None  # class_order="init" requires init_item_probs
+        # class r of the start takes the fitted class closest to it
+        distance = np.abs(start[:, :, :, None] - params[:, :, None, :]).sum(axis=(0, 1))
+        order = match_classes(-distance)
+        params = self._reorder(params, order)
+        shares = shares[order]
+        if coef is not None:
+            coef = coef[:, order]
+            coef = coef - coef[:, :1]
+        return params, shares, coef
 
     def _store(self, params):
         self._theta = params

@@ -233,6 +233,7 @@ def _context(a) -> dict:
         "Segment sizes with 95% intervals",
     )
     ctx.update(_selection_section(a.selection, k, a.k_reason))
+    ctx["confirm"] = _confirm_section(getattr(a, "confirm", None))
     ctx.update(_profile_figures(a, labels, palette, order))
     ctx["n_suppressed"] = sum(
         int(table["suppressed"].sum())
@@ -323,9 +324,13 @@ def _segment_rows(
         reference = None
         if a.typology is not None and "reference_name" in match:
             reference = match.loc[s, "reference_name"]
+        joins = None
+        if a.typology is not None and "merged" in match and match.loc[s, "merged"]:
+            joins = " and ".join(a.typology[r].name for r in match.loc[s, "references"])
         rows.append(
             {
                 "name": names[s],
+                "joins": joins,
                 "colour": palette[s],
                 "share": _pct(by_segment.loc[s, "share"]),
                 "interval": _interval(by_segment.loc[s, "ci_low"], by_segment.loc[s, "ci_high"]),
@@ -334,6 +339,43 @@ def _segment_rows(
             }
         )
     return rows
+
+
+def _confirm_section(c) -> dict | None:
+    """The confirmatory fit: every reference segment with its share, interval, distance to
+    its reference profile and verdict; the sentences that say which the data separate."""
+    if c is None:
+        return None
+    rows = []
+    for r in c.table.itertuples():
+        rows.append(
+            {
+                "name": r.name,
+                "share": _pct(r.share),
+                "interval": "–" if r.ci_low != r.ci_low else _interval(r.ci_low, r.ci_high),
+                "distance": "–" if r.distance != r.distance else f"{r.distance:.3f}",
+                "nearest": r.nearest_name,
+                "delta_bic": "–" if r.delta_bic != r.delta_bic else f"{r.delta_bic:+,.0f}",
+                "delta_aic": "–" if r.delta_aic != r.delta_aic else f"{r.delta_aic:+,.0f}",
+                "p": "–" if r.p_value != r.p_value else f"{r.p_value:.2f}",
+                "status": r.status,
+                "verdict": r.verdict,
+            }
+        )
+    free = c.free
+    return {
+        "k": c.k,
+        "typology": c.typology.name,
+        "rows": rows,
+        "statements": c.statements(),
+        "n_boot": c.n_boot,
+        "prior_strength": f"{c.prior_strength:g}",
+        "bic": f"{c.fit['bic']:,.0f}",
+        "aic": f"{c.fit['aic']:,.0f}",
+        "free": None
+        if free is None
+        else {"k": int(free["k"]), "bic": f"{free['bic']:,.0f}", "aic": f"{free['aic']:,.0f}"},
+    }
 
 
 def _selection_section(selection, k: int, k_reason: str) -> dict:

@@ -45,9 +45,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
-from scipy.stats import norm
 
 from segment._files import atomic_write, atomic_write_text
+from segment.cards.expected_answers import DEFAULT_SPREAD, item_answer_probs
 from segment.cards.typology import Typology
 from segment.exceptions import Problem, SegmentError, TypologyError
 from segment.survey.codebook import Codebook, Item
@@ -68,12 +68,6 @@ COMPARATIVE_LIFT = {"moderate": (0.16, 1.35), "slight": (0.12, 1.30)}
 MAX_LIFTED_SHARE = 0.95
 TILT_ITERATIONS = 500
 MIXTURE_ITERATIONS = 500
-#: Centres of the two latent components of a "divided" answer distribution (0..1 scale).
-POLAR_CENTRES = (0.08, 0.92)
-DEFAULT_SPREAD = 0.11
-#: Mean position of the answerers of an item the segment is "unsure about" (no position of its
-#: own): the middle of the scale, so the don't-know share carries the claim, not a lean.
-UNSURE_CENTRE = 0.5
 FORMAT_NOTE = "segment.synth/1"
 
 
@@ -131,70 +125,6 @@ class SyntheticSurvey:
     def oracle_predict(self, data: pd.DataFrame | None = None) -> np.ndarray:
         """Most likely segment index (into ``segment_ids``) under the true parameters."""
         return np.argmax(self.oracle_log_proba(data), axis=1)
-
-
-# ---------------------------------------------------------------------------- answers
-def _latent_probs(centre: float, positions: np.ndarray, spread: float) -> np.ndarray:
-    """P(answer at each position) when a N(centre, spread) latent is cut at the midpoints."""
-    cuts = (positions[:-1] + positions[1:]) / 2
-    cdf = norm.cdf((cuts - centre) / spread)
-    return np.diff(np.concatenate([[0.0], cdf, [1.0]]))
-
-
-def _solve_centre(target: float, positions: np.ndarray, spread: float) -> float:
-    """Latent centre whose discretised mean position equals ``target`` (bisection)."""
-    lo, hi = -3.0, 4.0
-    for _ in range(80):
-        mid = (lo + hi) / 2
-        if _latent_probs(mid, positions, spread) @ positions < target:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
-
-
-def substantive_distribution(
-    position: float, polarised: bool, positions: np.ndarray, spread: float
-) -> np.ndarray:
-    """Answer distribution over substantive answers sorted by their 0..1 position."""
-    if polarised:
-        halves = [_latent_probs(c, positions, spread * 0.6) for c in POLAR_CENTRES]
-        return (halves[0] + halves[1]) / 2
-    return _latent_probs(_solve_centre(position, positions, spread), positions, spread)
-
-
-def item_answer_probs(
-    typology: Typology, item: Item, spread: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and (segments x codes) probabilities of one attitude item's model categories."""
-    positions_by_code = item.position(item.substantive_codes)
-    order = np.argsort(positions_by_code)
-    positions = positions_by_code[order]
-    expected = [typology.expected_levels(s.id).get(item.column) for s in typology.segments]
-    stated = [e.level.position for e in expected if e is not None and e.level.position is not None]
-    default = float(np.mean(stated)) if stated else 0.5
-    dk_codes = item.dont_know_codes
-    codes = np.concatenate([item.substantive_codes, dk_codes[:1]])
-    probs = np.zeros((len(typology.segments), len(codes)))
-    for k, exp in enumerate(expected):
-        position, polarised, dk = default, False, typology.base_dont_know
-        if exp is not None:
-            # an unsure level (no position): answerers centred on the scale's middle, no lean
-            position = exp.level.position if exp.level.position is not None else UNSURE_CENTRE
-            polarised = exp.level.polarised
-            dk = exp.dont_know(typology.base_dont_know, typology.unsure_dont_know)
-        if not len(dk_codes):
-            dk = 0.0
-        sub = substantive_distribution(position, polarised, positions, spread)
-        row = np.zeros(len(codes))
-        row[order] = sub * (1 - dk)
-        if len(dk_codes):
-            row[-1] = dk
-        probs[k] = row
-    keep = slice(None) if len(dk_codes) else slice(0, len(item.substantive_codes))
-    codes, probs = codes[keep], probs[:, keep]
-    sort = np.argsort(codes)
-    return codes[sort], probs[:, sort]
 
 
 # ---------------------------------------------------------------------------- sampling

@@ -141,16 +141,20 @@ def test_six_segment_fit_gets_all_six_names_right(bundled, kz2020):
     assert (names["score"] > 0.9).all()
 
 
-def test_a_merged_segment_keeps_its_own_label(bundled, kz2020):
+def test_a_merged_segment_is_named_after_the_two_reference_segments_it_joins(bundled, kz2020):
     frame, cb, truth = bundled
     model, _profiles, names = fitted_names(frame, cb, kz2020, 5)
     named = names[names["named"]]
     assert len(named) == 4 and len(set(named["name"])) == 4
     merged = names[~names["named"]]
-    assert merged["name"].str.startswith("Segment").all()
+    assert len(merged) == 1 and merged["merged"].all()
     s = int(merged["segment"].iloc[0])
     members = truth.loc[model.labels_ == s, "segment"].value_counts(normalize=True)
     assert members.iloc[1] > 0.25  # genuinely two reference segments
+    assert set(merged["references"].iloc[0]) == set(members.index[:2])
+    by_id = {seg.id: seg.name for seg in kz2020.segments}
+    assert merged["name"].iloc[0] == " + ".join(by_id[r] for r in merged["references"].iloc[0])
+    assert not named["merged"].any()
     for _, row in named.iterrows():
         majority = (
             truth.loc[model.labels_ == row["segment"], "segment_name"].value_counts().index[0]

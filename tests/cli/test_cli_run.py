@@ -102,7 +102,7 @@ def test_steps_not_run_are_printed_as_skipped(small_survey, tmp_path, capsys):
         capsys,
     )
     assert code == 0, err
-    assert "[5/6] map respondents: skipped" in err
-    assert "[6/6] list experiment: skipped" in err
+    assert "[6/7] map respondents: skipped" in err
+    assert "[7/7] list experiment: skipped" in err
     assert "map respondents ..." not in err and "list experiment: done" not in err
-    assert "[3/6] fit: done in" in err
+    assert "[3/7] fit: done in" in err
