@@ -761,8 +761,8 @@ def build_cards(
             match = {
                 k: row[k] for k in ("reference", "reference_name", "distance", "score", "named")
             }
-            if row["named"]:
-                name = row["name"]
+            if row["named"] or bool(row.get("merged", False)):
+                name = row["name"]  # a reference name, or "A + B" for a merged segment
         reference = None
         if typology is not None and match.get("named") and match.get("reference") is not None:
             reference = typology[str(match["reference"])]

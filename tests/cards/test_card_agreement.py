@@ -158,3 +158,18 @@ def test_profile_check_prints_the_tally_and_fails_on_a_contradiction(
         main(["profile", str(model), str(data), "--check", "--typology", str(altered)])
     assert exc.value.code == 1
     assert "contradicted" in capsys.readouterr().out
+
+
+def test_a_merged_segment_card_is_named_after_both_references(bundled_survey):
+    data, codebook, _ = bundled_survey
+    frame, cb = read_survey(data, codebook)
+    X = cb.model_codes(frame)
+    model = LatentClassModel(5, random_state=0).fit(X, sample_weight=frame["weight"])
+    profiles = profile_segments(model.predict_proba(X), frame, cb)
+    names = name_segments(profiles, KZ)
+    cards = build_cards(profiles, cb, names, KZ)
+    merged = names[names["merged"]]
+    assert len(merged) == 1
+    card = next(c for c in cards if c.segment == int(merged["segment"].iloc[0]))
+    assert card.name == "Conflicted Optimists + Realists"
+    assert not card_agreement([card], KZ).bullets.shape[0]  # compared with neither reference
