@@ -190,9 +190,8 @@ def test_cli_profile_markdown_json_and_explain(tmp_path, capsys, bundled_survey)
     [
         (
             "Angry Liberals",
-            "More educated and higher than average income, mostly people who can afford food and "
-            "clothes",
-        ),  # merged ordered shifts (Illiberal Loyalists' lower income: +9 points, not material)
+            "More educated and higher than average income",
+        ),  # merged ordered shifts; no "mostly" suffix for a middle category (food and clothes)
         ("Illiberal Loyalists", "More urban, mostly regional-centre residents"),  # shift + majority
         ("Angry Liberals", "Older"),  # age bands
         ("Conflicted Optimists", "Mostly rural residents"),  # a majority at the end of the scale
