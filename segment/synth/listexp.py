@@ -39,6 +39,7 @@ import pandas as pd
 
 from segment._files import atomic_write_text
 from segment.cards.typology import Typology
+from segment.listexp.published import load_published_table
 
 from .survey import DEFAULT_SPREAD, draw_categories, item_answer_probs
 
@@ -69,20 +70,25 @@ class Table1Row:
         return abs(100 * (self.treatment - self.control) - self.printed_support) <= 1.5
 
 
-#: Table 1 of Jones & Smyth (2022), PONARS Eurasia Policy Memo 806 (sample share, control mean,
-#: treatment mean, printed support %).
-TABLE1 = (
-    Table1Row(None, None, 1.0, 2.76, 3.32, 55.9),
-    Table1Row("gender", "male", 0.450, 2.62, 3.49, 87.3),
-    Table1Row("gender", "female", 0.550, 2.87, 3.17, 30.0),
-    Table1Row("education", "secondary_or_less", 0.486, 2.83, 3.49, 65.8),
-    Table1Row("education", "university", 0.514, 2.69, 3.07, 37.9),
-    Table1Row("ethnicity", "kazakh", 0.605, 2.83, 3.20, 42.3),
-    Table1Row("ethnicity", "russian", 0.300, 2.90, 3.54, 64.1),
-    Table1Row("region", "almaty", 0.218, 2.81, 3.36, 27.0),
-    Table1Row("region", "astana", 0.130, 2.71, 3.00, 29.2),
-    Table1Row("region", "other", 0.640, 2.81, 3.36, 63.6),
-)
+def _table1_rows() -> tuple[Table1Row, ...]:
+    """Table 1 of Jones & Smyth (2022), PONARS Eurasia Policy Memo 806, from the published data
+    (``profiles/jones_smyth_2022_table1.yaml``, :func:`segment.listexp.load_published_table`):
+    sample share, control mean, treatment mean, printed support %."""
+    return tuple(
+        Table1Row(
+            r.variable,
+            r.level,
+            round(r.sample_pct / 100, 4),
+            float(r.control_text),
+            float(r.treatment_text),
+            r.support_pct,
+        )
+        for r in load_published_table().rows
+    )
+
+
+#: The memo's Table 1 as the generator targets it (one source: the published data file).
+TABLE1 = _table1_rows()
 #: Short battery of kz2020 items carried for typing respondents into segments.
 BATTERY = (
     "dem_engaged_parties",
