@@ -377,8 +377,10 @@ TABLE_HEAD = "| file | what is wrong | command that must reject it | expected me
 
 
 def readme_table() -> None:
-    """Rewrite the table of README.md from cases.yaml (the text above the table is kept)."""
-    cases = yaml.safe_load((HERE / "cases.yaml").read_text("utf-8"))
+    """Rewrite the table of README.md from cases*.yaml (the text above the table is kept)."""
+    cases = [
+        c for f in sorted(HERE.glob("cases*.yaml")) for c in yaml.safe_load(f.read_text("utf-8"))
+    ]
 
     def command(args: list[str], file: str) -> str:
         words = [

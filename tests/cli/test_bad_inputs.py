@@ -1,6 +1,6 @@
 """The bad-input corpus (tests/bad_inputs/): every malformed file is refused cleanly.
 
-Each case of ``tests/bad_inputs/cases.yaml`` runs one ``segment`` command on one malformed file and
+Each case of ``tests/bad_inputs/cases*.yaml`` runs one ``segment`` command on one malformed file and
 expects exit code 2, one message naming the file, column, row, value and what was expected (the
 case's fragments), no file written (outputs point into an empty folder, and the command runs in
 an empty working folder), and the input files unchanged (SHA-256 before and after).
@@ -19,10 +19,12 @@ from helpers import run_cli
 
 BAD = Path(__file__).resolve().parents[1] / "bad_inputs"
 DATA = Path(__file__).resolve().parents[2] / "data"
-CASES = yaml.safe_load((BAD / "cases.yaml").read_text(encoding="utf-8"))
+#: Cases are split by theme (``cases.yaml``, ``cases_<theme>.yaml``) so themes grow independently.
+CASE_FILES = sorted(BAD.glob("cases*.yaml"))
+CASES = [c for f in CASE_FILES for c in yaml.safe_load(f.read_text(encoding="utf-8"))]
 #: The valid files the corrupted ones are made from, and the corpus's own files.
 VALID = {"codebook.yaml", "survey.csv", "typology.yaml", "model.json", "listexp.csv"}
-INFRA = {"README.md", "cases.yaml", "make_corpus.py"}
+INFRA = {"README.md", "make_corpus.py", *(f.name for f in CASE_FILES)}
 
 
 def _case_id(case: dict, seen: Counter) -> str:
@@ -74,7 +76,15 @@ def test_every_case_has_a_fragment_naming_its_file():
     for case in CASES:
         assert case["expect"], f"{case['file']}: no expected message fragment"
         assert any(case["file"] in f for f in case["expect"]), case["file"]
-        assert case["kind"] in {"data", "codebook", "typology", "model", "listexp"}
+        assert case["kind"] in {
+            "data",
+            "codebook",
+            "typology",
+            "model",
+            "listexp",
+            "margins",
+            "output",
+        }
         assert case["wrong"]
 
 
