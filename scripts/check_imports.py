@@ -30,6 +30,7 @@ FLOORS: list[tuple[str, ...]] = [
         "segment._util",
         "segment._files",
         "segment.resources",
+        "segment.disclosure",
     ),
     ("segment.survey",),
     ("segment.weights",),

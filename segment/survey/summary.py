@@ -11,12 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segment.disclosure import MIN_CELL_SIZE
+
 from .codebook import Codebook
 
 __all__ = ["MIN_CELL_SIZE", "SurveySummary", "kish_design_effect", "summarise_survey"]
-
-#: Smallest number of respondents a reported cell may describe.
-MIN_CELL_SIZE = 30
 
 
 def kish_design_effect(weights: np.ndarray) -> float:
