@@ -47,17 +47,15 @@ DPI = 110
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
-#: Settings under which a figure is built and saved: text is never mathtext nor LaTeX.
-_PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
-
 
 def _plain_text(figure: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Build and save ``figure`` with :data:`_PLAIN_TEXT` (every Text object reads
-    ``text.parse_math`` when it is made, and drawing happens at ``savefig``: both are inside)."""
+    """Build and save ``figure`` with text that is never mathtext nor LaTeX (every Text object
+    reads ``text.parse_math`` when it is made, and drawing happens at ``savefig``: both are
+    inside the context)."""
 
     @functools.wraps(figure)
     def plain(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with plt.rc_context(_PLAIN_TEXT):
+        with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
             return figure(*args, **kwargs)
 
     return plain
