@@ -4,7 +4,7 @@ Every text the package writes into a CSV or tab-separated file goes through :fun
 (:func:`csv_frame` for a whole table), every user-supplied text it writes into Markdown through
 :func:`markdown_text` (:func:`markdown_code_block` for preformatted text), and every object it
 embeds in a ``<script>`` element of an HTML page through :func:`script_json`. HTML elsewhere is
-built by Jinja2 with autoescape on. The rules are in ``docs/formats.md`` ("Outputs that never
+built by Jinja2 with autoescape on. The rules are in ``README.md`` ("Outputs that never
 harm").
 """
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,8 +46,10 @@ def csv_cell(value: Any) -> Any:
     return (0x0D) or line feed (0x0A); a cell that would is prefixed with a single quote, which
     Excel, LibreOffice and Google Sheets show as the start of a text. The package also treats
     the full-width ``＝ ＋ － ＠`` as triggers and looks past leading white space (``" =1+1"``),
-    which some spreadsheets trim on import. The field separator and quotes inside a cell, the
-    page's second concern, are quoted by the CSV writer (RFC 4180), so a cell never splits.
+    which some spreadsheets trim on import. The field separator, quotes and line feeds inside a
+    cell, the page's second concern, are quoted by the CSV writer (RFC 4180); a carriage return
+    inside a cell becomes a line feed, because Python 3.11's writer leaves a bare carriage
+    return unquoted and every reader would split the row there.
 
     Only text is changed: numbers (``-0.5`` written as a number), missing values and anything
     that is not a ``str`` are returned as they are, so numeric columns stay numeric.
@@ -53,9 +57,15 @@ def csv_cell(value: Any) -> Any:
     >>> csv_cell('=HYPERLINK("http://x")'), csv_cell("-1+1"), csv_cell(-0.5), csv_cell("Loyal")
     ('\\'=HYPERLINK("http://x")', "'-1+1", -0.5, 'Loyal')
     """
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if _FORMULA.match(value) else value
+
+
+#: :func:`csv_cell` over an object array (the cells of a column that need it).
+_csv_cells = np.frompyfunc(csv_cell, 1, 1)
 
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -76,13 +86,14 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
         elif not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
             continue
         try:
-            hit = s.str.match(_FORMULA, na=False).to_numpy(dtype=bool)
+            hit = s.str.match(_FORMULA, na=False) | s.str.contains("\r", regex=False, na=False)
         except AttributeError:  # an object column without a single text cell
             continue
+        hit = hit.to_numpy(dtype=bool)
         if not hit.any():
             continue
         values = s.to_numpy(dtype=object, copy=True)
-        values[hit] = "'" + values[hit]
+        values[hit] = _csv_cells(values[hit])
         dtype = s.dtype if pd.api.types.is_string_dtype(s) and s.dtype != object else object
         changed[j] = pd.Series(values, index=s.index, dtype=dtype, name=s.name)
     if not changed and columns == list(frame.columns):
