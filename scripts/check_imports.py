@@ -29,6 +29,7 @@ FLOORS: list[tuple[str, ...]] = [
         "segment.exceptions",
         "segment._util",
         "segment._files",
+        "segment._escape",
         "segment.resources",
         "segment.disclosure",
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from segment._escape import markdown_text
+
 from .wording import ProfileCard
 
 __all__ = ["cards_to_dicts", "cards_to_markdown"]
@@ -19,38 +21,43 @@ def cards_to_markdown(
     synthetic: bool = False,
     title: str | None = None,
 ) -> str:
-    """Profile cards as Markdown, one ``#`` section per segment, bullets under ``###`` domains."""
+    """Profile cards as Markdown, one ``#`` section per segment, bullets under ``###`` domains.
+
+    Every text from the codebook, typology or data (names, taglines, domain titles, bullets) is
+    escaped with :func:`segment._escape.markdown_text`, so it prints as written and never as
+    HTML or markup."""
+    md = markdown_text
     lines: list[str] = []
     if title:
-        lines += [f"# {title}", ""]
+        lines += [f"# {md(title)}", ""]
     if synthetic:
         lines += ["> SYNTHETIC DATA: these respondents were generated, not interviewed.", ""]
     for card in cards:
-        lines.append(f"{'##' if title else '#'} {card.name}")
+        lines.append(f"{'##' if title else '#'} {md(card.name)}")
         lines.append("")
         if card.suppressed:
             lines += [f"Too small to describe: fewer than {min_cell} respondents.", ""]
             continue
         if card.tagline and card.tagline != card.name:
-            lines += [f"*{card.tagline}*", ""]
+            lines += [f"*{md(card.tagline)}*", ""]
         if card.match.get("reference_tagline"):
-            lines += [f"Reference study: *{card.match['reference_tagline']}*", ""]
+            lines += [f"Reference study: *{md(card.match['reference_tagline'])}*", ""]
         meta = _share(card)
         if card.match.get("reference_name"):
             verb = "matches" if card.match.get("named") else "is closest to, but does not match,"
             meta += (
-                f"; {verb} reference segment {card.match['reference_name']} "
+                f"; {verb} reference segment {md(card.match['reference_name'])} "
                 f"(score {card.match['score']:.2f})"
             )
         lines += [meta, ""]
         groups = card.by_domain()
         for domain in groups:
-            lines.append(f"{'####' if title else '###'} {card.domain_title(domain)}")
+            lines.append(f"{'####' if title else '###'} {md(card.domain_title(domain))}")
             lines.append("")
             for bullet in groups[domain]:
-                text = f"- {bullet.text}"
+                text = f"- {md(bullet.text)}"
                 if explain and bullet.numbers:
-                    text += f" ({bullet.explain()})"
+                    text += f" ({md(bullet.explain())})"
                 lines.append(text)
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -88,14 +88,17 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
         }
         click.echo(json_text(payload))
     elif fmt == "markdown":
-        a, b = names
+        from segment._escape import markdown_text
+
+        a, b = (markdown_text(n) for n in names)
         lines = [
             f"| Segment | {a} | {b} | Change (points) | 95% CI | p (Holm) |",
             "|---|---:|---:|---:|---|---:|",
         ]
         for r in result.table.itertuples():
             lines.append(
-                f"| {r.name} | {r.share_1:.1%} | {r.share_2:.1%} | {100 * r.change:+.1f} | "
+                f"| {markdown_text(r.name)} | {r.share_1:.1%} | {r.share_2:.1%} | "
+                f"{100 * r.change:+.1f} | "
                 f"{100 * r.ci_low:+.1f} to {100 * r.ci_high:+.1f} | "
                 f"{format_p(r.p_holm, prefix=False)} |"
             )

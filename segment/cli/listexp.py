@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from rich.table import Table
 
+from segment._escape import markdown_code_block, markdown_text
 from segment._util import format_p, json_text
 from segment.survey.tables import read_table
 
@@ -171,10 +173,11 @@ def _interval(r: dict, prefix: str = "headline_") -> str:
     return f"{_pct(r[prefix + 'ci_low'])} to {_pct(r[prefix + 'ci_high'])}"
 
 
-def _flag_notes(rows: list) -> list[str]:
-    """One sentence per flagged row: the difference in means, why, and what is shown."""
+def _flag_notes(rows: list, esc: Callable[[object], str] = str) -> list[str]:
+    """One sentence per flagged row: the difference in means, why, and what is shown (``esc``:
+    how a name from the data is written, :func:`markdown_text` for Markdown)."""
     return [
-        f"* {var + ' ' if var != 'Entire sample' else ''}{group or 'Entire sample'}: "
+        f"* {esc(var) + ' ' if var != 'Entire sample' else ''}{esc(group or 'Entire sample')}: "
         f"the difference in means {_pct(r['estimate'])}% is {r['flag']}; shown: the "
         f"constrained ML estimate {_pct(r['bounded'])}% "
         f"({_pct(r['bounded_ci_low'])} to {_pct(r['bounded_ci_high'])})."
@@ -197,16 +200,17 @@ def _published_columns(payload: dict, var, group) -> tuple[str, str, str]:
     return "", "", ""
 
 
-def _published_notes(payload: dict) -> list[str]:
+def _published_notes(payload: dict, esc: Callable[[object], str] = str) -> list[str]:
     pub = payload.get("published")
     if pub is None:
         return []
     lines = [
-        f"Published: {pub['title']} ({pub['source']}); memo figures from "
-        f"{Path(pub.get('path', '')).name or 'profiles/jones_smyth_2022_table1.yaml'}."
+        f"Published: {esc(pub['title'])} ({esc(pub['source'])}); memo figures from "
+        f"{esc(Path(pub.get('path', '')).name or 'profiles/jones_smyth_2022_table1.yaml')}."
     ]
     lines += [
-        f"† {p['label']}: the printed support is not treatment minus control: {p['note']}."
+        f"† {esc(p['label'])}: the printed support is not treatment minus control: "
+        f"{esc(p['note'])}."
         for p in pub["rows"]
         if not p["consistent"]
     ]
@@ -227,7 +231,9 @@ def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
 
 
 def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Path) -> None:
-    """Print the analysis as markdown: the table of groups, the tests, the model and segments."""
+    """Print the analysis as markdown: the table of groups, the tests, the model and segments.
+    Every name from the data, codebook or published table goes through :func:`markdown_text`."""
+    md = markdown_text
     pub = "published" in payload
     head = "| | | n | Control | Treatment | Support (%) | 95% CI (%) | Constrained ML (%) |"
     rule = "|---|---|---|---|---|---|---|---|"
@@ -235,23 +241,25 @@ def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Pat
         head += " Memo control | Memo treatment | Memo support (%) |"
         rule += "---|---|---|"
     lines = [
-        f"Support for the sensitive item (list experiment, J = {payload['J']}; {data.name})",
+        f"Support for the sensitive item (list experiment, J = {payload['J']}; {md(data.name)})",
         "",
         head,
         rule,
     ]
     for var, group, r in rows:
-        memo = " | ".join(_published_columns(payload, var, group)) + " |" if pub else ""
+        memo = " | ".join(md(c) for c in _published_columns(payload, var, group)) if pub else ""
+        memo += " |" if pub else ""
         if r.get("suppressed"):
-            lines.append(f"| {var} | {group} | <{min_cell} | | | suppressed | | | {memo}")
+            lines.append(f"| {md(var)} | {md(group)} | <{min_cell} | | | suppressed | | | {memo}")
         else:
             lines.append(
-                f"| {var} | {group} | {r['n']} | {r['control']:.2f} | {r['treatment']:.2f} | "
+                f"| {md(var)} | {md(group)} | {r['n']} | {r['control']:.2f} | "
+                f"{r['treatment']:.2f} | "
                 f"{_headline(r)} | {_interval(r)} | {_pct(r['bounded'])} "
                 f"({_interval(r, 'bounded_')}) | {memo}"
             )
     lines.append("")
-    lines += _footnotes(payload, rows)
+    lines += _footnotes(payload, rows, md)
     if "design" in payload:
         lines.append(
             f"Design-based standard errors ({payload['design']}); design effect of the "
@@ -265,16 +273,14 @@ def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Pat
     )
     for d in payload["differences"]:
         lines.append(
-            f"{d['variable']}: {d['group_a']} minus {d['group_b']} = "
+            f"{md(d['variable'])}: {md(d['group_a'])} minus {md(d['group_b'])} = "
             f"{_pct(d['difference'])} points ({format_p(d['p_value'])})."
         )
     if "model" in payload:
         m = payload["model"]
         lines += [
             "",
-            "```",
-            m["summary"],
-            "```",
+            markdown_code_block(m["summary"]),
             f"Average predicted prevalence: {_pct(m['prevalence'])}% "
             f"(95% CI {_pct(m['ci'][0])} to {_pct(m['ci'][1])}).",
         ]
@@ -283,14 +289,14 @@ def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Pat
     click.echo("\n".join(lines))
 
 
-def _footnotes(payload: dict, rows: list) -> list[str]:
+def _footnotes(payload: dict, rows: list, esc: Callable[[object], str] = str) -> list[str]:
     """The rule behind the support column, the flagged rows and the published table's notes."""
     lines = [
         "Support: the difference in means where it is inside 0-100% (its interval cut to "
         "0-100%), else the constrained ML estimate (Imai 2011, within the group; profile "
         "likelihood interval), marked *."
     ]
-    return lines + _flag_notes(rows) + _published_notes(payload)
+    return lines + _flag_notes(rows, esc) + _published_notes(payload, esc)
 
 
 def _markdown_segments(payload: dict) -> list[str]:
@@ -304,13 +310,16 @@ def _markdown_segments(payload: dict) -> list[str]:
     ]
     for r in payload["segments"]["table"]:
         if r["estimate"] is None:
-            lines.append(f"| {r['name']} | {_pct(r['share'])} | too few respondents | | |")
+            lines.append(
+                f"| {markdown_text(r['name'])} | {_pct(r['share'])} | too few respondents | | |"
+            )
         else:
             lines.append(
-                f"| {r['name']} | {_pct(r['share'])} | {_pct(r['headline'])} | {_interval(r)} | "
+                f"| {markdown_text(r['name'])} | {_pct(r['share'])} | {_pct(r['headline'])} | "
+                f"{_interval(r)} | "
                 f"{_bch(r)} |"
             )
-    return [*lines, "", *_segment_notes(payload)]
+    return [*lines, "", *_segment_notes(payload, markdown_text)]
 
 
 def _bch(r: dict) -> str:
@@ -320,14 +329,14 @@ def _bch(r: dict) -> str:
     return f"{_pct(r['estimate'])} ({_pct(r['ci_low'])} to {_pct(r['ci_high'])})"
 
 
-def _segment_notes(payload: dict) -> list[str]:
+def _segment_notes(payload: dict, esc: Callable[[object], str] = str) -> list[str]:
     """What the support column is, and one sentence per segment whose BCH difference in means
     is flagged."""
     return [
         "Support: the ML three-step estimate (constrained Imai 2011 model within latent "
         "segments; profile likelihood interval); the BCH difference in means beside it."
     ] + [
-        f"* {r['name']}: the BCH difference in means {_pct(r['estimate'])}% is {r['flag']}."
+        f"* {esc(r['name'])}: the BCH difference in means {_pct(r['estimate'])}% is {r['flag']}."
         for r in payload["segments"]["table"]
         if r["estimate"] is not None and r.get("flag")
     ]

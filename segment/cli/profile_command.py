@@ -159,7 +159,9 @@ def profile(
     if agreement is not None:
         summary = agreement.summary()
         if fmt == "markdown":
-            click.echo("\n```\n" + summary + "\n```")
+            from segment._escape import markdown_code_block
+
+            click.echo("\n" + markdown_code_block(summary))
         else:
             out.print(summary, markup=False)
     _exit_on_contradiction(agreement)

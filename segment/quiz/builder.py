@@ -36,6 +36,7 @@ from typing import Any
 
 import jinja2
 
+from segment._escape import script_json
 from segment._files import atomic_directory
 from segment._util import plain_number
 from segment._version import __version__
@@ -301,12 +302,6 @@ def _fill(text: str, **values: Any) -> str:
     return text
 
 
-def _script_json(obj: Any) -> str:
-    """JSON safe inside a <script> element (no ``</script>``, no ``<!--``)."""
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _csp_hash(text: str) -> str:
     return (
         "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
@@ -506,8 +501,8 @@ def _page_context(
             for j, q in enumerate(content["questions"])
         ],
         "generator": GENERATOR,
-        "parameters_json": _script_json(params),
-        "content_json": _script_json(content),
+        "parameters_json": script_json(params),
+        "content_json": script_json(content),
         "script": script,
         "style": style,
         "csp": (

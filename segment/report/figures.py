@@ -3,11 +3,19 @@
 Every figure colours segment ``s`` with ``palette[s]`` (:func:`segment_palette`), so a segment
 has one colour across the whole report. Figures show aggregates only, except the UMAP map,
 which shows each respondent as an unlabelled point in an abstract plane.
+
+Every text on a figure is drawn as written: segment names, labels and titles come from the
+user's codebook, typology and data, so no figure parses mathtext (``$x^2$`` stays five
+characters and ``$\\foo{$`` cannot fail) or sends text to LaTeX, whatever the user's
+matplotlibrc says (:func:`_plain_text`).
 """
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 import matplotlib
 
@@ -36,6 +44,22 @@ __all__ = [
 SUPPRESSED_COLOUR = "#d9d9d9"
 DPI = 110
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _plain_text(figure: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Build and save ``figure`` with text that is never mathtext nor LaTeX (every Text object
+    reads ``text.parse_math`` when it is made, and drawing happens at ``savefig``: both are
+    inside the context)."""
+
+    @functools.wraps(figure)
+    def plain(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return figure(*args, **kwargs)
+
+    return plain
+
 
 def segment_palette(k: int) -> list[str]:
     """One colour per segment index (colour-blind safe for up to 8, then tab20)."""
@@ -54,6 +78,7 @@ def _style():
     sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
 
 
+@_plain_text
 def selection_figure(table: pd.DataFrame, chosen: int) -> bytes:
     """BIC and bootstrap stability by number of segments, the chosen k marked."""
     _style()
@@ -83,6 +108,7 @@ def selection_figure(table: pd.DataFrame, chosen: int) -> bytes:
     return _png(fig)
 
 
+@_plain_text
 def shares_figure(
     shares: pd.DataFrame,
     names: list[str],
@@ -136,6 +162,7 @@ def chart_labels(names: list[str], width: int, lines: int = 2, most: int = 4) ->
     return labels
 
 
+@_plain_text
 def item_heatmap(
     items: pd.DataFrame, codebook: Codebook, names: list[str], order: list[int]
 ) -> bytes:
@@ -204,6 +231,7 @@ def item_heatmap(
     return _png(fig)
 
 
+@_plain_text
 def umap_figure(
     coords: np.ndarray, labels: np.ndarray, names: list[str], palette: list[str]
 ) -> bytes:
@@ -228,6 +256,7 @@ def umap_figure(
     return _png(fig)
 
 
+@_plain_text
 def demographics_figure(
     demographics: pd.DataFrame,
     codebook: Codebook,
@@ -258,6 +287,7 @@ def demographics_figure(
 PANEL_WIDTH, PANEL_NAMES, PANEL_ROW = 5.6, 1.95, 0.5
 
 
+@_plain_text
 def profile_panel(
     demographics: pd.DataFrame,
     codebook: Codebook,
@@ -371,6 +401,7 @@ def _category_label(codebook: Codebook, variable: str, category) -> str:
     return str(category)
 
 
+@_plain_text
 def support_figure(
     rows: pd.DataFrame, *, overall: float | None, title: str, palette: list[str] | None = None
 ) -> bytes:
@@ -428,6 +459,7 @@ def support_figure(
     return _png(fig)
 
 
+@_plain_text
 def compare_figure(table: pd.DataFrame, palette: list[str], labels: tuple[str, str]) -> bytes:
     """Segment shares in two waves (paired bars with 95% intervals)."""
     _style()

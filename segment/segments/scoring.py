@@ -6,7 +6,9 @@ A scored file's columns have names every statistical package accepts (:func:`sco
 ``items_used``, ``no_segment`` (why a row has no segment, :data:`NO_SEGMENT_REASONS`) and
 ``refused``. The full names are labels: SPSS (``.sav``) and Stata (``.dta``) files carry them as
 variable labels, and ``segment`` has the segment names as value labels; for CSV and JSON Lines
-a labels file (:func:`write_labels`) holds the same.
+a labels file (:func:`write_labels`) holds the same. Text cells of CSV files that a spreadsheet
+would read as a formula (an id or segment name beginning ``=``, ``+``, ``-``, ``@``) start with
+``'`` (:func:`segment._escape.csv_cell`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segment._escape import csv_frame
 from segment._files import atomic_path
 from segment._util import json_ready, safe_variable_names
 from segment.survey.chunks import iter_chunks
@@ -193,7 +196,9 @@ def score_file(
                 scored = model.score_frame(chunk, min_probability=min_probability)
                 table = scored_table(model, scored, min_probability=min_probability)
                 if fmt == "csv":
-                    table.frame.to_csv(fh, index=False, header=(i == 0), lineterminator="\n")
+                    csv_frame(table.frame).to_csv(
+                        fh, index=False, header=(i == 0), lineterminator="\n"
+                    )
                 elif fmt == "json":
                     for rec in table.frame.to_dict(orient="records"):
                         fh.write(
@@ -282,7 +287,7 @@ def write_labels(path: Path, table: ScoredTable) -> None:
         for value, text in table.value_labels.get(col, {}).items():
             rows.append({"column": col, "value": str(value), "label": text})
     with atomic_path(path) as tmp:
-        pd.DataFrame(rows, columns=["column", "value", "label"]).to_csv(
+        csv_frame(pd.DataFrame(rows, columns=["column", "value", "label"])).to_csv(
             tmp, index=False, lineterminator="\n", encoding="utf-8"
         )
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segment._escape import csv_frame
 from segment._files import atomic_write
 from segment.exceptions import DataError, Problem
 
@@ -288,8 +289,9 @@ def read_table(
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write ``frame`` as CSV, tab-separated text or Parquet (by the suffix), atomically.
 
-    Text files are UTF-8 with ``\n`` line ends and floats to 10 significant digits; the
-    file appears only when complete.
+    Text files are UTF-8 with ``\n`` line ends and floats to 10 significant digits, their text
+    cells spreadsheet-safe (:func:`segment._escape.csv_frame`: a cell beginning ``=``, ``+``,
+    ``-``, ``@`` starts with ``'``); the file appears only when complete.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -300,7 +302,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> None:
         if suffix in _PARQUET:
             frame.to_parquet(tmp, index=False)
         else:
-            text = frame.to_csv(
+            text = csv_frame(frame).to_csv(
                 index=False, sep=_CSV_SEP[suffix], lineterminator="\n", float_format="%.10g"
             )
             tmp.write_text(text, encoding="utf-8", newline="\n")

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segment._escape import csv_frame
 from segment._files import atomic_write_text
 from segment.cards.typology import Typology
 from segment.listexp.published import load_published_table
@@ -338,5 +339,5 @@ def write_table1_survey(
     data: pd.DataFrame, truth: pd.DataFrame, data_path: str | Path, truth_path: str | Path
 ) -> None:
     """Write the respondents and their true answers as CSV (each file atomically)."""
-    atomic_write_text(data_path, data.to_csv(index=False, lineterminator="\n"))
-    atomic_write_text(truth_path, truth.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(data_path, csv_frame(data).to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(truth_path, csv_frame(truth).to_csv(index=False, lineterminator="\n"))

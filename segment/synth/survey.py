@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from segment._escape import csv_frame
 from segment._files import atomic_write, atomic_write_text
 from segment.cards.expected_answers import DEFAULT_SPREAD, item_answer_probs
 from segment.cards.typology import Typology
@@ -564,8 +565,8 @@ def write_survey(survey: SyntheticSurvey, out_dir: str | Path, stem: str) -> dic
         "codebook": out_dir / f"{stem}_codebook.yaml",
         "truth": out_dir / f"{stem}_truth.csv",
     }
-    data_csv = survey.data.to_csv(index=False, lineterminator="\n")
-    truth_csv = survey.truth.to_csv(index=False, lineterminator="\n")
+    data_csv = csv_frame(survey.data).to_csv(index=False, lineterminator="\n")
+    truth_csv = csv_frame(survey.truth).to_csv(index=False, lineterminator="\n")
     codebook_yaml = survey.codebook.to_yaml()
 
     def write_data(p: Path) -> None:

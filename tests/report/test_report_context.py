@@ -14,13 +14,14 @@ import pytest
 import spending_survey
 from helpers import run_cli as run
 
+from segment._escape import markdown_text
 from segment.cards.profile_stats import _quartile_categories
 from segment.cards.typology import Typology, typology_fits, typology_for
 from segment.pipeline import run_analysis
 from segment.report import build_html, write_report
 from segment.report import writer as report_writer
 from segment.report.figures import _wrap, chart_labels
-from segment.report.markdown import md_escape, profiles_markdown
+from segment.report.markdown import profiles_markdown
 from segment.resources import bundled_path
 from segment.survey.codebook import Codebook
 
@@ -506,7 +507,7 @@ def test_profiles_markdown_speaks_of_respondents_and_names_no_typology(tmp_path,
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("<b>Spending</b> & *co*", r"\<b\>Spending\</b\> \& \*co\*"),
+        ("<b>Spending</b> & *co*", r"&lt;b&gt;Spending&lt;/b&gt; &amp; \*co\*"),
         ("# one", r"\# one"),
         ("1. two", r"1\. two"),
         ("- x", r"\- x"),
@@ -516,7 +517,7 @@ def test_profiles_markdown_speaks_of_respondents_and_names_no_typology(tmp_path,
     ],
 )
 def test_markdown_escapes_what_the_codebook_says(text, expected):
-    assert md_escape(text) == expected
+    assert markdown_text(text) == expected
 
 
 def test_profiles_markdown_escapes_names_and_domain_titles(spending):
@@ -529,8 +530,8 @@ def test_profiles_markdown_escapes_names_and_domain_titles(spending):
     md = profiles_markdown(
         [odd], title="A [poll]", share_base="respondents", min_cell=30, synthetic=False
     )
-    assert "## \\*Bold\\* \\<i\\>name\\</i\\>" in md
-    assert "### \\# Government spending \\& \\_co\\_" in md
+    assert "## \\*Bold\\* &lt;i&gt;name&lt;/i&gt;" in md
+    assert "### \\# Government spending &amp; \\_co\\_" in md
     assert "# Segment profiles: A \\[poll\\]" in md
 
 

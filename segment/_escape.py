@@ -1,0 +1,158 @@
+"""The one escaping path of each output format: spreadsheet cells, Markdown and script JSON.
+
+Every text the package writes into a CSV or tab-separated file goes through :func:`csv_cell`
+(:func:`csv_frame` for a whole table), every user-supplied text it writes into Markdown through
+:func:`markdown_text` (:func:`markdown_code_block` for preformatted text), and every object it
+embeds in a ``<script>`` element of an HTML page through :func:`script_json`. HTML elsewhere is
+built by Jinja2 with autoescape on. The rules are in ``README.md`` ("Outputs that never
+harm").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "csv_cell",
+    "csv_frame",
+    "markdown_code_block",
+    "markdown_text",
+    "script_json",
+]
+
+#: First characters that make a spreadsheet read a cell as a formula: OWASP's list (equals,
+#: plus, minus, at, tab 0x09, carriage return 0x0D, line feed 0x0A) and the full-width forms of
+#: the first four, which some spreadsheets (Excel with East Asian input) read as the same.
+FORMULA_TRIGGERS = "=+-@\t\r\n\uff1d\uff0b\uff0d\uff20"
+
+#: A text cell to neutralise: one that starts with a trigger, or whose first character after
+#: leading white space is one (spreadsheets that trim the space on import then see a formula).
+_FORMULA = re.compile(rf"\s*[{re.escape(FORMULA_TRIGGERS)}]")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell as a spreadsheet reads it as text: a formula-like text prefixed with ``'``.
+
+    The rule of OWASP's "CSV Injection" page (https://owasp.org/www-community/attacks/CSV_Injection,
+    as revised in 2025): no cell may begin with ``=``, ``+``, ``-``, ``@``, tab (0x09), carriage
+    return (0x0D) or line feed (0x0A); a cell that would is prefixed with a single quote, which
+    Excel, LibreOffice and Google Sheets show as the start of a text. The package also treats
+    the full-width ``＝ ＋ － ＠`` as triggers and looks past leading white space (``" =1+1"``),
+    which some spreadsheets trim on import. The field separator, quotes and line feeds inside a
+    cell, the page's second concern, are quoted by the CSV writer (RFC 4180); a carriage return
+    inside a cell becomes a line feed, because Python 3.11's writer leaves a bare carriage
+    return unquoted and every reader would split the row there.
+
+    Only text is changed: numbers (``-0.5`` written as a number), missing values and anything
+    that is not a ``str`` are returned as they are, so numeric columns stay numeric.
+
+    >>> csv_cell('=HYPERLINK("http://x")'), csv_cell("-1+1"), csv_cell(-0.5), csv_cell("Loyal")
+    ('\\'=HYPERLINK("http://x")', "'-1+1", -0.5, 'Loyal')
+    """
+    if not isinstance(value, str):
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if _FORMULA.match(value) else value
+
+
+#: :func:`csv_cell` over an object array (the cells of a column that need it).
+_csv_cells = np.frompyfunc(csv_cell, 1, 1)
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`csv_cell` applied to its column names and to every text cell.
+
+    Numeric, boolean and date columns are untouched; in a column of text (object, string or
+    categorical) only ``str`` cells that need it get the quote. Returns ``frame`` itself when
+    nothing needs escaping, so a safe table is written byte for byte as before.
+    """
+    import pandas as pd
+
+    columns = [csv_cell(c) for c in frame.columns]
+    changed: dict[int, pd.Series] = {}
+    for j in range(frame.shape[1]):
+        s = frame.iloc[:, j]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        elif not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        try:
+            hit = s.str.match(_FORMULA, na=False) | s.str.contains("\r", regex=False, na=False)
+        except AttributeError:  # an object column without a single text cell
+            continue
+        hit = hit.to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        values = s.to_numpy(dtype=object, copy=True)
+        values[hit] = _csv_cells(values[hit])
+        dtype = s.dtype if pd.api.types.is_string_dtype(s) and s.dtype != object else object
+        changed[j] = pd.Series(values, index=s.index, dtype=dtype, name=s.name)
+    if not changed and columns == list(frame.columns):
+        return frame
+    out = frame.copy()
+    for j, s in changed.items():
+        out.isetitem(j, s)
+    out.columns = pd.Index(columns, dtype=object)
+    return out
+
+
+#: Characters Markdown may read as markup anywhere in a line (CommonMark emphasis, code, links,
+#: escapes; GitHub's tables, strikethrough and math); each gets a backslash, which CommonMark
+#: allows before any ASCII punctuation.
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~$])")
+#: What makes a line a heading, list item, rule or setext underline, or an ordered list, when it
+#: starts the line: any "#" (Python-Markdown needs no space after it), "-", "+" or "=" followed
+#: by a space, the end or another of them, "1." or "1)" followed by a space or the end. A number
+#: such as "-7.1" or "42.3" is left as it is.
+_MD_LINE_START = re.compile(r"^(?:(#|[+\-=](?=[\s+\-=]|$))|(\d+)([.)])(?=\s|$))")
+
+
+def markdown_text(text: object) -> str:
+    """``text`` as literal Markdown, for any user-supplied text (names, labels, taglines,
+    categories, codebook text, file names) written into a Markdown output.
+
+    Line breaks and runs of white space become one space (a label cannot start a new block);
+    ``&``, ``<`` and ``>`` become the entities ``&amp;``, ``&lt;`` and ``&gt;``, so no renderer
+    sees raw HTML or an autolink (Python-Markdown, unlike CommonMark, does not honour a
+    backslash before ``<``); ``\\ ` * _ [ ] | ~ $`` are backslashed, so no emphasis, code span,
+    link, table cell or math starts; a leading ``#``, or a leading ``+``, ``-``, ``=``,
+    ``1.`` or ``1)`` that would open a list or draw a rule, is backslashed, so no heading, list
+    or rule starts.
+
+    >>> markdown_text("<script>alert(1)</script> *x* | 1. y")
+    '&lt;script&gt;alert(1)&lt;/script&gt; \\\\*x\\\\* \\\\| 1. y'
+    """
+    text = " ".join(str(text).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_INLINE.sub(r"\\\1", text)
+
+    def mark(m: re.Match) -> str:
+        if m.group(1):  # "# x" -> "\# x"
+            return "\\" + m.group(1)
+        return m.group(2) + "\\" + m.group(3)  # "1. x" -> "1\. x"
+
+    return _MD_LINE_START.sub(mark, text)
+
+
+def markdown_code_block(text: str, info: str = "") -> str:
+    """``text`` as a fenced code block whose fence is longer than any run of backticks inside
+    it, so the text (a summary naming user columns) cannot close the block early."""
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def script_json(obj: Any) -> str:
+    """JSON text safe inside an HTML ``<script>`` element: ``<``, ``>`` and ``&`` as ``\\u``
+    escapes, so no ``</script>`` or ``<!--`` can end or change the element."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
