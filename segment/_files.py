@@ -114,6 +114,8 @@ MARKER = ".segment-output"
 TMP_PREFIX = ".segment-tmp-"
 #: Lock files beside an output: ``.segment-lock-<name>`` (held with ``flock`` while writing).
 LOCK_PREFIX = ".segment-lock-"
+#: Free space any output needs at least.
+MIN_FREE = 2**20
 _TMP_NAME = re.compile(r"^\.segment-tmp-(\d+)-(.+)$")
 #: Lock files held by this process, so that the library's writes inside a command that already
 #: holds the output's lock do not lock it again.
@@ -254,6 +256,7 @@ def probe_folder(folder: Path, need_bytes: int = 0, shown: str | None = None) ->
             shown or folder, f"cannot write into {base}: {exc.strerror or exc}; choose another -o"
         ) from None
     free = shutil.disk_usage(base).free
+    need_bytes = max(need_bytes, MIN_FREE)
     if free < need_bytes:
         raise _refuse(
             shown or folder,
