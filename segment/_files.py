@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -19,12 +20,18 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .exceptions import InputError, Problem
+from ._version import __version__
+from .exceptions import InputError, OutputError, Problem
 
 __all__ = [
+    "MARKER",
+    "atomic_directory",
     "atomic_path",
     "atomic_write_text",
+    "check_output",
+    "clean_stale",
     "load_yaml",
+    "output_lock",
     "schema_problems",
 ]
 
@@ -101,23 +108,290 @@ def schema_problems(doc: dict, schema_name: str, file: str) -> list[Problem]:
     return problems
 
 
+#: The file every output folder segment writes holds; only such a folder is ever replaced.
+MARKER = ".segment-output"
+#: Temporaries (files, folders, a swapped-out old folder) start with this and the writer's pid.
+TMP_PREFIX = ".segment-tmp-"
+#: Lock files beside an output: ``.segment-lock-<name>`` (held with ``flock`` while writing).
+LOCK_PREFIX = ".segment-lock-"
+#: Free space any output needs at least.
+MIN_FREE = 2**20
+_TMP_NAME = re.compile(r"^\.segment-tmp-(\d+)-(.+)$")
+#: Lock files held by this process, so that the library's writes inside a command that already
+#: holds the output's lock do not lock it again.
+_HELD: dict[str, int] = {}
+
+
+def _refuse(path: str | os.PathLike, message: str) -> OutputError:
+    return OutputError(f"{path}: {message}")
+
+
+def resolve_output(path: str | os.PathLike) -> Path:
+    """``path`` with symbolic links resolved (unchanged when it has none); a dangling link is
+    refused, as GNU ``cp`` refuses to write through one."""
+    path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise _refuse(
+            path,
+            f"is a symbolic link to {os.readlink(path)}, which does not exist; refusing to write "
+            "through a dangling link: create its target or choose another -o",
+        )
+    real = Path(os.path.realpath(path))
+    return path if real == Path(os.path.abspath(path)) else real
+
+
+def marker_text(command: str) -> str:
+    """The marker of a folder written by ``segment <command>`` (no time: outputs stay
+    byte-identical)."""
+    return (
+        f"This folder was written by `segment {command}` (segment {__version__}).\n"
+        "segment replaces a folder only while this file is in it.\n"
+        f"command: {command}\nversion: {__version__}\n"
+    )
+
+
+def folder_owner(path: str | os.PathLike) -> str | None:
+    """The command named by the marker of folder ``path`` (``""`` if unreadable), or None when it
+    has no marker."""
+    marker = Path(path) / MARKER
+    if not marker.is_file():
+        return None
+    try:
+        text = marker.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return ""
+    m = re.search(r"^command: (\S+)$", text, flags=re.MULTILINE)
+    return m.group(1) if m else ""
+
+
+def check_replaceable_folder(
+    path: Path, command: str, legacy: Callable[[Path], bool] | None = None
+) -> None:
+    """Refuse to replace ``path`` unless it is missing, empty, or a folder ``segment <command>``
+    made (its marker, or ``legacy`` for folders written before markers existed)."""
+    if not (path.exists() or path.is_symlink()):
+        return
+    if not path.is_dir():
+        raise _refuse(path, "exists and is not a folder; refusing to replace it; choose another -o")
+    owner = folder_owner(path)
+    if owner is None:
+        if not any(path.iterdir()) or (legacy is not None and legacy(path)):
+            return
+        raise _refuse(
+            path,
+            f"not a folder segment made (no {MARKER} marker); refusing to replace it; choose "
+            "another -o or remove it yourself",
+        )
+    if owner != command:
+        made = f"`segment {owner}`" if owner else "an unknown command"
+        raise _refuse(
+            path,
+            f"a folder made by {made}, not by `segment {command}`; refusing to replace it; choose "
+            "another -o or remove it yourself",
+        )
+
+
+def _within(inner: Path, outer: Path) -> bool:
+    return inner == outer or outer in inner.parents
+
+
+def check_output(
+    path: str | os.PathLike,
+    *,
+    folder: bool,
+    inputs: Iterable[str | os.PathLike | None] = (),
+    need_bytes: int = 0,
+) -> Path:
+    """Check an output location before any work: not an input, not a folder holding one or the
+    working folder, not ``/`` or the home folder, and writable (a probe file is created in the
+    destination folder and removed; at least ``need_bytes`` free). Returns the path to write to
+    (:func:`resolve_output`)."""
+    target = resolve_output(path)
+    real = Path(os.path.realpath(target))
+    shown = str(path)
+    cwd = Path(os.path.realpath(os.getcwd()))
+    home = Path(os.path.realpath(os.path.expanduser("~")))
+    if real == Path(real.anchor) or real == home or _within(cwd, real):
+        where = "the root folder" if real == Path(real.anchor) else "the home folder"
+        if _within(cwd, real) and real not in (home, Path(real.anchor)):
+            where = "the working folder" if real == cwd else "a folder holding the working folder"
+        raise _refuse(shown, f"is {where}; refusing to write over it; choose another -o")
+    for inp in inputs:
+        if inp is None or not os.path.exists(inp):
+            continue
+        ri = Path(os.path.realpath(inp))
+        same = real.exists() and os.path.samefile(real, ri)
+        if same or real == ri:
+            raise _refuse(shown, f"is an input of this command ({inp}); choose another -o")
+        if _within(ri, real):
+            raise _refuse(
+                shown, f"holds an input of this command ({inp}); refusing to write over it"
+            )
+        if ri.is_dir() and _within(real, ri):
+            raise _refuse(shown, f"is inside an input folder of this command ({inp})")
+    if not folder and real.is_dir():
+        raise _refuse(shown, "is a folder; expected a file name")
+    probe_folder(real.parent, need_bytes, shown)
+    return target
+
+
+def probe_folder(folder: Path, need_bytes: int = 0, shown: str | None = None) -> None:
+    """Refuse unless files can be written into ``folder`` (or its nearest existing ancestor,
+    when it is still to be made): it is a folder, a probe file can be created there, and at least
+    ``need_bytes`` are free."""
+    base = folder
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise _refuse(shown or folder, f"{base} is a file, not a folder; choose another -o")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-probe-", dir=base)
+        try:
+            os.write(fd, b"\0" * 4096)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise _refuse(
+            shown or folder, f"cannot write into {base}: {exc.strerror or exc}; choose another -o"
+        ) from None
+    free = shutil.disk_usage(base).free
+    need_bytes = max(need_bytes, MIN_FREE)
+    if free < need_bytes:
+        raise _refuse(
+            shown or folder,
+            f"only {free / 2**20:.1f} MiB free in {base}, about {need_bytes / 2**20:.1f} MiB "
+            "needed; free some space or choose another -o",
+        )
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def clean_stale(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporaries segment left in ``folder`` when a writer died (``kill -9``, power
+    loss): entries named ``.segment-tmp-<pid>-...`` whose process is gone. A swapped-out old
+    output (``...<name>.old``) is put back when ``<name>`` itself is missing. Returns what was
+    removed or put back."""
+    folder = Path(folder)
+    done: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return done
+    for entry in entries:
+        m = _TMP_NAME.match(entry.name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        path = Path(entry.path)
+        rest = m.group(2)
+        if rest.endswith(".old"):
+            original = folder / rest[: -len(".old")]
+            if not (original.exists() or original.is_symlink()):
+                os.replace(path, original)
+                done.append(path)
+                continue
+        _remove(path)
+        done.append(path)
+    return done
+
+
+@contextmanager
+def output_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Hold ``.segment-lock-<name>`` beside ``path`` (``fcntl.flock``, not blocking) while
+    writing; a second writer of the same output is refused at once with the holder's pid.
+    Re-entrant within one process. Parent folders it had to make are removed again if still
+    empty when it is released."""
+    import fcntl
+
+    path = Path(os.path.realpath(path))
+    made = []
+    parent = path.parent
+    while not parent.exists():
+        made.append(parent)
+        parent = parent.parent
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.parent / f"{LOCK_PREFIX}{path.name}"
+    key = str(lock)
+    if key in _HELD:
+        yield
+        return
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise _refuse(
+                path,
+                f"another segment command is writing {path} (lock held by pid {holder}); "
+                "wait for it to finish or choose another -o",
+            ) from None
+        try:
+            st = os.stat(lock)
+        except FileNotFoundError:
+            st = None
+        here = os.fstat(fd)
+        if st is not None and (st.st_ino, st.st_dev) == (here.st_ino, here.st_dev):
+            break
+        os.close(fd)  # the holder removed the file between our open and flock: try again
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    _HELD[key] = fd
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        lock.unlink(missing_ok=True)
+        os.close(fd)
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
-    path = Path(path)
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
+
+    A symbolic link at ``path`` is followed (its target is replaced); stale temporaries of dead
+    writers in the folder are removed first."""
+    path = resolve_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; outputs are ordinary files
-        os.replace(tmp_path, path)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+    with output_lock(path):
+        clean_stale(path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f"{TMP_PREFIX}{os.getpid()}-{path.name}-", suffix=".tmp", dir=path.parent
+        )
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            yield tmp_path
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; outputs are ordinary files
+            os.replace(tmp_path, path)
+        finally:
+            if tmp_path.exists():
+                tmp_path.unlink()
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -127,38 +401,60 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 @contextmanager
-def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_directory(
+    path: str | os.PathLike,
+    command: str | None = None,
+    legacy: Callable[[Path], bool] | None = None,
+) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; when the block succeeds, swap it in for
     ``path`` (an existing folder there is replaced, and put back if the swap fails). A failed
-    block leaves ``path`` as it was and no temporary folder behind."""
-    path = Path(path)
+    block leaves ``path`` as it was and no temporary folder behind.
+
+    With ``command``, the folder gets the :data:`MARKER` of ``segment <command>`` and an existing
+    folder is replaced only if it is empty or carries that marker (or ``legacy(path)`` holds).
+    A symbolic link at ``path`` is followed: the folder replaces the link's target."""
+    path = resolve_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp creates 0700; outputs are ordinary folders
-        for f in tmp.rglob("*"):
-            if f.is_file():
-                os.chmod(f, 0o666 & ~umask)
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(path, old)
+    with output_lock(path):
+        clean_stale(path.parent)
+        legacy_old = path.with_name(f".{path.name}.old")  # left by versions before 17
+        if legacy_old.exists() or legacy_old.is_symlink():
+            if path.exists():
+                _remove(legacy_old)
+            else:
+                os.replace(legacy_old, path)
+        if command is not None:
+            check_replaceable_folder(path, command, legacy)
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{path.name}-", dir=path.parent)
+        )
         try:
-            os.replace(tmp, path)
-        except BaseException:
+            yield tmp
+            if command is not None:
+                (tmp / MARKER).write_text(marker_text(command), encoding="utf-8", newline="\n")
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp creates 0700; outputs are ordinary folders
+            for f in tmp.rglob("*"):
+                if f.is_file():
+                    os.chmod(f, 0o666 & ~umask)
+            old = None
+            if path.exists():
+                old = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}.old")
+                if old.exists():
+                    _remove(old)
+                os.replace(path, old)
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                if old is not None:
+                    os.replace(old, path)
+                raise
             if old is not None:
-                os.replace(old, path)
-            raise
-        if old is not None:
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+                shutil.rmtree(old)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
 
 
 def atomic_write(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:

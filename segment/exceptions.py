@@ -15,6 +15,7 @@ __all__ = [
     "CodebookError",
     "DataError",
     "InputError",
+    "OutputError",
     "Problem",
     "SegmentError",
     "TypologyError",
@@ -100,6 +101,11 @@ class InputError(SegmentError, ValueError):
         if n > limit:
             lines.append(f"  ... and {n - limit} more")
         return "\n".join(lines)
+
+
+class OutputError(SegmentError):
+    """An output location is refused: an input, a folder segment did not make, not writable,
+    or being written by another segment command."""
 
 
 class CodebookError(InputError):

@@ -34,7 +34,11 @@ def _option_codebook(help_text: str = "Codebook YAML of DATA (default: drafted f
 ENCODING = click.option(
     "--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input."
 )
-FORCE = click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
+FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace OUTPUT if it exists (a folder only if this command made it; never an input).",
+)
 CODEBOOK = _option_codebook()
 
 
@@ -45,6 +49,42 @@ def _refuse_existing(paths: list[Path], force: bool) -> None:
             f"output exists and would be replaced: {', '.join(existing)}; "
             "pass --force to replace it"
         )
+
+
+def guard_file(path: Path, inputs, force: bool, need_bytes: int = 0) -> Path:
+    """Check a single-file output before any work (README, "Where outputs go"): never an input
+    (nor a folder), an existing file replaced only with ``force``, the folder writable. Holds
+    the output's lock until the command ends. Returns the path to write (links resolved)."""
+    from segment._files import check_output, output_lock
+
+    target = check_output(path, folder=False, inputs=inputs, need_bytes=need_bytes)
+    _refuse_existing([target], force)
+    click.get_current_context().with_resource(output_lock(target))
+    return target
+
+
+def guard_folder(
+    path: Path,
+    command: str,
+    inputs,
+    force: bool,
+    replace_own: bool = False,
+    legacy=None,
+    need_bytes: int = 0,
+) -> Path:
+    """Check an output folder before any work: as :func:`guard_file`, and an existing folder is
+    replaced only if empty or made by ``segment <command>`` (its ``.segment-output`` marker), with
+    ``force`` (or without, when ``replace_own``)."""
+    from segment._files import check_output, check_replaceable_folder, output_lock
+
+    target = check_output(path, folder=True, inputs=inputs, need_bytes=need_bytes)
+    check_replaceable_folder(target, command, legacy)
+    if target.is_dir() and any(target.iterdir()) and not (force or replace_own):
+        raise click.UsageError(
+            f"output exists and would be replaced: {path}; pass --force to replace it"
+        )
+    click.get_current_context().with_resource(output_lock(target))
+    return target
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

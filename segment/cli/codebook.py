@@ -12,7 +12,7 @@ from segment._util import json_text
 from segment.survey.codebook import Codebook
 from segment.survey.tables import read_table
 
-from ._common import ENCODING, FORCE, _refuse_existing, cli, err
+from ._common import ENCODING, FORCE, cli, err, guard_file
 
 
 @cli.group()
@@ -40,7 +40,7 @@ def codebook_infer(data: Path, output: Path, encoding: str, force: bool) -> None
     from segment._files import atomic_write_text
     from segment.survey.draft import draft_codebook
 
-    _refuse_existing([output], force)
+    output = guard_file(output, [data], force)
     frame, meta = read_table(data, encoding=encoding)
     draft = draft_codebook(frame, meta, title=data.name)
     atomic_write_text(output, draft.to_yaml())

@@ -9,7 +9,7 @@ import click
 from segment._util import format_p, json_text
 from segment.survey.read import read_survey
 
-from ._common import ENCODING, FORCE, _option_codebook, _refuse_existing, cli, err
+from ._common import ENCODING, FORCE, _option_codebook, cli, err, guard_file
 
 
 @cli.command()
@@ -44,7 +44,7 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
     from segment.survey.codebook import Codebook
 
     if plot_path is not None:
-        _refuse_existing([plot_path], force)
+        plot_path = guard_file(plot_path, [model_path, wave_1, wave_2, codebook_path], force)
     model = load_model(model_path)
     cb = Codebook.load(codebook_path) if codebook_path is not None else model.codebook
     names = tuple(x.strip() for x in labels.split(",")) if labels else (wave_1.stem, wave_2.stem)

@@ -15,9 +15,9 @@ from ._common import (
     ENCODING,
     FORCE,
     MEASUREMENT,
-    _refuse_existing,
     cli,
     err,
+    guard_file,
     out,
     warn_if_drafted,
 )
@@ -117,7 +117,7 @@ def fit(
         raise click.UsageError("give --k (the number of segments) or --confirm TYPOLOGY")
     if n_boot is not None and confirm_path is None:
         raise click.UsageError("--n-boot is the bootstrap of --confirm; give --confirm too")
-    _refuse_existing([output], force)
+    output = guard_file(output, [data, codebook_path, typology_path, confirm_path], force)
     frame, cb, inputs = inputs_to_segment(data, codebook_path, items, encoding)
     typology = typology_for(cb, typology_path)
     err.print(inputs.describe(), markup=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._common import FORCE, _refuse_existing, cli, err, out
+from ._common import FORCE, cli, err, guard_folder, out
 
 
 @cli.command()
@@ -54,11 +54,13 @@ def quiz(tool_path, output, language, typology_path, profiles_path, title, force
     """
     from segment.cards.typology import Typology
     from segment.quiz import build_quiz, read_profiles, write_quiz
+    from segment.quiz.builder import is_quiz_folder
     from segment.resources import bundled_path
     from segment.segments.model_file import load_model
 
-    _refuse_existing([output], force)
     tool_path = tool_path or bundled_path("data", "kz2020_typing_tool.json")
+    inputs = [tool_path, profiles_path, typology_path]
+    output = guard_folder(output, "quiz", inputs, force, legacy=is_quiz_folder)
     model = load_model(tool_path)
     name = typology_path.strip()
     if name.lower() == "none":

@@ -22,6 +22,7 @@ from ._common import (
     SYNTHETIC_BANNER,
     cli,
     err,
+    guard_folder,
     out,
     parse_ks,
 )
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from segment.pipeline import ListExperiment
 
 BUNDLED_LISTEXP = "kz2022_listexp.csv"
-REPORT_FILES = ("index.html", "profiles.md", "model.json")
+#: Free space a report folder needs at most (the bundled survey's report is about 1.5 MB).
+REPORT_BYTES = 8 * 2**20
 
 
 @cli.command()
@@ -121,13 +123,14 @@ def run(
     """Run the main job: segments, names, profiles, list experiment and an HTML report.
 
     With no DATA it runs on the bundled synthetic survey and list experiment and writes
-    reports/kz2020_synthetic/. An earlier report in the output folder is replaced; any
-    other existing folder is kept unless --force.
+    reports/kz2020_synthetic/. An earlier report of `segment run` in the output folder is
+    replaced; no other folder is (README, "Where outputs go").
     """
     import time
 
     from segment.pipeline import run_analysis
     from segment.report import write_report
+    from segment.report.writer import is_report_folder
 
     start = time.perf_counter()
     bundled = data is None
@@ -135,7 +138,16 @@ def run(
         data = bundled_path("data", BUNDLED_DATA)
         codebook_path = codebook_path or bundled_path("data", BUNDLED_CODEBOOK)
     output = output or Path("reports") / data.stem
-    _check_output(output, force)
+    inputs = [data, codebook_path, listexp_path, typology_path]
+    output = guard_folder(
+        output,
+        "run",
+        inputs,
+        force,
+        replace_own=True,
+        legacy=is_report_folder,
+        need_bytes=REPORT_BYTES,
+    )
     listexp = _list_experiment(listexp_path, bundled, count_col, treat_col, J, by, listexp_label)
     ks = None if k_text is None else [] if k_text.lower() == "none" else parse_ks(k_text)
     progress = _progress(quiet)
@@ -163,17 +175,6 @@ def run(
     if quiet:
         return
     _print_run(analysis, folder, time.perf_counter() - start)
-
-
-def _check_output(output: Path, force: bool) -> None:
-    """Refuse an existing ``output`` that is not a segment report, unless ``force``."""
-    if output.exists() and not force:
-        known = output.is_dir() and set(REPORT_FILES) <= {p.name for p in output.iterdir()}
-        extra = output.is_dir() and {p.name for p in output.iterdir()} - set(REPORT_FILES)
-        if not known or extra:
-            raise click.UsageError(
-                f"{output} exists and is not a segment report; pass --force to replace it"
-            )
 
 
 def _list_experiment(

@@ -13,7 +13,7 @@ from rich.table import Table
 from segment._util import json_text
 from segment.exceptions import InputError, Problem
 
-from ._common import ENCODING, FORCE, _refuse_existing, cli, err, out
+from ._common import ENCODING, FORCE, cli, err, guard_file, guard_folder, out
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -124,10 +124,10 @@ def score(
         raise click.UsageError("give DATA (a respondent file) or --answer ITEM=CODE")
     if output is None:
         raise click.UsageError("scoring a file needs -o OUTPUT")
-    _refuse_existing([output] + ([labels_path] if labels_path else []), force)
     if engine == "dask":
         if labels_path is not None:
             raise click.UsageError("--labels is for a scored file, not --engine dask")
+        output = guard_folder(output, "score", [model_path, data], force)
         _score_dask(model, data, output, scheduler, min_probability)
         return
     if data.is_dir():
@@ -141,6 +141,10 @@ def score(
         raise click.UsageError("--format text is for --answer; use csv, json, sav or dta for files")
     if not data.is_file():
         raise InputError(f"data file {data}", [Problem(str(data), "", "file not found")])
+    need = data.stat().st_size
+    output = guard_file(output, [model_path, data, labels_path], force, need_bytes=need)
+    if labels_path is not None:
+        labels_path = guard_file(labels_path, [model_path, data, output], force)
     _score_local(
         model, data, output, fmt, chunk_size, encoding, min_probability, quiet, labels_path
     )

@@ -9,7 +9,7 @@ import click
 
 from segment.cards.typology import Typology
 
-from ._common import FORCE, _refuse_existing, cli, err
+from ._common import FORCE, cli, err, guard_file
 
 
 def _parse_shares(text: str | None) -> dict[str, float] | None:
@@ -83,7 +83,7 @@ def synth(
         out_dir / f"{stem}_codebook.yaml",
         out_dir / f"{stem}_truth.csv",
     ]
-    _refuse_existing(targets, force)
+    targets = [guard_file(t, [typology_path], force) for t in targets]
     survey = generate_survey(
         t, n, seed=seed, shares=_parse_shares(shares), spread=spread or DEFAULT_SPREAD
     )
@@ -113,7 +113,7 @@ def synth_listexp(n: int, seed: int, out_dir: Path, force: bool) -> None:
     from segment.synth.listexp import generate_table1_survey, write_table1_survey
 
     targets = [out_dir / "kz2022_listexp.csv", out_dir / "kz2022_listexp_truth.csv"]
-    _refuse_existing(targets, force)
+    targets = [guard_file(t, [], force) for t in targets]
     data, truth = generate_table1_survey(n, seed=seed)
     write_table1_survey(data, truth, targets[0], targets[1])
     err.print(

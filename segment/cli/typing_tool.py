@@ -9,7 +9,7 @@ from rich.table import Table
 
 from segment.survey.read import read_survey
 
-from ._common import ENCODING, FORCE, _refuse_existing, cli, out, parse_ks
+from ._common import ENCODING, FORCE, cli, guard_file, out, parse_ks
 
 
 @cli.command("typing-tool")
@@ -63,7 +63,7 @@ def typing_tool(model_path, data, q_text, size, folds, seed, truth_path, output,
         select_questions,
     )
 
-    _refuse_existing([output], force)
+    output = guard_file(output, [model_path, data, truth_path], force)
     model = load_model(model_path)
     sizes = parse_ks(q_text)
     if size is not None and size not in sizes:

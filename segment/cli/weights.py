@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import ENCODING, FORCE, SYNTHETIC_BANNER, _refuse_existing, cli, err, out
+from ._common import ENCODING, FORCE, SYNTHETIC_BANNER, cli, err, guard_file, out
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -137,7 +137,7 @@ def rake(
     from segment.weights.raking import rake as rake_weights
 
     trim = _parse_trim(trim_text)
-    _check_output(data, output, force)
+    output = _check_output(data, output, force, [codebook_path, margins_spec])
 
     margins = load_margins(resolve_margins_path(margins_spec))
     codebook = Codebook.load(codebook_path) if codebook_path is not None else None
@@ -169,8 +169,9 @@ def rake(
     _print_rake(data, output, column, codebook, margins, base_text, result)
 
 
-def _check_output(data: Path, output: Path, force: bool) -> None:
-    """Refuse an output of an unwritable type, DATA itself, or an existing file unless forced."""
+def _check_output(data: Path, output: Path, force: bool, inputs: list) -> Path:
+    """Refuse an output of an unwritable type, DATA itself (or another input), or an existing
+    file unless forced; the path to write."""
     from segment.survey.tables import WRITABLE
 
     suffix = output.suffix.lower()
@@ -181,7 +182,7 @@ def _check_output(data: Path, output: Path, force: bool) -> None:
         )
     if output.exists() and data.exists() and output.resolve() == data.resolve():
         raise click.UsageError("OUTPUT is DATA itself; write the weighted file elsewhere")
-    _refuse_existing([output], force)
+    return guard_file(output, [data, *inputs], force)
 
 
 def _base_weights(

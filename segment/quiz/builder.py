@@ -37,7 +37,7 @@ from typing import Any
 import jinja2
 
 from segment._escape import script_json
-from segment._files import atomic_directory
+from segment._files import atomic_directory, resolve_output
 from segment._util import plain_number
 from segment._version import __version__
 from segment.cards.typology import Typology
@@ -525,7 +525,9 @@ def read_embedded(page: str) -> dict[str, dict]:
 
 
 # ----------------------------------------------------------------------------- write
-def _is_quiz_folder(path: Path) -> bool:
+def is_quiz_folder(path: Path) -> bool:
+    """A quiz folder from before the ``.segment-output`` marker: empty, or its index.html
+    written by `segment quiz`."""
     if not path.is_dir():
         return False
     entries = list(path.iterdir())
@@ -544,28 +546,17 @@ def write_quiz(quiz: Quiz, out_dir: str | os.PathLike, *, force: bool = False) -
     The folder is built under a temporary name beside ``out_dir`` and swapped in when
     complete, so a failure leaves an existing quiz as it was. An existing ``out_dir`` is
     replaced only with ``force``, and only if it is empty or holds a quiz written by
-    ``segment quiz`` (never another folder).
+    ``segment quiz`` (its ``.segment-output`` marker; never another folder). A symbolic link is
+    followed: the quiz replaces its target.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() or out_dir.is_symlink():
+    out_dir = resolve_output(out_dir)
+    if out_dir.exists():
         if not force:
             raise QuizError(
                 f"output {out_dir}",
                 [Problem(str(out_dir), "", "exists; pass --force to replace it")],
             )
-        if not _is_quiz_folder(out_dir) or out_dir.is_symlink():
-            raise QuizError(
-                f"output {out_dir}",
-                [
-                    Problem(
-                        str(out_dir),
-                        "",
-                        "is not a quiz folder written by `segment quiz` (an empty folder or one "
-                        "with its index.html); it is left alone: choose another output folder",
-                    )
-                ],
-            )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_directory(out_dir) as tmp:
+    with atomic_directory(out_dir, "quiz", legacy=is_quiz_folder) as tmp:
         (tmp / "index.html").write_text(quiz.html, encoding="utf-8", newline="\n")
     return out_dir

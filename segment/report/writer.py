@@ -654,11 +654,22 @@ def build_html(analysis) -> str:
     return _template().render(**_context(analysis))
 
 
+#: The files of a report folder written before folders carried a marker.
+REPORT_FILES = ("index.html", "profiles.md", "model.json")
+
+
+def is_report_folder(path: Path) -> bool:
+    """A report folder of `segment run` from before the ``.segment-output`` marker: exactly its
+    three files."""
+    return path.is_dir() and {p.name for p in path.iterdir()} == set(REPORT_FILES)
+
+
 def write_report(analysis, out_dir: str | os.PathLike) -> Path:
     """Write ``index.html``, ``profiles.md`` and ``model.json`` into ``out_dir``.
 
     The folder is built under a temporary name beside ``out_dir`` and swapped in at the end;
-    an existing report at ``out_dir`` is replaced only then.
+    an existing report at ``out_dir`` is replaced only then, and no other folder: the folder
+    carries the ``.segment-output`` marker of `segment run`.
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -673,7 +684,7 @@ def write_report(analysis, out_dir: str | os.PathLike) -> Path:
         if analysis.typology is None
         else analysis.typology.title or analysis.typology.name,
     )
-    with atomic_directory(out_dir) as tmp:
+    with atomic_directory(out_dir, "run", legacy=is_report_folder) as tmp:
         (tmp / "index.html").write_text(html, encoding="utf-8", newline="\n")
         (tmp / "profiles.md").write_text(markdown, encoding="utf-8", newline="\n")
         save_model(analysis.model, tmp / "model.json")

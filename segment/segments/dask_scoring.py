@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from segment._files import atomic_directory
 
 from .model import DEFAULT_MIN_PROBABILITY, SegmentModel
 from .model_file import model_from_json, model_to_dict
@@ -52,7 +52,8 @@ def score_parquet_dask(
     source : path
         A Parquet file or a folder of Parquet files (one dataset).
     output : path
-        Folder to create; written to a temporary folder beside it and moved into place.
+        Folder to create; written to a temporary folder beside it and moved into place. An
+        existing folder is replaced only if `segment score` made it (its ``.segment-output``).
     client : distributed.Client, optional
         The cluster to use (default: the current client, or Dask's default scheduler).
 
@@ -71,15 +72,8 @@ def score_parquet_dask(
     meta = _score_partition(make_meta(ddf), text, min_probability).iloc[:0]
     scored = ddf.map_partitions(_score_partition, text, min_probability, meta=meta)
     output = Path(output)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    with atomic_directory(output, "score") as tmp:
         kwargs = {} if client is None else {"compute_kwargs": {"scheduler": client}}
         scored.to_parquet(str(tmp), write_index=False, **kwargs)
         n = int(dd.read_parquet(str(tmp)).shape[0].compute())
-        if output.exists():
-            shutil.rmtree(output)
-        os.replace(tmp, output)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return n

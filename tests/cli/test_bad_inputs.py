@@ -92,7 +92,7 @@ def test_corpus_has_at_least_40_malformed_files_of_every_kind():
     files = {c["file"] for c in CASES} - VALID
     assert len(files) >= 40
     kinds = Counter(c["kind"] for c in CASES)
-    assert set(kinds) == {"data", "codebook", "typology", "model", "listexp"}
+    assert {"data", "codebook", "typology", "model", "listexp"} <= set(kinds)
 
 
 def test_every_corpus_file_is_used_and_documented():

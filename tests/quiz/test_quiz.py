@@ -78,7 +78,7 @@ class _Refs(HTMLParser):
 
 # ----------------------------------------------------------------------------- the page
 def test_cli_writes_one_self_contained_page(page):
-    assert sorted(p.name for p in page.parent.iterdir()) == ["index.html"]
+    assert sorted(p.name for p in page.parent.iterdir()) == [".segment-output", "index.html"]
     text = page.read_text(encoding="utf-8")
     refs = _Refs()
     refs.feed(text)
@@ -274,7 +274,7 @@ def test_force_never_replaces_a_folder_that_is_not_a_quiz(setup, tmp_path, capsy
     out.mkdir()
     (out / "thesis.docx").write_text("years of work", encoding="utf-8")
     code, _, err = run_cli(["quiz", setup["tool_path"], "-o", out, "--force"], capsys)
-    assert code == 2 and "not a quiz folder" in err
+    assert code == 2 and "not a folder segment made" in err
     assert sorted(p.name for p in out.iterdir()) == ["thesis.docx"]
 
 

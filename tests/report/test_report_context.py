@@ -474,7 +474,12 @@ def test_the_bundled_report_still_reads_like_the_2020_study(k6):
 
 def test_write_report_on_another_survey(tmp_path, spending):
     folder = write_report(spending, tmp_path / "r")
-    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "model.json", "profiles.md"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".segment-output",
+        "index.html",
+        "model.json",
+        "profiles.md",
+    ]
 
 
 def test_chart_labels_add_lines_until_every_segment_is_told_apart():

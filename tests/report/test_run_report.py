@@ -21,8 +21,9 @@ def html(bundled_report) -> str:
     return (bundled_report / "index.html").read_text(encoding="utf-8")
 
 
-def test_run_writes_the_three_report_files(bundled_report):
+def test_run_writes_the_three_report_files_and_its_marker(bundled_report):
     assert sorted(p.name for p in bundled_report.iterdir()) == [
+        ".segment-output",
         "index.html",
         "model.json",
         "profiles.md",
@@ -189,7 +190,7 @@ def test_run_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path, capsys):
     (target / "notes.txt").write_text("keep me", encoding="utf-8")
     code, _, err = run(["run", "-o", target, "--quiet"], capsys)
     assert code == 2
-    assert "is not a segment report" in err
+    assert "not a folder segment made (no .segment-output marker)" in err
     assert (target / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
