@@ -171,7 +171,12 @@ def json_outputs(secret_survey, outputs) -> dict[str, str]:
 def test_no_output_contains_an_id_or_a_free_text_answer(secret_survey, outputs, json_outputs):
     pattern = re.compile(r"(KZ|TXT)-[0-9a-f]{8}")
     everything = {**outputs["texts"], **json_outputs}
-    assert set(outputs["texts"]) == {"report/index.html", "report/profiles.md", "report/model.json"}
+    assert set(outputs["texts"]) == {
+        "report/index.html",
+        "report/profiles.md",
+        "report/model.json",
+        "report/.segment-output",
+    }
     for name, text in everything.items():
         hits = {m.group(0) for m in pattern.finditer(text)} & secret_survey["secrets"]
         assert not hits, f"{name} leaks {sorted(hits)[:3]}"
