@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from segment._files import atomic_write_text
+from segment._files import atomic_write_text, parse_json, read_bounded
 from segment._util import plain_number
 from segment._version import __version__
 from segment.exceptions import CodebookError, InputError, Problem
@@ -165,10 +164,9 @@ def load_model(path: str | Path) -> SegmentModel:
     """
     path = Path(path)
     name = str(path)
+    data = read_bounded(path, f"model file {name}", ModelFileError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelFileError(f"model file {name}", [Problem(name, "", "file not found")]) from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ModelFileError(
             f"model file {name}", [Problem(name, "", "not a UTF-8 JSON model file")]
@@ -180,20 +178,7 @@ def _from_text(text: str, name: str) -> SegmentModel:
     def fail(where: str, message: str, value: Any = None) -> ModelFileError:
         return ModelFileError(f"model file {name}", [Problem(name, where, message, value=value)])
 
-    def no_constant(word: str):
-        raise ValueError(f"{word} is not a JSON number")
-
-    try:
-        doc = json.loads(text, parse_constant=no_constant)
-    except json.JSONDecodeError as exc:
-        raise fail(
-            f"line {exc.lineno}", f"not valid JSON ({exc.msg}); the file looks truncated or damaged"
-        ) from None
-    except ValueError as exc:  # NaN / Infinity: Python writes them, JSON has no such numbers
-        raise fail(
-            _line_of(text, str(exc).split()[0]),
-            f"not valid JSON ({exc}); the file was edited or damaged after it was written",
-        ) from None
+    doc = parse_json(text, name, f"model file {name}", ModelFileError)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
         raise fail("format", f"not a segment model file (expected format {FORMAT!r})", got)
@@ -247,14 +232,6 @@ def _from_text(text: str, name: str) -> SegmentModel:
         ) from None
     except (TypeError, ValueError, AttributeError) as exc:
         raise fail("model", f"malformed model section: {exc!r}") from None
-
-
-def _line_of(text: str, word: str) -> str:
-    """``line N`` of the first occurrence of ``word`` outside a string (for messages)."""
-    for n, line in enumerate(text.splitlines(), start=1):
-        if re.search(rf"[:\[,]\s*-?{re.escape(word)}\b", line):
-            return f"line {n}"
-    return ""
 
 
 _REQUIRED = {
