@@ -34,6 +34,7 @@ from segment.exceptions import CodebookError, InputError, Problem
 from segment.models import LatentClassModel
 from segment.survey.codebook import Codebook
 
+from ._model_check import meaning_problems
 from .model import SegmentModel
 
 __all__ = [
@@ -198,6 +199,9 @@ def _from_text(text: str, name: str) -> SegmentModel:
             "the content does not match its checksum: "
             "the file was edited or damaged after it was written",
         )
+    problems = meaning_problems(doc, name)
+    if problems:
+        raise ModelFileError(f"model file {name}", problems)
     try:
         codebook = Codebook.from_dict(doc["codebook"], file=f"{name} (codebook)")
     except CodebookError as exc:
@@ -214,6 +218,7 @@ def _from_text(text: str, name: str) -> SegmentModel:
         unknown = [c for c in items if c not in codebook]
         if unknown:
             raise fail("model.items", "items missing from the file's codebook", unknown)
+        _check_codes(doc["model"]["categories"], items, codebook, name)
         return SegmentModel(
             estimator=estimator,
             codebook=codebook,
@@ -232,6 +237,26 @@ def _from_text(text: str, name: str) -> SegmentModel:
         ) from None
     except (TypeError, ValueError, AttributeError) as exc:
         raise fail("model", f"malformed model section: {exc!r}") from None
+
+
+def _check_codes(categories: list, items: list[str], codebook: Codebook, name: str) -> None:
+    """Every answer code of the model is a code its codebook gives the item."""
+    problems = []
+    for j, (column, codes) in enumerate(zip(items, categories, strict=True)):
+        item = codebook[column]
+        known = {float(c) for c in item.valid_codes}
+        for i, code in enumerate(codes):
+            if float(code) not in known:
+                problems.append(
+                    Problem(
+                        name,
+                        f"model.categories[{j}][{i}]",
+                        f"not an answer code of {column} in the file's codebook",
+                        value=code,
+                    )
+                )
+    if problems:
+        raise ModelFileError(f"model file {name}", problems)
 
 
 _REQUIRED = {
