@@ -206,8 +206,9 @@ def parse_yaml(text: str, name: str, what: str, error: type[InputError]) -> Any:
                 )
             ],
         )
-    loader = _SafeLoader(text)
+    loader = None
     try:
+        loader = _SafeLoader(text)  # the reader refuses control characters here
         return loader.get_single_data()
     except _Refused as exc:
         where = _mark_where(exc.problem_mark)
@@ -223,7 +224,8 @@ def parse_yaml(text: str, name: str, what: str, error: type[InputError]) -> Any:
             what, [Problem(name, "", f"nested more than {MAX_DEPTH} levels deep")]
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_yaml(path: str | os.PathLike, what: str, error: type[InputError]) -> Any:
