@@ -7,6 +7,7 @@ Outputs are written to a temporary file in the destination folder and moved into
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -30,35 +31,328 @@ __all__ = [
     "atomic_write_text",
     "check_output",
     "clean_stale",
+    "load_json",
     "load_yaml",
     "output_lock",
+    "parse_json",
+    "parse_yaml",
+    "read_bounded",
     "schema_problems",
 ]
 
 
-def load_yaml(path: str | os.PathLike, what: str, error: type[InputError]) -> Any:
-    """Parse a YAML file, turning every failure into ``error`` naming the file and line."""
-    path = Path(path)
+#: Limits on untrusted input files (docs/formats.md, "Limits"). Checked before the content is
+#: parsed (size) or while it is parsed (the rest), so that no input can exhaust memory or time.
+#: Largest YAML or JSON input file, in bytes (10 MiB).
+MAX_INPUT_BYTES = 10 * 2**20
+#: Most alias uses (``*name``) in one YAML file.
+MAX_ALIASES = 100
+#: Most nodes that aliases may add to a YAML file when expanded (each use counts every node of
+#: what it refers to): what stops a "billion laughs" file of a few hundred bytes.
+MAX_ALIAS_NODES = 100_000
+#: Deepest nesting of mappings and lists in a YAML or JSON input.
+MAX_DEPTH = 64
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A YAML file breaks one of the limits above (a refusal, not a syntax error)."""
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (no tags that build objects) with limits on aliases, their expanded
+    size and nesting depth, and refusing duplicate mapping keys.
+
+    Aliases are counted while the file is composed: each use adds the node count of what it
+    refers to, so the expanded size of a document is known before anything walks it
+    (the "billion laughs" attack, CWE-776). Duplicate keys are refused as YAML 1.2 requires
+    (section 3.2.1.1: mapping keys are unique); PyYAML keeps the last silently.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._alias_nodes = 0
+        self._nodes = 0
+        self._depth = 0
+        self._deepest = 0
+        #: Expanded node count and nesting height of each anchored node, by id.
+        self._sizes: dict[int, tuple[int, int]] = {}
+
+    def _refuse(self, message: str, mark: Any) -> _Refused:
+        return _Refused(None, None, message, mark)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self._alias(event)
+            return super().compose_node(parent, index)
+        collection = isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent))
+        depth0 = self._depth
+        if collection:
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                raise self._refuse(f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+        saved = self._deepest
+        self._deepest = self._depth
+        start = self._nodes + self._alias_nodes
+        self._nodes += 1
+        node = super().compose_node(parent, index)
+        if event.anchor is not None:
+            size = self._nodes + self._alias_nodes - start
+            self._sizes[id(node)] = (size, self._deepest - depth0)
+        self._deepest = max(saved, self._deepest)
+        self._depth = depth0
+        return node
+
+    def _alias(self, event: Any) -> None:
+        """Count one alias use and what it expands to; refuse past the limits."""
+        self._aliases += 1
+        if self._aliases > MAX_ALIASES:
+            raise self._refuse(
+                f"more than {MAX_ALIASES} aliases (*name); write the repeated parts out",
+                event.start_mark,
+            )
+        target = self.anchors.get(event.anchor)
+        if target is None:
+            return  # PyYAML reports the undefined alias
+        known = self._sizes.get(id(target))
+        if known is None:
+            raise self._refuse(
+                f"alias *{event.anchor} is inside the value it refers to (a recursive alias); "
+                "write the value out",
+                event.start_mark,
+            )
+        size, height = known
+        self._alias_nodes += size
+        if self._alias_nodes > MAX_ALIAS_NODES:
+            raise self._refuse(
+                f"aliases expand to more than {MAX_ALIAS_NODES:,} values (an alias bomb, or a "
+                "file that should write its repeated parts out)",
+                event.start_mark,
+            )
+        if self._depth + height > MAX_DEPTH:
+            raise self._refuse(
+                f"nested more than {MAX_DEPTH} levels deep once alias *{event.anchor} is expanded",
+                event.start_mark,
+            )
+        self._deepest = max(self._deepest, self._depth + height)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node)
+                for k in (key, str(key)):
+                    first = seen.get(k)
+                    if first is not None:
+                        raise _Refused(
+                            None,
+                            None,
+                            f"duplicate key {key!r} (first at line {first.line + 1}); YAML keeps "
+                            "only the last, so the first would be lost: remove or rename one",
+                            key_node.start_mark,
+                        )
+                seen.setdefault(key, key_node.start_mark)
+                seen.setdefault(str(key), key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def read_bounded(path: Path, what: str, error: type[InputError]) -> bytes:
+    """The bytes of ``path``, refused before reading when over :data:`MAX_INPUT_BYTES`."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
         raise error(what, [Problem(name, "", "file not found")]) from None
+    except IsADirectoryError:
+        raise error(what, [Problem(name, "", "is a folder; expected a file")]) from None
+    if len(data) > MAX_INPUT_BYTES:
+        try:
+            size = f"{path.stat().st_size / 2**20:,.1f} MiB"
+        except OSError:
+            size = "larger"
+        raise error(
+            what,
+            [
+                Problem(
+                    name,
+                    "",
+                    f"file is {size}; input files are limited to {MAX_INPUT_BYTES / 2**20:g} MiB "
+                    "(docs/formats.md, Limits)",
+                )
+            ],
+        )
+    return data
+
+
+def _mark_where(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+
+
+def parse_yaml(text: str, name: str, what: str, error: type[InputError]) -> Any:
+    """Parse YAML text with :class:`_SafeLoader`; every failure is ``error`` naming the line."""
+    if len(text) > MAX_INPUT_BYTES:
+        raise error(
+            what,
+            [
+                Problem(
+                    name, "", f"text is over the {MAX_INPUT_BYTES / 2**20:g} MiB limit of inputs"
+                )
+            ],
+        )
+    loader = None
+    try:
+        loader = _SafeLoader(text)  # the reader refuses control characters here
+        return loader.get_single_data()
+    except _Refused as exc:
+        where = _mark_where(exc.problem_mark)
+        raise error(what, [Problem(name, where, f"refused: {exc.problem}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(
+            what, [Problem(name, _mark_where(mark), f"not valid YAML: {problem}")]
+        ) from None
+    except RecursionError:  # not reached within MAX_DEPTH; kept so no input gives a traceback
+        raise error(
+            what, [Problem(name, "", f"nested more than {MAX_DEPTH} levels deep")]
+        ) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def load_yaml(path: str | os.PathLike, what: str, error: type[InputError]) -> Any:
+    """Parse a YAML file safely, turning every failure into ``error`` naming the file and line.
+
+    Refused (exit 2, file and line named): files over :data:`MAX_INPUT_BYTES`, more than
+    :data:`MAX_ALIASES` aliases or aliases expanding to more than :data:`MAX_ALIAS_NODES`
+    values, nesting deeper than :data:`MAX_DEPTH`, duplicate mapping keys, and any tag that
+    would build a Python object (PyYAML's safe loader).
+    """
+    path = Path(path)
+    name = str(path)
+    data = read_bounded(path, what, error)
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise error(
             what,
             [Problem(name, f"byte {exc.start}", "file is not UTF-8 text; save it as UTF-8")],
         ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise error(what, [Problem(name, where, f"not valid YAML: {problem}")]) from None
-    if not isinstance(data, dict):
+    doc = parse_yaml(text, name, what, error)
+    if not isinstance(doc, dict):
         raise error(what, [Problem(name, "", "expected a YAML mapping at the top level")])
-    return data
+    return doc
+
+
+class _NotANumber(ValueError):
+    """A number JSON cannot hold: ``NaN``, ``Infinity`` or a literal beyond float range."""
+
+    def __init__(self, literal: str, message: str):
+        super().__init__(message)
+        self.literal = literal
+
+
+def _no_constant(word: str) -> float:
+    raise _NotANumber(word, f"{word} is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _NotANumber(
+            literal,
+            f"number {literal} is beyond the range of floating-point numbers "
+            "(about 1.8e308 either side of zero)",
+        )
+    return value
+
+
+#: A JSON string on one line (JSON strings hold no raw line breaks).
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def _json_too_deep(text: str) -> int | None:
+    """Line of the first bracket nested deeper than :data:`MAX_DEPTH` (brackets inside strings
+    do not count), or None; a vectorised scan, so it is cheap on any file."""
+    import numpy as np
+
+    raw = np.frombuffer(_JSON_STRING.sub('""', text).encode("utf-8"), dtype=np.uint8)
+    step = np.zeros(raw.shape, dtype=np.int32)
+    step[(raw == ord("[")) | (raw == ord("{"))] = 1
+    step[(raw == ord("]")) | (raw == ord("}"))] = -1
+    depth = np.cumsum(step)
+    if not depth.size or depth.max() <= MAX_DEPTH:
+        return None
+    at = int(np.argmax(depth > MAX_DEPTH))
+    return int(np.count_nonzero(raw[:at] == ord("\n"))) + 1
+
+
+def _line_of(text: str, word: str) -> str:
+    """``line N`` of the first occurrence of ``word`` as a value (for messages)."""
+    for n, line in enumerate(text.splitlines(), start=1):
+        if re.search(rf"[:\[,]\s*{re.escape(word)}(?![\w.+-])", line):
+            return f"line {n}"
+    return ""
+
+
+def parse_json(
+    text: str,
+    name: str,
+    what: str,
+    error: type[InputError],
+    damaged: str = "the file looks truncated or damaged",
+) -> Any:
+    """Parse untrusted JSON text; every failure is ``error`` naming the file and line.
+
+    Refused besides invalid JSON (``damaged`` says what that suggests): text over
+    :data:`MAX_INPUT_BYTES`, nesting deeper than :data:`MAX_DEPTH` (checked before parsing),
+    ``NaN``/``Infinity`` (Python writes them; JSON has no such numbers, RFC 8259 section 6) and
+    numbers beyond float range such as ``1e400`` (Python would read them as infinity).
+    """
+
+    def fail(where: str, message: str) -> InputError:
+        return error(what, [Problem(name, where, message)])
+
+    if len(text) > MAX_INPUT_BYTES:
+        raise fail("", f"text is over the {MAX_INPUT_BYTES / 2**20:g} MiB limit of inputs")
+    line = _json_too_deep(text)
+    if line is not None:
+        raise fail(f"line {line}", f"refused: nested more than {MAX_DEPTH} levels deep")
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise fail(f"line {exc.lineno}", f"not valid JSON ({exc.msg}); {damaged}") from None
+    except _NotANumber as exc:
+        raise fail(
+            _line_of(text, exc.literal),
+            f"not valid JSON ({exc}); the file was edited or damaged after it was written",
+        ) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (Python's own limit)
+        raise fail("", f"not valid JSON ({exc})") from None
+    except RecursionError:  # not reached within MAX_DEPTH; kept so no input gives a traceback
+        raise fail("", f"refused: nested more than {MAX_DEPTH} levels deep") from None
+
+
+def load_json(path: str | os.PathLike, what: str, error: type[InputError]) -> Any:
+    """Read and parse an untrusted JSON file (:func:`parse_json`; size limited before reading)."""
+    path = Path(path)
+    data = read_bounded(path, what, error)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            what,
+            [Problem(str(path), f"byte {exc.start}", "file is not UTF-8 text; save it as UTF-8")],
+        ) from None
+    return parse_json(text, str(path), what, error)
 
 
 def _stringify_keys(obj: Any) -> Any:

@@ -37,7 +37,7 @@ from typing import Any
 import jinja2
 
 from segment._escape import script_json
-from segment._files import atomic_directory, resolve_output
+from segment._files import atomic_directory, load_json, resolve_output
 from segment._util import plain_number
 from segment._version import __version__
 from segment.cards.typology import Typology
@@ -321,17 +321,7 @@ def read_profiles(path: str | Path) -> Any:
     InputError
         When the file is missing or is not JSON.
     """
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            f"profiles file {path}", [Problem(str(path), "", "file not found")]
-        ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(
-            f"profiles file {path}", [Problem(str(path), "", f"not a JSON file ({exc})")]
-        ) from None
+    return load_json(path, f"profiles file {path}", InputError)
 
 
 def build_quiz(

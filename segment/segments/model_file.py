@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from segment._files import atomic_write_text
+from segment._files import atomic_write_text, parse_json, read_bounded
 from segment._util import plain_number
 from segment._version import __version__
 from segment.exceptions import CodebookError, InputError, Problem
 from segment.models import LatentClassModel
 from segment.survey.codebook import Codebook
 
+from ._model_check import meaning_problems
 from .model import SegmentModel
 
 __all__ = [
@@ -165,10 +165,9 @@ def load_model(path: str | Path) -> SegmentModel:
     """
     path = Path(path)
     name = str(path)
+    data = read_bounded(path, f"model file {name}", ModelFileError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelFileError(f"model file {name}", [Problem(name, "", "file not found")]) from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ModelFileError(
             f"model file {name}", [Problem(name, "", "not a UTF-8 JSON model file")]
@@ -180,20 +179,7 @@ def _from_text(text: str, name: str) -> SegmentModel:
     def fail(where: str, message: str, value: Any = None) -> ModelFileError:
         return ModelFileError(f"model file {name}", [Problem(name, where, message, value=value)])
 
-    def no_constant(word: str):
-        raise ValueError(f"{word} is not a JSON number")
-
-    try:
-        doc = json.loads(text, parse_constant=no_constant)
-    except json.JSONDecodeError as exc:
-        raise fail(
-            f"line {exc.lineno}", f"not valid JSON ({exc.msg}); the file looks truncated or damaged"
-        ) from None
-    except ValueError as exc:  # NaN / Infinity: Python writes them, JSON has no such numbers
-        raise fail(
-            _line_of(text, str(exc).split()[0]),
-            f"not valid JSON ({exc}); the file was edited or damaged after it was written",
-        ) from None
+    doc = parse_json(text, name, f"model file {name}", ModelFileError)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
         raise fail("format", f"not a segment model file (expected format {FORMAT!r})", got)
@@ -213,6 +199,9 @@ def _from_text(text: str, name: str) -> SegmentModel:
             "the content does not match its checksum: "
             "the file was edited or damaged after it was written",
         )
+    problems = meaning_problems(doc, name)
+    if problems:
+        raise ModelFileError(f"model file {name}", problems)
     try:
         codebook = Codebook.from_dict(doc["codebook"], file=f"{name} (codebook)")
     except CodebookError as exc:
@@ -229,6 +218,7 @@ def _from_text(text: str, name: str) -> SegmentModel:
         unknown = [c for c in items if c not in codebook]
         if unknown:
             raise fail("model.items", "items missing from the file's codebook", unknown)
+        _check_codes(doc["model"]["categories"], items, codebook, name)
         return SegmentModel(
             estimator=estimator,
             codebook=codebook,
@@ -249,12 +239,24 @@ def _from_text(text: str, name: str) -> SegmentModel:
         raise fail("model", f"malformed model section: {exc!r}") from None
 
 
-def _line_of(text: str, word: str) -> str:
-    """``line N`` of the first occurrence of ``word`` outside a string (for messages)."""
-    for n, line in enumerate(text.splitlines(), start=1):
-        if re.search(rf"[:\[,]\s*-?{re.escape(word)}\b", line):
-            return f"line {n}"
-    return ""
+def _check_codes(categories: list, items: list[str], codebook: Codebook, name: str) -> None:
+    """Every answer code of the model is a code its codebook gives the item."""
+    problems = []
+    for j, (column, codes) in enumerate(zip(items, categories, strict=True)):
+        item = codebook[column]
+        known = {float(c) for c in item.valid_codes}
+        for i, code in enumerate(codes):
+            if float(code) not in known:
+                problems.append(
+                    Problem(
+                        name,
+                        f"model.categories[{j}][{i}]",
+                        f"not an answer code of {column} in the file's codebook",
+                        value=code,
+                    )
+                )
+    if problems:
+        raise ModelFileError(f"model file {name}", problems)
 
 
 _REQUIRED = {

@@ -10,7 +10,17 @@ from typing import Any
 from segment._util import duplicates, plain_number
 from segment.exceptions import Problem
 
-from .items import _SCALE_FIELDS, _SLUG, Domain, Item, Level, default_role, domain_label
+from .items import (
+    _SCALE_FIELDS,
+    _SLUG,
+    MAX_CODE,
+    MAX_LEVELS,
+    Domain,
+    Item,
+    Level,
+    default_role,
+    domain_label,
+)
 
 
 def _index_in(where: str, key: str) -> int | None:
@@ -23,6 +33,12 @@ def _key_in(where: str, key: str) -> str | None:
     """``agree5`` for a location like ``scales.agree5.levels`` when ``key`` is ``scales``."""
     m = re.match(rf"^{key}\.([A-Za-z0-9_]+)", where)
     return m.group(1) if m else None
+
+
+def _short_number(value: Any) -> Any:
+    """``value``, or its first and last digits when it is too long to print whole."""
+    text = str(value)
+    return value if len(text) <= 30 else f"{text[:12]}...{text[-6:]} ({len(text)} digits)"
 
 
 def _text(value: Any) -> tuple[dict[str, str], str | None, str | None, str | None]:
@@ -86,6 +102,17 @@ def _levels(
     problems: list[Problem] = []
     out = []
     for code, raw in (codes or {}).items():
+        if abs(int(code)) > MAX_CODE:
+            problems.append(
+                Problem(
+                    file,
+                    f"{where}.{code}",
+                    f"answer code out of range; expected an integer from {-MAX_CODE:,} to "
+                    f"{MAX_CODE:,} (docs/formats.md, Limits)",
+                    value=_short_number(code),
+                )
+            )
+            continue
         labels, name, short, cell = _text(raw)
         if name is not None and not _SLUG.match(name):
             problems.append(
@@ -140,6 +167,29 @@ def _build_item(
         problems.append(Problem(file, f"{where}.levels", f"a {kind} item needs its answer levels"))
     if kind in ("numeric", "text") and levels:
         problems.append(Problem(file, f"{where}.levels", f"a {kind} item has no answer levels"))
+    bounds: list[Problem] = []
+    n_codes = len(levels) + len(dk) + len(ref)
+    if n_codes > MAX_LEVELS:
+        bounds.append(
+            Problem(
+                file,
+                where,
+                f"{n_codes:,} answer codes; expected at most {MAX_LEVELS:,} (docs/formats.md, "
+                "Limits)",
+            )
+        )
+    for i, c in enumerate(fields.get("missing", [])):
+        if not abs(c) <= MAX_CODE:  # also refuses NaN and infinity
+            bounds.append(
+                Problem(
+                    file,
+                    f"{where}.missing[{i}]",
+                    f"expected a code from {-MAX_CODE:,} to {MAX_CODE:,} (docs/formats.md, Limits)",
+                    value=_short_number(c),
+                )
+            )
+    if bounds:  # codes that would size allocations: nothing below may use them
+        return None, problems + bounds
     all_codes = [lv.code for lv in (*levels, *dk, *ref)] + [c for c in fields.get("missing", [])]
     for code in duplicates(all_codes):
         problems.append(

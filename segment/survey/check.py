@@ -190,8 +190,8 @@ def _check_weights(series: pd.Series, file: str, col: str) -> list[Problem]:
 
 def describe_codes(it: Item) -> str:
     def span(codes: list[int]) -> str:
-        codes = sorted(codes)
-        if len(codes) > 2 and codes == list(range(codes[0], codes[-1] + 1)):
+        codes = sorted(set(codes))
+        if len(codes) > 2 and codes[-1] - codes[0] == len(codes) - 1:
             return f"{codes[0]}-{codes[-1]}"
         return ", ".join(str(c) for c in codes)
 

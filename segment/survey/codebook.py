@@ -29,7 +29,7 @@ from segment.exceptions import CodebookError, DataError, Problem
 from ._codebook_yaml import _build_item, _domains, _index_in, _item_to_yaml, _key_in
 from .cells import item_codes
 from .check import check_frame
-from .items import ROLES, Domain, Item, Level, default_role, domain_label
+from .items import MAX_ITEMS, ROLES, Domain, Item, Level, default_role, domain_label
 
 __all__ = ["ROLES", "Codebook", "Domain", "Item", "Level"]
 
@@ -194,6 +194,19 @@ class Codebook:
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], file: str = "<codebook>") -> Codebook:
         """Build a codebook from its YAML mapping, validating structure and consistency."""
+        n_items = len(doc.get("items") or ())
+        if n_items > MAX_ITEMS:
+            raise CodebookError(
+                f"codebook {file}",
+                [
+                    Problem(
+                        file,
+                        "items",
+                        f"{n_items:,} items; expected at most {MAX_ITEMS:,} (docs/formats.md, "
+                        "Limits)",
+                    )
+                ],
+            )
         problems = schema_problems(dict(doc), "codebook.schema.json", file)
         # Structural problems inside one item or one scale do not stop the consistency checks
         # of the others, so that one error lists everything; anything else does.

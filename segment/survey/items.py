@@ -8,7 +8,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["ROLES", "Domain", "Item", "Level", "default_role", "domain_label"]
+__all__ = [
+    "MAX_CODE",
+    "MAX_ITEMS",
+    "MAX_LEVELS",
+    "ROLES",
+    "Domain",
+    "Item",
+    "Level",
+    "default_role",
+    "domain_label",
+]
+
+#: Limits of a codebook (docs/formats.md, "Limits"), checked before anything is sized by them.
+#: Largest answer code either side of zero: nine digits (survey codes such as CSES's 9999999 or
+#: a 9-digit region code fit; a code of 10^9 or a 23-digit code is refused).
+MAX_CODE = 999_999_999
+#: Most answer codes of one item (levels, don't know and refused together).
+MAX_LEVELS = 10_000
+#: Most items in one codebook.
+MAX_ITEMS = 20_000
 
 #: What an item is for: the attitude battery the model segments on, variables that describe
 #: the segments, or neither. (The id, weight and sampling-design columns are named at the top

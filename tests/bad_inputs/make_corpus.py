@@ -372,6 +372,112 @@ def listexps() -> None:
     write("listexp_cp1251.csv", csv_text(cyr).encode("cp1251"))
 
 
+# ------------------------------------------------------------------------------ untrusted files
+def _bomb(head: list[str], tail: list[str]) -> str:
+    """A "billion laughs" YAML file: 9 lists of 9 aliases of the one before (9**9 values)."""
+    lines = [*head, "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    prev = "a"
+    for name in "bcdefghi":
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+        prev = name
+    return "\n".join([*lines, *tail]) + "\n"
+
+
+def untrusted() -> None:
+    """The files of ``cases_untrusted.yaml`` (issue 17: YAML limits, model files' meaning, code
+    bounds). Runs alone: ``python -c "import make_corpus; make_corpus.untrusted()"`` from here."""
+    text = (HERE / "codebook.yaml").read_text("utf-8")
+    write(
+        "codebook_alias_bomb.yaml",
+        _bomb(
+            ["schema: segment.codebook/1", "title: alias bomb"],
+            [
+                "items:",
+                "- {column: x, domain: other, type: ordinal, levels: {1: {en: One}, 2: {en: Two}},"
+                " note: *i}",
+            ],
+        ),
+    )
+    write(
+        "margins_alias_bomb.yaml",
+        _bomb(
+            ["schema: segment.margins/1", "name: bomb", "scale: shares"],
+            ["margins:", "  region: *i"],
+        ),
+    )
+    write(
+        "codebook_duplicate_key.yaml",
+        text.replace("weight: weight\n", "weight: weight\nid: weight\n", 1),
+    )
+    four = "      4:\n        name: very\n"
+    assert four in text
+    write("codebook_duplicate_code.yaml", text.replace(four, "      3:\n        name: very\n", 1))
+    write(
+        "codebook_deep_nesting.yaml",
+        text.replace("title: ", "note: " + "[" * 900 + "]" * 900 + "\ntitle: ", 1),
+    )
+    five = "      5:\n        name: extremely\n"
+    assert five in text
+    write(
+        "codebook_code_1e9.yaml",
+        text.replace(five, "      1000000000:\n        name: extremely\n", 1),
+    )
+    write(
+        "codebook_code_23_digits.yaml",
+        text.replace(five, "      12345678901234567890123:\n        name: extremely\n", 1),
+    )
+    typology = (HERE / "typology.yaml").read_text("utf-8")
+    write("typology_duplicate_key.yaml", typology.replace("name: ", "name: twice\nname: ", 1))
+
+    model_text = (HERE / "model.json").read_text("utf-8")
+    doc = json.loads(model_text)
+
+    def variant(name: str, edit) -> None:
+        d = copy.deepcopy(doc)
+        edit(d["model"], d)
+        write(name, resealed(d))
+
+    def negative_share(m, d):
+        m["shares"][0] -= 0.8
+        m["shares"][1] += 0.8
+        m["prior_shares"] = list(m["shares"])
+        d["segments"][2]["share"] = -0.1
+
+    def not_normalised(m, d):
+        m["prior_shares"] = [2 * v for v in m["prior_shares"]]
+
+    def negative_prob(m, d):
+        m["item_probs"][0][1][0] = -0.2
+        m["item_probs"][0][1][1] += 0.2 + doc["model"]["item_probs"][0][1][0]
+
+    def duplicate_code(m, d):
+        m["categories"][0][1] = m["categories"][0][0]
+
+    def fractional_code(m, d):
+        m["categories"][0][1] = 2.5
+
+    def duplicate_item(m, d):
+        m["items"][1] = m["items"][0]
+
+    def duplicate_name(m, d):
+        d["segments"][1]["name"] = d["segments"][0]["name"]
+
+    variant("model_negative_share.json", negative_share)
+    variant("model_shares_not_normalised.json", not_normalised)
+    variant("model_negative_probability.json", negative_prob)
+    variant("model_duplicate_code.json", duplicate_code)
+    variant("model_fractional_code.json", fractional_code)
+    variant("model_duplicate_item.json", duplicate_item)
+    variant("model_duplicate_segment_name.json", duplicate_name)
+    write("model_1e400.json", model_text.replace('"loglik": ', '"loglik": 1e400, "_was": ', 1))
+    deep = copy.deepcopy(doc)
+    deep["typology"] = "NESTED"
+    write(
+        "model_deep_nesting.json",
+        resealed(deep).replace('"NESTED"', "[" * 2000 + "]" * 2000, 1),
+    )
+
+
 # ------------------------------------------------------------------------------ README table
 TABLE_HEAD = "| file | what is wrong | command that must reject it | expected message fragment |"
 
@@ -409,6 +515,7 @@ def main() -> None:
     surveys()
     models()
     listexps()
+    untrusted()
     readme_table()
 
 
