@@ -370,7 +370,7 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
     for var, group, r in rows:
         memo = list(_published_columns(payload, var, group)) if pub else []
         if r.get("suppressed"):
-            table.add_row(var, group, "–", "", "", _why(r), "", "", *memo)
+            table.add_row(var, group, "–", "", "", "withheld", "", "", *memo)
         else:
             table.add_row(
                 var,
@@ -384,6 +384,10 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
                 *memo,
             )
     out.print(table)
+    for var, group, r in rows:
+        if r.get("suppressed"):
+            name = var if var == "Entire sample" else f"{var} {group}"
+            out.print(f"{name}: {_why(r)}.", markup=False, soft_wrap=True)
     for line in _footnotes(payload, rows):
         out.print(line, markup=False)
     if "design" in payload:
