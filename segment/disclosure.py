@@ -48,6 +48,7 @@ __all__ = [
     "determined_cells",
     "protect_cells",
     "published",
+    "recoverable",
     "table_lines",
 ]
 
@@ -105,6 +106,35 @@ def determined_cells(hidden: np.ndarray, lines: Sequence[np.ndarray]) -> np.ndar
     free = np.abs(null).max(axis=0) > 1e-9 if null.size else np.zeros(cells.size, dtype=bool)
     out[cells[~free]] = True
     return out
+
+
+def recoverable(sets: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Which target sums follow exactly from published sums (the attacker's linear system).
+
+    Parameters
+    ----------
+    sets : array of shape (n_published, n_cells)
+        Row ``s`` gives the coefficients of published sum ``s`` over the unknown cells (0/1
+        incidence: the cells, or atoms of respondents, that the published statistic covers).
+    targets : array of shape (n_targets, n_cells)
+        The sums to protect (a hidden cell's indicator, a set of respondents).
+
+    Returns
+    -------
+    bool array of shape (n_targets,)
+        True where the target lies in the row space of ``sets``: some linear combination of
+        the published sums equals it exactly. :func:`determined_cells` is the case of unit
+        targets; this form takes any target and needs only a thin SVD (cheap for many cells).
+    """
+    targets = np.atleast_2d(np.asarray(targets, dtype=float))
+    sets = np.atleast_2d(np.asarray(sets, dtype=float))
+    if sets.size == 0 or targets.size == 0:
+        return np.zeros(targets.shape[0], dtype=bool)
+    _, s, vt = np.linalg.svd(sets, full_matrices=False)
+    basis = vt[s > 1e-9 * max(float(s[0]), 1.0)]
+    residual = targets - (targets @ basis.T) @ basis
+    scale = np.maximum(np.linalg.norm(targets, axis=1), 1.0)
+    return np.linalg.norm(residual, axis=1) <= 1e-8 * scale
 
 
 def protect_cells(
@@ -183,19 +213,20 @@ def published(value: float | None, kind: str = "share", *, se: float | None = No
     """``value`` rounded to the precision it is published at (rule 3); None stays None.
 
     ``kind`` is ``"share"`` (a proportion, 3 decimals: 0.1 percentage point), ``"percent"``
-    (1 decimal), ``"mean"`` (2 decimals), ``"count"`` (an integer) or ``"se"`` (two significant
-    digits). With ``se``, an estimate is also rounded to the decimal place of the second
-    significant digit of its standard error when that is coarser.
+    (1 decimal), ``"mean"`` (2 decimals), ``"count"`` (an integer), ``"se"`` or ``"p"`` (a
+    standard error or p-value: two significant digits). With ``se``, an estimate is also
+    rounded to the decimal place of the second significant digit of its standard error when
+    that is coarser.
     """
     if value is None:
         return None
     x = float(value)
     if not math.isfinite(x):
         return None
-    if kind == "se":
+    if kind in ("se", "p"):
         return _significant(x, 2)
     if kind not in DECIMALS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(DECIMALS)} or 'se'")
+        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(DECIMALS)}, 'se' or 'p'")
     decimals = DECIMALS[kind]
     if se is not None and math.isfinite(se) and se > 0:
         decimals = min(decimals, 1 - math.floor(math.log10(se)))

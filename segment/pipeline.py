@@ -102,7 +102,10 @@ class ListexpResults:
     :data:`segment.listexp.subgroups.ROW_FIELDS` (difference in means, constrained ML, flag,
     headline); ``published`` is the published table beside ours
     (:func:`segment.segments.list_experiment.published_payload`) when ``spec.published`` names
-    one.
+    one. Every number has been through the disclosure rules of
+    :mod:`segment.listexp.disclose`; ``withheld`` says why the whole sample's estimates are
+    not published (an arm under the minimum cell size), else None (``n`` is then 0 and
+    ``design_effect_p`` NaN).
     """
 
     spec: ListExperiment
@@ -115,6 +118,7 @@ class ListexpResults:
     n_typed: int
     design: str | None = None
     published: dict | None = None
+    withheld: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +239,7 @@ def _listexp_results(
     n_boot: int,
     min_cell: int,
 ) -> ListexpResults:
+    from segment.disclosure import published as published_value
     from segment.listexp.published import load_published_table
     from segment.listexp.subgroups import overall_row, subgroup_table
     from segment.segments.list_experiment import published_payload
@@ -249,7 +254,7 @@ def _listexp_results(
             "psu": frame[spec.psu].to_numpy(dtype=object) if spec.psu else None,
             "random_state": seed,
         }
-    overall = overall_row(y, t, J=spec.J, weights=w, **design)
+    overall = overall_row(y, t, J=spec.J, weights=w, min_cell=min_cell, **design)
     by = {
         c: frame[c].astype("string").to_numpy(dtype=object, na_value=None)
         for c in spec.by
@@ -271,17 +276,21 @@ def _listexp_results(
     published = None
     if spec.published is not None:
         published = published_payload(load_published_table(spec.published), overall, groups)
+    withheld = overall["withheld"]
     return ListexpResults(
         spec=spec,
-        n=int(overall["n"]),
+        n=0 if withheld else int(overall["n"]),
         overall=overall,
         groups=groups,
         differences=differences,
-        design_effect_p=design_effect_test(y, t, spec.J).p_value,
+        design_effect_p=float("nan")
+        if withheld
+        else published_value(design_effect_test(y, t, spec.J).p_value, "p"),
         support=support,
         n_typed=int(((reasons == None) & (used > 0)).sum()),  # noqa: E711 - elementwise
         design=overall.get("design"),
         published=published,
+        withheld=withheld,
     )
 
 

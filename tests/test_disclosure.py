@@ -16,6 +16,7 @@ from segment.disclosure import (
     determined_cells,
     protect_cells,
     published,
+    recoverable,
     table_lines,
 )
 
@@ -106,9 +107,36 @@ def test_determined_cells(hidden, expected):
         (12.3456, "percent", None, 12.3),
         (0.0412345, "se", None, 0.041),
         (1499.6, "count", None, 1500),
+        (0.0123456, "p", None, 0.012),
+        (0.87654, "p", None, 0.88),
         (float("nan"), "share", None, None),
         (None, "mean", None, None),
     ],
 )
 def test_published_precision(value, kind, se, expected):
     assert published(value, kind, se=se) == expected
+
+
+def test_recoverable_sums():
+    # cells a, b, c, d; published: a + b + c + d, c + d, d
+    sets = np.array([[1, 1, 1, 1], [0, 0, 1, 1], [0, 0, 0, 1]])
+    targets = np.array(
+        [
+            [1, 1, 0, 0],  # a + b = total - (c + d): recoverable
+            [1, 0, 0, 0],  # a alone: not
+            [0, 0, 1, 0],  # c = (c + d) - d: recoverable
+            [1, 0, 1, 0],  # a + c: not
+        ]
+    )
+    assert recoverable(sets, targets).tolist() == [True, False, True, False]
+    assert recoverable(np.zeros((0, 4)), targets).tolist() == [False] * 4
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_recoverable_agrees_with_determined_cells_on_unit_targets(n_lines, n_cells, seed):
+    rng = np.random.default_rng(seed)
+    incidence = rng.random((n_lines, n_cells)) < 0.5
+    lines = [np.flatnonzero(row) for row in incidence]
+    expected = determined_cells(np.ones(n_cells, dtype=bool), lines)
+    assert recoverable(incidence.astype(float), np.eye(n_cells)).tolist() == expected.tolist()

@@ -213,14 +213,14 @@ def test_no_json_cell_describes_fewer_than_the_minimum(json_outputs, command):
 
 def test_report_tables_never_show_a_count_below_the_minimum(outputs):
     html = outputs["texts"]["report/index.html"]
-    # the subgroup table: N is the third column; suppressed rows say so instead
+    # the subgroup table: N is the third column; withheld rows say why instead
     table = html[html.index("<th>Variable</th>") :]
     table = table[: table.index("</table>")]
     rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)
     assert rows
     for row in rows:
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
-        if "not reported" in row:
+        if "withheld" in row:
             continue
         assert int(cells[2]) >= MIN_CELL, row
     assert f"fewer than {MIN_CELL} respondents" in html

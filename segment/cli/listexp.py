@@ -72,7 +72,8 @@ from ._common import ENCODING, cli, out
     type=click.IntRange(min=1),
     default=30,
     show_default=True,
-    help="Groups with fewer respondents are not reported.",
+    help="Minimum respondents in each arm of a reported row (the whole sample, a group, a "
+    "segment); smaller rows, and rows that would let one be recovered, are withheld.",
 )
 @click.option(
     "--published",
@@ -164,6 +165,23 @@ def _pct(v) -> str:
     return "suppressed" if v is None else f"{100 * v:.1f}"
 
 
+def _why(r: dict) -> str:
+    """Why a row is not described (:mod:`segment.listexp.disclose`)."""
+    return r.get("withheld") or "withheld"
+
+
+def _design_test(payload: dict) -> str:
+    """The design-effect test's sentence, or why it is withheld."""
+    dt = payload["design_effect_test"]
+    if dt.get("withheld"):
+        return f"Design-effect test (Blair & Imai 2012): {dt['withheld']} (the whole sample)."
+    return (
+        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): {format_p(dt['p_value'])} "
+        f"(Andrews-Soares moment selection; {format_p(dt['p_value_blair_imai'], prefix=False)} "
+        "as in the paper and R list)."
+    )
+
+
 def _headline(r: dict, unit: str = "") -> str:
     """The headline share, marked ``*`` when the difference in means is flagged."""
     return f"{_pct(r['headline'])}{unit}{'*' if r.get('flag') else ''}"
@@ -250,7 +268,7 @@ def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Pat
         memo = " | ".join(md(c) for c in _published_columns(payload, var, group)) if pub else ""
         memo += " |" if pub else ""
         if r.get("suppressed"):
-            lines.append(f"| {md(var)} | {md(group)} | <{min_cell} | | | suppressed | | | {memo}")
+            lines.append(f"| {md(var)} | {md(group)} | – | | | {md(_why(r))} | | | {memo}")
         else:
             lines.append(
                 f"| {md(var)} | {md(group)} | {r['n']} | {r['control']:.2f} | "
@@ -265,12 +283,7 @@ def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Pat
             f"Design-based standard errors ({payload['design']}); design effect of the "
             f"overall estimate {o['deff']:.2f}."
         )
-    dt = payload["design_effect_test"]
-    lines.append(
-        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): {format_p(dt['p_value'])} "
-        f"(Andrews-Soares moment selection; {format_p(dt['p_value_blair_imai'], prefix=False)} "
-        "as in the paper and R list)."
-    )
+    lines.append(_design_test(payload))
     for d in payload["differences"]:
         lines.append(
             f"{md(d['variable'])}: {md(d['group_a'])} minus {md(d['group_b'])} = "
@@ -301,6 +314,8 @@ def _footnotes(payload: dict, rows: list, esc: Callable[[object], str] = str) ->
 
 def _markdown_segments(payload: dict) -> list[str]:
     """The markdown lines of the support by segment."""
+    if payload["segments"].get("withheld"):
+        return ["", f"Support by segment: {markdown_text(payload['segments']['withheld'])}."]
     lines = [
         "",
         f"Support by segment ({payload['segments']['method']}):",
@@ -311,7 +326,8 @@ def _markdown_segments(payload: dict) -> list[str]:
     for r in payload["segments"]["table"]:
         if r["estimate"] is None:
             lines.append(
-                f"| {markdown_text(r['name'])} | {_pct(r['share'])} | too few respondents | | |"
+                f"| {markdown_text(r['name'])} | {_pct(r['share'])} | "
+                f"{markdown_text(_why(r))} | | |"
             )
         else:
             lines.append(
@@ -354,7 +370,7 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
     for var, group, r in rows:
         memo = list(_published_columns(payload, var, group)) if pub else []
         if r.get("suppressed"):
-            table.add_row(var, group, f"<{min_cell}", "", "", "suppressed", "", "", *memo)
+            table.add_row(var, group, "–", "", "", "withheld", "", "", *memo)
         else:
             table.add_row(
                 var,
@@ -368,6 +384,10 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
                 *memo,
             )
     out.print(table)
+    for var, group, r in rows:
+        if r.get("suppressed"):
+            name = var if var == "Entire sample" else f"{var} {group}"
+            out.print(f"{name}: {_why(r)}.", markup=False, soft_wrap=True)
     for line in _footnotes(payload, rows):
         out.print(line, markup=False)
     if "design" in payload:
@@ -375,12 +395,7 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
             f"Design-based standard errors ({payload['design']}); design effect of the overall "
             f"estimate {o['deff']:.2f}."
         )
-    dt = payload["design_effect_test"]
-    out.print(
-        f"Design-effect test (Blair & Imai 2012, Bonferroni-corrected): {format_p(dt['p_value'])} "
-        f"(Andrews-Soares moment selection; {format_p(dt['p_value_blair_imai'], prefix=False)} "
-        "with the paper's and R list's selection)"
-    )
+    out.print(_design_test(payload), markup=False)
     for d in payload["differences"]:
         out.print(
             f"{d['variable']}: {d['group_a']} minus {d['group_b']} = "
@@ -399,12 +414,16 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
 
 def _print_text_segments(payload: dict) -> None:
     """Print the table of support by segment and its method."""
+    if payload["segments"].get("withheld"):
+        out.print(f"Support by segment: {payload['segments']['withheld']}.", markup=False)
+        return
     seg = Table(title="Support by segment")
     for col in ("segment", "share", "support", "95% CI", "BCH difference in means"):
         seg.add_column(col, justify="left" if col == "segment" else "right")
     for r in payload["segments"]["table"]:
         if r["estimate"] is None:
-            seg.add_row(r["name"], f"{_pct(r['share'])}%", "too few", "", "")
+            share = "withheld" if r["share"] is None else f"{_pct(r['share'])}%"
+            seg.add_row(r["name"], share, _why(r), "", "")
         else:
             seg.add_row(
                 r["name"], f"{_pct(r['share'])}%", f"{_pct(r['headline'])}%", _interval(r), _bch(r)

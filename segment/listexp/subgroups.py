@@ -1,10 +1,15 @@
-"""Estimates by subgroup, with small-cell suppression and the flag rule.
+"""Estimates by subgroup, with disclosure control and the flag rule.
 
 The layout of Table 1 of Jones & Smyth (2022), PONARS Eurasia Policy Memo 806. Every row has
 the difference in means (design-based, unbiased, not bounded), the constrained ML estimate of
 :mod:`.bounded` (in [0, 1] by construction, profile-likelihood interval), and the headline of
 :func:`.flags.headline`: the difference in means when it is inside [0, 1] (its interval
 intersected with [0, 1]), else the bounded estimate, with the reason of :func:`.flags.dim_flag`.
+
+Every row goes through :mod:`.disclose`: a row (the whole sample or a group) is published only
+when each of its arms has at least ``min_cell`` respondents and no withheld group can be
+recovered from the published ones by subtraction; published values are rounded to the
+precision their standard errors support.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from segment.disclosure import MIN_CELL_SIZE
+
 from .bounded import bounded_prevalence
 from .dim import difference_in_means
+from .disclose import MISSING, arm_reason, protect_groups, publish_difference, publish_row
 from .flags import clip_share, dim_flag, headline
 
 __all__ = ["ROW_FIELDS", "overall_row", "subgroup_table"]
@@ -72,9 +80,20 @@ def overall_row(
     psu: np.ndarray | None = None,
     variance: str = "linearization",
     random_state=None,
+    min_cell: int = MIN_CELL_SIZE,
 ) -> dict:
     """The whole sample as a reported row (:data:`ROW_FIELDS`, plus ``deff`` and ``design``
-    with a design)."""
+    with a design, ``suppressed`` and ``withheld``).
+
+    When an arm has fewer than ``min_cell`` respondents (with positive weight), every field is
+    None, ``suppressed`` is True and ``withheld`` says why; otherwise the fields are rounded
+    to published precision (:func:`.disclose.publish_row`) and ``withheld`` is None.
+    """
+    t = np.asarray(treat, dtype=float)
+    pos = np.ones(t.shape, dtype=bool) if weights is None else np.asarray(weights) > 0
+    reason = arm_reason(int(((t == 0) & pos).sum()), int(((t == 1) & pos).sum()), min_cell)
+    if reason is not None:
+        return {**dict.fromkeys(ROW_FIELDS), "suppressed": True, "withheld": reason}
     design = {}
     if strata is not None or psu is not None:
         design = {"strata": strata, "psu": psu, "variance": variance, "random_state": random_state}
@@ -96,35 +115,48 @@ def overall_row(
     )
     if r.design is not None:
         row["deff"], row["design"] = r.deff, r.design
-    return row
+    row = publish_row(row, se_control=r.se_control, se_treatment=r.se_treat)
+    return {**row, "suppressed": False, "withheld": None}
 
 
-def _rows(result, bounded, variable: str, min_cell: int, J: int) -> list[dict]:
+def _arm_se(y: np.ndarray, weights: np.ndarray | None, inside: np.ndarray) -> float:
+    """Linearised standard error of the (weighted) mean of ``y`` over ``inside`` (for the
+    precision of a published mean count only)."""
+    w = np.ones(int(inside.sum())) if weights is None else np.asarray(weights, float)[inside]
+    v = np.asarray(y, dtype=float)[inside]
+    total = w.sum()
+    if total <= 0:
+        return float("nan")
+    mean = w @ v / total
+    return float(np.sqrt(np.sum(w**2 * (v - mean) ** 2)) / total)
+
+
+def _rows(result, bounded, variable: str, J: int, arm_se: dict) -> list[dict]:
+    """The published rows of ``variable`` (every group of ``result``), at published
+    precision."""
     rows = []
     b = bounded.groups
     for group, g in result.groups.iterrows():
         n = int(g["n_treat"] + g["n_control"])
-        small = n < min_cell
         row: dict = {"variable": variable, "group": str(group)}
-        if small:
-            row.update(dict.fromkeys(ROW_FIELDS))
-        else:
-            row.update(
-                _fields(
-                    n,
-                    float(g["mean_control"]),
-                    float(g["mean_treat"]),
-                    float(g["estimate"]),
-                    float(g["se"]),
-                    float(g["ci_low"]),
-                    float(g["ci_high"]),
-                    J,
-                    float(b.loc[group, "estimate"]),
-                    float(b.loc[group, "ci_low"]),
-                    float(b.loc[group, "ci_high"]),
-                )
+        row.update(
+            _fields(
+                n,
+                float(g["mean_control"]),
+                float(g["mean_treat"]),
+                float(g["estimate"]),
+                float(g["se"]),
+                float(g["ci_low"]),
+                float(g["ci_high"]),
+                J,
+                float(b.loc[group, "estimate"]),
+                float(b.loc[group, "ci_low"]),
+                float(b.loc[group, "ci_high"]),
             )
-        row["suppressed"] = small
+        )
+        se_c, se_t = arm_se[str(group)]
+        row = publish_row(row, se_control=se_c, se_treatment=se_t)
+        row["suppressed"], row["withheld"] = False, None
         rows.append(row)
     return rows
 
@@ -147,7 +179,7 @@ def subgroup_table(
     *,
     J: int,
     weights: np.ndarray | None = None,
-    min_cell: int = 30,
+    min_cell: int = MIN_CELL_SIZE,
     strata: np.ndarray | None = None,
     psu: np.ndarray | None = None,
     variance: str = "linearization",
@@ -155,9 +187,11 @@ def subgroup_table(
 ) -> tuple[list[dict], list[dict]]:
     """Difference in means within the groups of each variable of ``by``, and between them.
 
-    Groups with fewer than ``min_cell`` respondents (or fewer than two in an arm) are named but
-    not described; missing labels are left out. Differences involving a suppressed group are
-    not reported.
+    Disclosure control (:mod:`.disclose`): a group is described only when each of its arms
+    has at least ``min_cell`` respondents (and two) and it is not needed as a complement to
+    protect a withheld group, or the respondents with a missing label, from subtraction; the
+    others are named with the reason. Published values are rounded to the precision their
+    standard errors support. Differences are reported only between published groups.
 
     Parameters
     ----------
@@ -184,25 +218,21 @@ def subgroup_table(
         bounded_ci_high`` (profile likelihood; scaled by one over the design effect with a
         design), ``flag`` (why the difference in means is outside [0, 1], else None) and the
         ``headline, headline_ci_low, headline_ci_high, headline_method`` (``"dim"`` or
-        ``"bounded"``). All None when suppressed.
+        ``"bounded"``). All None when suppressed; ``withheld`` then says why (else None).
     differences : list of dict
         ``variable, group_a, group_b, difference, se, z, p_value`` (see
         :func:`segment.listexp.difference_in_means`).
     """
     groups: list[dict] = []
     differences: list[dict] = []
-    for name, raw in by.items():
-        labels = np.array(
-            ["(missing)" if v is None or v != v else str(v) for v in raw], dtype=object
-        )
-        names, counts = np.unique(labels, return_counts=True)
-        keep = [
-            g
-            for g, c in zip(names, counts, strict=True)
-            if g != "(missing)"
-            and c >= min_cell
-            and min(((labels == g) & (treat == 1)).sum(), ((labels == g) & (treat == 0)).sum()) >= 2
-        ]
+    labelled = {
+        name: np.array([MISSING if v is None or v != v else str(v) for v in raw], dtype=object)
+        for name, raw in by.items()
+    }
+    reasons = protect_groups(treat, labelled, min_cell=min_cell, weights=weights)
+    t = np.asarray(treat, dtype=float)
+    for name, labels in labelled.items():
+        keep = [g for g, why in reasons[name].items() if why is None]
         res, rows = None, []
         if keep:
             inside = np.isin(labels, keep)
@@ -223,22 +253,31 @@ def subgroup_table(
             bounded = bounded_prevalence(
                 y[inside], treat[inside], J=J, weights=w_in, by=labels[inside], scale=scale
             )
-            rows = _rows(res, bounded, name, min_cell, J)
+            arm_se = {
+                g: tuple(_arm_se(y, weights, (labels == g) & (t == a)) for a in (0, 1))
+                for g in keep
+            }
+            rows = _rows(res, bounded, name, J, arm_se)
         rows += [
-            {"variable": name, "group": str(g), **dict.fromkeys(ROW_FIELDS), "suppressed": True}
-            for g in names
-            if g not in keep and g != "(missing)"
+            {
+                "variable": name,
+                "group": g,
+                **dict.fromkeys(ROW_FIELDS),
+                "suppressed": True,
+                "withheld": why,
+            }
+            for g, why in reasons[name].items()
+            if why is not None
         ]
         groups += rows
         if res is not None and res.differences is not None:
-            small = {r["group"] for r in rows if r["suppressed"]}
             for d in res.differences.to_dict(orient="records"):
-                if str(d["group_a"]) in small or str(d["group_b"]) in small:
-                    continue
                 differences.append(
                     {
                         "variable": name,
-                        **{k: (v.item() if hasattr(v, "item") else v) for k, v in d.items()},
+                        **publish_difference(
+                            {k: (v.item() if hasattr(v, "item") else v) for k, v in d.items()}
+                        ),
                     }
                 )
     return groups, differences

@@ -14,6 +14,7 @@ import pandas as pd
 
 from segment._files import atomic_directory
 from segment._version import __version__
+from segment.disclosure import MIN_CELL_SIZE
 from segment.segments.model_file import save_model
 
 from . import figures
@@ -139,7 +140,12 @@ def _summary_paragraph(a, names: list[str], order: list[int]) -> str:
             )
         )
     le = a.listexp
-    if le is not None:
+    if le is not None and le.withheld:
+        parts.append(
+            f"A list experiment asked about {le.spec.label} indirectly; its estimates are "
+            f"{le.withheld}."
+        )
+    elif le is not None:
         o = le.overall
         t = le.support.table.dropna(subset=["headline"])
         sentence = (
@@ -243,7 +249,7 @@ def _context(a) -> dict:
     ctx["cards"] = _cards(a, palette)
     le = a.listexp
     if le is not None:
-        ctx.update(_listexp_section(le, palette, order, names, labels))
+        ctx.update(_listexp_section(le, palette, order, names, labels, a.min_cell))
     return ctx
 
 
@@ -475,11 +481,25 @@ def _profile_figures(a, names: list[str], palette: list[str], order: list[int]) 
 
 
 def _listexp_section(
-    le, palette: list[str], order: list[int], names: list[str], labels: list[str]
+    le,
+    palette: list[str],
+    order: list[int],
+    names: list[str],
+    labels: list[str],
+    min_cell: int = MIN_CELL_SIZE,
 ) -> dict:
     """The list-experiment section: its numbers and its figures (``names``: segments' full
     names, ``labels``: their chart labels)."""
     ctx: dict = {}
+    if le.withheld:
+        ctx["listexp"] = {
+            "label": le.spec.label,
+            "file": Path(le.spec.path).name,
+            "synthetic": le.spec.synthetic,
+            "J": le.spec.J,
+            "withheld": le.withheld,
+        }
+        return ctx
     st = le.support.table
     seg_rows = st.assign(
         name=[names[int(s)] for s in st["segment"]],
@@ -490,6 +510,7 @@ def _listexp_section(
         "label": le.spec.label,
         "file": Path(le.spec.path).name,
         "synthetic": le.spec.synthetic,
+        "withheld": None,
         "n": le.n,
         "J": le.spec.J,
         "n_typed": le.n_typed,
@@ -505,7 +526,7 @@ def _listexp_section(
         "method": le.support.method,
         "n_boot": le.support.n_boot,
         "segments": _listexp_segments(seg_rows, palette),
-        "groups": _listexp_groups(le.groups),
+        "groups": _listexp_groups(le.groups, min_cell),
         "differences": _listexp_differences(le.differences),
         "published": _listexp_published(le.published),
     }
@@ -536,12 +557,13 @@ def _listexp_segments(seg_rows: pd.DataFrame, palette: list[str]) -> list[dict]:
             "flag": r.flag if isinstance(r.flag, str) else None,
             "dim": _pct(r.estimate, 1),
             "suppressed": not np.isfinite(r.estimate),
+            "withheld": getattr(r, "withheld", None) or "withheld",
         }
         for r in seg_rows.itertuples()
     ]
 
 
-def _listexp_groups(groups: list[dict]) -> list[dict]:
+def _listexp_groups(groups: list[dict], min_cell: int) -> list[dict]:
     """The rows of support by subgroup: the headline (the difference in means inside 0-100%,
     else the constrained ML, flagged) and the constrained ML."""
     return [
@@ -558,6 +580,7 @@ def _listexp_groups(groups: list[dict]) -> list[dict]:
             "flag": g.get("flag"),
             "dim": _pct(g.get("estimate"), 1),
             "suppressed": g["suppressed"],
+            "withheld": g.get("withheld") or f"fewer than {min_cell} respondents: not reported",
         }
         for g in groups
     ]

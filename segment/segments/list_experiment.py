@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segment.disclosure import MIN_CELL_SIZE
+from segment.disclosure import published as publish
 from segment.listexp import (
     design_effect_test,
     ict_lm,
@@ -53,7 +55,7 @@ def analyse_list_experiment(
     segments: SegmentModel | None = None,
     n_boot: int = 500,
     random_state: int = 0,
-    min_cell: int = 30,
+    min_cell: int = MIN_CELL_SIZE,
     published: PublishedTable | None = None,
 ) -> dict[str, Any]:
     """Estimate support for the sensitive item of a list-experiment file.
@@ -89,7 +91,11 @@ def analyse_list_experiment(
         JSON-ready: ``file, J, method, weighted, overall, groups, differences,
         design_effect_test`` and, as asked, ``design, model, segments, published``. ``overall``
         and every group hold the fields of :data:`segment.listexp.subgroups.ROW_FIELDS`: the
-        difference in means, the bounded estimate, the ``flag`` and the ``headline``.
+        difference in means, the bounded estimate, the ``flag`` and the ``headline``, with
+        ``suppressed`` and ``withheld`` (why, else None). Every number has been through the
+        disclosure rules of :mod:`segment.listexp.disclose` (threshold per arm, complementary
+        suppression, published precision); when the whole sample is withheld, so are the
+        design-effect test, the regression and the segments (``withheld`` says why).
 
     Raises
     ------
@@ -117,7 +123,7 @@ def analyse_list_experiment(
             "variance": variance,
             "random_state": random_state,
         }
-    payload["overall"] = overall_row(y, t, J=J, weights=w, **design)
+    payload["overall"] = overall_row(y, t, J=J, weights=w, min_cell=min_cell, **design)
     if "design" in payload["overall"]:
         payload["design"] = payload["overall"].pop("design")
     by_labels = {
@@ -132,14 +138,13 @@ def analyse_list_experiment(
     payload["groups"], payload["differences"] = groups, differences
     if published is not None:
         payload["published"] = published_payload(published, payload["overall"], groups)
-    test = design_effect_test(y, t, J)
-    as_printed = design_effect_test(y, t, J, moment_selection="blair-imai")
-    payload["design_effect_test"] = {
-        "p_value": test.p_value,
-        "p_value_blair_imai": as_printed.p_value,
-        "method": "Blair & Imai (2012), Bonferroni-corrected; p_value with Andrews-Soares "
-        "moment selection, p_value_blair_imai with the paper's (and R list's) selection",
-    }
+    withheld = payload["overall"]["withheld"]
+    payload["design_effect_test"] = _design_effect(y, t, J, withheld)
+    if withheld is not None:
+        # every statistic of the whole sample is withheld with it
+        if segments is not None:
+            payload["segments"] = {"method": None, "table": [], "withheld": withheld}
+        return payload
     if method != "dim":
         payload["model"] = _regression(
             frame, file, y, t, w, J, method, list(covariates), segments, design,
@@ -164,6 +169,24 @@ def analyse_list_experiment(
             "table": support.table.replace({np.nan: None}).to_dict(orient="records"),
         }
     return payload
+
+
+def _design_effect(y: np.ndarray, t: np.ndarray, J: int, withheld: str | None) -> dict:
+    """The design-effect test of Blair & Imai (2012), its p-values at two significant digits
+    (None with the reason when the whole sample is withheld)."""
+    method = (
+        "Blair & Imai (2012), Bonferroni-corrected; p_value with Andrews-Soares "
+        "moment selection, p_value_blair_imai with the paper's (and R list's) selection"
+    )
+    if withheld is not None:
+        return {"p_value": None, "p_value_blair_imai": None, "method": method, "withheld": withheld}
+    test = design_effect_test(y, t, J)
+    as_printed = design_effect_test(y, t, J, moment_selection="blair-imai")
+    return {
+        "p_value": publish(test.p_value, "p"),
+        "p_value_blair_imai": publish(as_printed.p_value, "p"),
+        "method": method,
+    }
 
 
 def published_payload(table: PublishedTable, overall: dict, groups: list[dict]) -> dict:
@@ -242,10 +265,11 @@ def _regression(
         with in_file(file, list_columns):
             result = fitter(y, t, X, J, weights=w)
     prev = predict_prevalence(result, X)
+    se = prev.se
     return {
         "method": method,
         "covariates": labels,
         "summary": result.summary(),
-        "prevalence": prev.estimate,
-        "ci": [prev.ci_low, prev.ci_high],
+        "prevalence": publish(prev.estimate, "share", se=se),
+        "ci": [publish(prev.ci_low, "share", se=se), publish(prev.ci_high, "share", se=se)],
     }

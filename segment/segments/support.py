@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from segment.disclosure import MIN_CELL_SIZE, protect_cells, published
+from segment.listexp.disclose import protect_partition
 from segment.listexp.flags import clip_share, dim_flag
 from segment.listexp.three_step import classification_error, three_step_prevalence
 
@@ -60,9 +62,11 @@ class SegmentSupport:
     """Support by segment. ``table`` columns: ``segment, name, share``, the BCH difference in
     means ``estimate, se, ci_low, ci_high`` (bootstrap percentile interval intersected with [0,
     1]), ``modal_estimate``, ``effective_n``, the ML three-step ``bounded, bounded_ci_low,
-    bounded_ci_high``, ``flag`` (why the BCH estimate is outside [0, 1], else None) and the
+    bounded_ci_high``, ``flag`` (why the BCH estimate is outside [0, 1], else None), the
     ``headline, headline_ci_low, headline_ci_high, headline_method`` (the ML three-step,
-    ``"bounded"``; see the module docstring); ``method`` says how it was computed."""
+    ``"bounded"``; see the module docstring) and ``withheld`` (why a segment's estimates are
+    not published, else None); ``method`` says how it was computed. Values are at published
+    precision (:func:`segment.disclosure.published`)."""
 
     table: pd.DataFrame
     method: str
@@ -137,7 +141,7 @@ def support_by_segment(
     n_boot: int = 500,
     level: float = 0.95,
     random_state: int = 0,
-    min_n: int = 30,
+    min_n: int = MIN_CELL_SIZE,
     J: int | None = None,
 ) -> SegmentSupport:
     """Estimate the sensitive item's prevalence within each segment of ``model``.
@@ -155,8 +159,12 @@ def support_by_segment(
     n_boot : int
         Bootstrap resamples.
     min_n : int
-        Segments whose expected number of respondents (sum of posteriors) is below this are
-        not reported.
+        The disclosure threshold (:mod:`segment.listexp.disclose`): a segment's estimates are
+        withheld when either arm has fewer expected respondents (sum of posterior
+        probabilities, unweighted) than this, or when they would let a withheld segment, or
+        the respondents who could not be typed, be recovered by subtraction from the whole
+        sample's estimate; its share is withheld when the segment has fewer expected
+        respondents than this, or to protect another withheld share (the shares sum to one).
     J : int, optional
         Number of control items (default: the largest control count).
     """
@@ -165,6 +173,8 @@ def support_by_segment(
     codes, reasons, items_used = model.answers(frame)
     usable = (reasons == None) & (items_used > 0) & ~np.isnan(y) & ~np.isnan(t)  # noqa: E711
     w = np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
+    counted = ~np.isnan(y) & ~np.isnan(t) & (w > 0)
+    untyped = [int((counted & ~usable & (t == a)).sum()) for a in (0, 1)]
     y, t, w, codes = y[usable], t[usable], w[usable], codes[usable]
     if J is None:
         J = int(np.max(y[t == 0], initial=0))
@@ -181,7 +191,15 @@ def support_by_segment(
         boots[b] = _dim(y[idx], t[idx], w[idx, None] * _bch_weights(r_b, w[idx]))
     alpha = (1 - level) / 2
     expected_n = resp.sum(axis=0)
-    small = expected_n < min_n
+    pos = w > 0
+    arm_n = np.stack([resp[pos & (t == a)].sum(axis=0) for a in (0, 1)], axis=1)
+    small, why = protect_partition(arm_n, np.array(untyped), min_cell=min_n)
+    hide_share = protect_cells(resp[pos].sum(axis=0), [np.arange(est.n_components)], min_cell=min_n)
+    small |= hide_share
+    why = [
+        r if r is not None else ("withheld: protects a withheld share" if h else None)
+        for r, h in zip(why, hide_share, strict=True)
+    ]
     D = classification_error(resp, w)
     ml = three_step_prevalence(
         y.astype(np.int64),
@@ -197,7 +215,7 @@ def support_by_segment(
         {
             "segment": np.arange(est.n_components),
             "name": model.names,
-            "share": (w @ resp) / w.sum(),
+            "share": np.where(hide_share, np.nan, (w @ resp) / w.sum()),
             "estimate": np.where(small, np.nan, point),
             "se": np.where(small, np.nan, np.nanstd(boots, axis=0, ddof=1)),
             "ci_low": np.where(small, np.nan, np.clip(np.nanquantile(boots, alpha, axis=0), 0, 1)),
@@ -212,7 +230,44 @@ def support_by_segment(
         }
     )
     _add_headline(table, np.diag(D))
-    return SegmentSupport(table, METHOD, n_boot, level)
+    table["withheld"] = pd.Series(why, index=table.index, dtype=object)
+    return SegmentSupport(_published_table(table), METHOD, n_boot, level)
+
+
+#: Columns of the support table that are shares, published with the segment's bootstrap SE.
+_SHARE_COLUMNS = (
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "modal_estimate",
+    "bounded",
+    "bounded_ci_low",
+    "bounded_ci_high",
+    "headline",
+    "headline_ci_low",
+    "headline_ci_high",
+)
+
+
+def _published_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The support table at published precision (:func:`segment.disclosure.published`);
+    withheld values stay NaN."""
+
+    def column(values, kind, se=None):
+        ses = [None] * len(values) if se is None else list(se)
+        return [
+            np.nan if (p := published(v, kind, se=s)) is None else p
+            for v, s in zip(values, ses, strict=True)
+        ]
+
+    out = table.copy()
+    se = table["se"].to_numpy(dtype=float)
+    for c in _SHARE_COLUMNS:
+        out[c] = column(table[c].to_numpy(dtype=float), "share", se)
+    out["share"] = column(table["share"].to_numpy(dtype=float), "share")
+    out["se"] = column(se, "se")
+    out["effective_n"] = column(table["effective_n"].to_numpy(dtype=float), "count")
+    return out
 
 
 def _add_headline(table: pd.DataFrame, kept: np.ndarray) -> None:
