@@ -14,6 +14,7 @@ import pandas as pd
 
 from segment._files import atomic_directory
 from segment._version import __version__
+from segment.disclosure import MIN_CELL_SIZE
 from segment.segments.model_file import save_model
 
 from . import figures
@@ -393,7 +394,9 @@ def _selection_section(selection, k: int, k_reason: str) -> dict:
             "k": int(r.k),
             "bic": f"{r.bic:,.0f}",
             "entropy": f"{r.entropy:.2f}",
-            "smallest": _pct(r.smallest_share),
+            "smallest": "<30 resp."
+            if getattr(r, "smallest_respondents", MIN_CELL_SIZE) < MIN_CELL_SIZE
+            else _pct(r.smallest_share),
             "stability": "–" if not np.isfinite(r.stability) else f"{r.stability:.2f}",
             "chosen": int(r.k) == k,
         }
