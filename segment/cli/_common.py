@@ -32,7 +32,10 @@ def _option_codebook(help_text: str = "Codebook YAML of DATA (default: drafted f
 
 
 ENCODING = click.option(
-    "--encoding", default="utf-8", show_default=True, help="Text encoding of CSV input."
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="Text encoding of CSV input (utf-8, cp1251, utf-16, ...).",
 )
 FORCE = click.option(
     "--force",

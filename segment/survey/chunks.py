@@ -16,10 +16,13 @@ from segment.exceptions import DataError, Problem
 
 from .check import duplicate_columns
 from .tables import (
+    check_encoding,
     decode_problem,
     extra_field_problems,
+    header_fields,
     parse_problem,
     read_table,
+    refuse_size,
     sniff_delimiter,
 )
 
@@ -37,6 +40,7 @@ def iter_chunks(
     """
     suffix = path.suffix.lower()
     name = str(path)
+    check_encoding(encoding, name)
     if suffix in (".csv", ".tsv", ".txt"):
         chunks = _csv_chunks(path, chunk_size, encoding)
     elif suffix in (".parquet", ".pq"):
@@ -71,7 +75,16 @@ def _parquet_chunks(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     try:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
+        source = pq.ParquetFile(path)
+        n_columns = source.metadata.num_columns
+    except Exception as exc:  # pyarrow raises several unrelated types
+        name = str(path)
+        raise DataError(
+            f"data file {name}", [Problem(name, "", f"cannot be read as Parquet: {exc}")]
+        ) from None
+    refuse_size(str(path), None, n_columns, None, whole=False)
+    try:
+        for batch in source.iter_batches(batch_size=chunk_size):
             yield batch.to_pandas()
     except Exception as exc:  # pyarrow raises several unrelated types
         name = str(path)
@@ -86,7 +99,9 @@ def _csv_chunks(path: Path, chunk_size: int, encoding: str) -> Iterator[pd.DataF
     options = dict(dtype=str, keep_default_na=False, encoding=encoding, index_col=False)
     try:
         with open(path, encoding=encoding, newline="") as fh:
-            sep = sniff_delimiter(fh.readline().lstrip("\ufeff"))
+            line = fh.readline().lstrip("\ufeff").rstrip("\r\n")
+        sep = sniff_delimiter(line)
+        refuse_size(name, None, header_fields(line, sep), None, whole=False)
         try:
             first = pd.read_csv(path, sep=sep, header=None, nrows=1, **options)
         except pd.errors.EmptyDataError:

@@ -7,6 +7,7 @@ that a drafted codebook keeps them. :func:`segment.survey.read.read_survey` adds
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -22,13 +23,39 @@ from segment._escape import csv_frame
 from segment._files import atomic_write
 from segment.exceptions import DataError, Problem
 
-__all__ = ["SUPPORTED", "WRITABLE", "FileMeta", "read_table", "write_table"]
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_MEMORY",
+    "MAX_ROWS",
+    "SUPPORTED",
+    "WRITABLE",
+    "FileMeta",
+    "check_encoding",
+    "read_table",
+    "write_table",
+]
 
 SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".sav", ".zsav", ".dta")
 #: Formats :func:`write_table` writes, by suffix: the delimiter of a text file, or Parquet.
 _CSV_SEP = {".csv": ",", ".txt": ",", ".tsv": "\t"}
 _PARQUET = (".parquet", ".pq")
 WRITABLE = (*_CSV_SEP, *_PARQUET)
+
+# Limits on a data file (README and docs/formats.md, "Limits: data files"). They are checked
+# from the header, the line count or the Parquet / SPSS / Stata metadata, before the cells are
+# decoded, so that a small file cannot ask for gigabytes (a 1 MB Parquet file of repeated
+# values can declare 35 million rows).
+#: Columns of a data file (header fields), also for files streamed by ``segment score``.
+MAX_COLUMNS = 10_000
+#: Data rows of a file read whole (``segment score`` streams a longer file in chunks).
+MAX_ROWS = 10_000_000
+#: Estimated memory of the cells of a file read whole, in bytes (4 GiB); the estimate must also
+#: fit in the memory available when the file is read (Linux's ``MemAvailable``).
+MAX_MEMORY = 4 * 2**30
+#: Bytes per cell in the estimate: a number or code (float64), and a text cell (an object
+#: pointer and a short Python ``str``: 8 + 50 bytes, plus its length); CSV cells are read as text.
+NUMBER_CELL_BYTES = 8
+TEXT_CELL_BYTES = 58
 
 
 @dataclass
@@ -39,6 +66,140 @@ class FileMeta:
     value_labels: dict[str, dict[float, str]] = field(default_factory=dict)
     user_missing: dict[str, list[float]] = field(default_factory=dict)
     file_format: str = "csv"
+
+
+def check_encoding(encoding: str, file: str = "") -> str:
+    """``encoding`` if Python can decode text with it, else :class:`DataError`.
+
+    A codec name such as ``utf-8``, ``cp1251`` or ``utf-16`` (any of Python's standard text
+    encodings); byte-to-byte codecs (``hex``, ``zlib``) are refused too.
+    """
+    try:
+        codecs.lookup(encoding)
+        "a".encode(encoding)  # LookupError for a byte-to-byte codec ("hex", "zlib")
+    except (LookupError, ValueError, TypeError):
+        shown = repr(encoding) if len(str(encoding)) <= 40 else repr(str(encoding)[:40]) + "..."
+        raise DataError(
+            f"data file {file}" if file else "encoding",
+            [
+                Problem(
+                    file or "--encoding",
+                    "encoding",
+                    f"unknown text encoding {shown}; expected a codec name such as utf-8, "
+                    "cp1251, utf-16 or latin-1 (Python's standard encodings)",
+                )
+            ],
+        ) from None
+    return encoding
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def size_problems(
+    name: str, n_rows: int | None, n_columns: int, memory: float | None, *, whole: bool = True
+) -> list[Problem]:
+    """The limits of a data file (:data:`MAX_COLUMNS`, :data:`MAX_ROWS`, :data:`MAX_MEMORY` and
+    the memory available) that ``n_rows`` x ``n_columns`` cells of an estimated ``memory``
+    bytes break; only the column limit when the file is streamed (``whole=False``)."""
+    limits = 'README, "Limits: data files"'
+    problems = []
+    if n_columns > MAX_COLUMNS:
+        problems.append(
+            Problem(
+                name,
+                "header",
+                f"{n_columns:,} columns; expected at most {MAX_COLUMNS:,} columns in a data "
+                f"file ({limits})",
+            )
+        )
+    if not whole:
+        return problems
+    if n_rows is not None and n_rows > MAX_ROWS:
+        problems.append(
+            Problem(
+                name,
+                "",
+                f"{n_rows:,} data rows; expected at most {MAX_ROWS:,} rows in a file read whole "
+                f"(segment score streams longer files; {limits})",
+            )
+        )
+    if memory is not None and not problems:
+        shape = (
+            f" ({n_rows:,} rows x {n_columns:,} columns)" if n_rows is not None else " (file size)"
+        )
+        available = available_memory()
+        if memory > MAX_MEMORY:
+            problems.append(
+                Problem(
+                    name,
+                    "",
+                    f"needs about {_gib(memory)} of memory to read{shape}; expected at most "
+                    f"{_gib(MAX_MEMORY)} for a file read whole ({limits})",
+                )
+            )
+        elif available is not None and memory > available:
+            problems.append(
+                Problem(
+                    name,
+                    "",
+                    f"needs about {_gib(memory)} of memory to read{shape}, and "
+                    f"{_gib(available)} is available; expected a file that fits in memory",
+                )
+            )
+    return problems
+
+
+def refuse_size(name: str, *args, **kwargs) -> None:
+    problems = size_problems(name, *args, **kwargs)
+    if problems:
+        raise DataError(f"data file {name}", problems)
+
+
+def parquet_size(path: Path) -> tuple[int, int, float]:
+    """Rows, columns and estimated memory of a Parquet file, from its metadata alone.
+
+    Fixed-width values take their width (at least :data:`NUMBER_CELL_BYTES`: pandas widens small
+    integers); text and binary values :data:`TEXT_CELL_BYTES` each plus their uncompressed
+    bytes. Leaf values are counted, so list columns count every element.
+    """
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    memory = 0.0
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for j in range(group.num_columns):
+            chunk = group.column(j)
+            values = max(int(chunk.num_values), int(group.num_rows))
+            kind = chunk.physical_type
+            if kind in ("BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"):
+                memory += values * TEXT_CELL_BYTES + int(chunk.total_uncompressed_size)
+            else:
+                width = 12 if kind == "INT96" else NUMBER_CELL_BYTES
+                memory += values * width
+    return int(meta.num_rows), int(meta.num_columns), memory
+
+
+def header_fields(first_line: str, sep: str) -> int:
+    """Number of fields of a header line (quoted delimiters counted as the CSV reader does)."""
+    try:
+        return len(next(csv.reader([first_line], delimiter=sep), []))
+    except csv.Error:
+        return first_line.count(sep) + 1
 
 
 def sniff_delimiter(head: str) -> str:
@@ -159,9 +320,24 @@ def _one_field_problems(name: str, frame: pd.DataFrame, sep: str) -> list[Proble
     ]
 
 
+def _csv_size(name: str, raw: bytes, encoding: str) -> None:
+    """Refuse a delimited file over the limits, from its first line and line count."""
+    first_end = raw.find(b"\n")
+    first = raw[: len(raw) if first_end < 0 else first_end].decode(encoding, "replace")
+    first = first.lstrip("\ufeff").rstrip("\r")
+    n_columns = header_fields(first, sniff_delimiter(first[:65536]))
+    n_rows = max(raw.count(b"\n") - (0 if raw.endswith(b"\n") else -1) - 1, 0)
+    memory = n_rows * n_columns * TEXT_CELL_BYTES + 3 * len(raw)
+    refuse_size(name, n_rows, n_columns, memory)
+
+
 def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
     name = str(path)
+    size = path.stat().st_size
+    if size > MAX_MEMORY:
+        refuse_size(name, None, 0, size)
     raw = path.read_bytes()
+    _csv_size(name, raw, encoding)
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -231,6 +407,7 @@ def read_table(
     """
     path = Path(path)
     name = str(path)
+    check_encoding(encoding, name)
     if not path.is_file():
         raise DataError(f"data file {name}", [Problem(name, "", "file not found")])
     suffix = path.suffix.lower()
@@ -249,6 +426,13 @@ def read_table(
         return _read_csv(path, encoding), FileMeta(file_format="csv")
     if suffix in (".parquet", ".pq"):
         try:
+            size = parquet_size(path)
+        except Exception as exc:  # pyarrow raises several unrelated types
+            raise DataError(
+                f"data file {name}", [Problem(name, "", f"cannot be read as Parquet: {exc}")]
+            ) from None
+        refuse_size(name, *size)
+        try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several unrelated types
             raise DataError(
@@ -259,7 +443,13 @@ def read_table(
 
     reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
     try:
+        _, head = reader(str(path), metadataonly=True)
+        rows = head.number_rows if isinstance(head.number_rows, int) else None
+        cols = int(head.number_columns or 0)
+        refuse_size(name, rows, cols, (rows or 0) * cols * NUMBER_CELL_BYTES)
         frame, meta = reader(str(path), user_missing=True)
+    except DataError:
+        raise
     except Exception as exc:  # pyreadstat raises its own ReadstatError and others
         raise DataError(
             f"data file {name}", [Problem(name, "", f"cannot be read as {suffix}: {exc}")]
