@@ -98,7 +98,7 @@ def predict_prevalence(
     PrevalenceResult
     """
     what = "predict_prevalence: invalid input"
-    Xm, names = _covariate_matrix(X, None, False, what)
+    Xm, names = _covariate_matrix(X, result.n if X is None else None, False, what)
     if result.intercept:
         Xm = np.column_stack([np.ones(Xm.shape[0]), Xm])
         if isinstance(X, pd.DataFrame):

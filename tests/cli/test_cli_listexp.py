@@ -213,3 +213,14 @@ def test_cli_listexp_design_based_standard_errors(tmp_path, capsys, variance):
     assert doc["overall"]["se"] == pytest.approx(srs["se"], rel=tol)
     assert doc["overall"]["deff"] == pytest.approx(1.0, rel=3 * tol)
     assert doc["overall"]["estimate"] == pytest.approx(srs["estimate"])
+
+
+@pytest.mark.parametrize("method", ["ml", "lm", "nls"])
+def test_a_regression_without_covariates_is_the_intercept_model(method, capsys):
+    """No --covariates: the intercept-only model, whose average prevalence is one number
+    (it divided by zero rows before)."""
+    data = bundled_path("data", "kz2022_listexp.csv")
+    code, out, err = run_cli(["listexp", str(data), "--J", "4", "--method", method], capsys)
+    assert code == 0, err
+    assert "Traceback" not in out + err
+    assert "Average predicted prevalence:" in out
