@@ -140,31 +140,3 @@ def test_recoverable_agrees_with_determined_cells_on_unit_targets(n_lines, n_cel
     lines = [np.flatnonzero(row) for row in incidence]
     expected = determined_cells(np.ones(n_cells, dtype=bool), lines)
     assert recoverable(incidence.astype(float), np.eye(n_cells)).tolist() == expected.tolist()
-
-
-@settings(max_examples=100, deadline=None)
-@given(tables)
-def test_no_small_cell_follows_from_a_table_with_its_margins(table):
-    """The attacker of a profile table: every published cell and margin (segment sizes, the
-    whole-sample row, the grand total) and the additivity of the table; no hidden cell under
-    the threshold is determined (checked with the independent rank test)."""
-    from segment.disclosure import determined_by, margin_equations, protect_system
-
-    n_rows, n_cols = table.shape
-    grid = np.zeros((n_rows + 1, n_cols + 1))
-    grid[:n_rows, :n_cols] = table
-    grid[:n_rows, n_cols] = table.sum(axis=1)
-    grid[n_rows, :n_cols] = table.sum(axis=0)
-    grid[n_rows, n_cols] = table.sum()
-    counts = grid.ravel()
-    A = margin_equations(n_rows, n_cols)
-    hide = protect_system(counts, A)
-    assert np.all(hide[counts < MIN_CELL_SIZE])
-    small = (counts > 0) & (counts < MIN_CELL_SIZE)
-    assert not (determined_by(hide, A) & small).any()
-    cells = np.flatnonzero(hide)
-    M = A[:, cells]
-    for j in np.flatnonzero(hide & small):
-        others = M[:, cells != j]
-        rank_others = np.linalg.matrix_rank(others) if others.size else 0
-        assert np.linalg.matrix_rank(M) == rank_others, (table, j)

@@ -237,15 +237,8 @@ def _sides(profiles: SegmentProfiles, codebook: Codebook) -> pd.DataFrame:
             zip(it.substantive_codes, it.position(it.substantive_codes), strict=True)
         )
     d["pos"] = [positions[i].get(c, np.nan) for i, c in zip(d["item"], d["code"], strict=True)]
-    # shares of the substantive answers: of all answers less the don't-knows, so that a hidden
-    # cell (segment.disclosure) counts on neither side instead of inflating the others
     total = d.groupby(["segment", "item"])["share"].transform("sum")
-    items = profiles.items.set_index(["segment", "item"])["dont_know"]
-    dk = pd.Series(
-        [items.get((s, i), np.nan) for s, i in zip(d["segment"], d["item"], strict=True)],
-        index=d.index,
-    )
-    d["share"] = d["share"] / np.where(np.isfinite(dk) & (dk < 1), 1 - dk, total)
+    d["share"] = d["share"] / total
     low = d[d["pos"] <= 0.25].groupby(["segment", "item"])["share"].sum()
     high = d[d["pos"] >= 0.75].groupby(["segment", "item"])["share"].sum()
     return pd.DataFrame({"low": low, "high": high}).fillna(0.0)

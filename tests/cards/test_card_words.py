@@ -118,8 +118,7 @@ def poll():
     voted = (rng.random(N) < np.where(seg == 0, 0.7, 0.35)).astype(int)
     eu = np.where(rng.random(N) < np.where(seg == 0, 0.45, 0.15), 1, 2)
     black = rng.random(N) < np.where(seg == 0, 0.40, 0.12)
-    # "other" large enough in every segment (30+) that no complement hides Black or White
-    race = np.where(black, 2, np.where(rng.random(N) < 0.2, 3, 1))
+    race = np.where(black, 2, np.where(rng.random(N) < 0.1, 3, 1))
     sex = np.where(rng.random(N) < np.where(seg == 0, 0.52, 0.48), 1, 2)
     age = np.round(rng.normal(np.where(seg == 0, 58, 44), 12)).clip(18, 90)
     educ = np.round(rng.normal(np.where(seg == 0, 11, 14), 2.5)).clip(0, 20)

@@ -86,11 +86,6 @@ def segment_named(names, name):
     return int(names.loc[names["name"] == name, "segment"].iloc[0])
 
 
-@pytest.mark.xfail(
-    reason="issue 17: complementary suppression (segment.disclosure) hides settlement cells "
-    "behind these bullets on the bundled survey; wording to be revisited",
-    strict=False,
-)
 def test_bullets_follow_the_rules_on_the_bundled_survey(fitted):
     _, cb, profiles, _, names = fitted
     al = attitude_bullets(segment_named(names, "Angry Liberals"), profiles, cb)
@@ -190,11 +185,6 @@ def test_cli_profile_markdown_json_and_explain(tmp_path, capsys, bundled_survey)
     assert not any(i in text for i in ids[:300])
 
 
-@pytest.mark.xfail(
-    reason="issue 17: complementary suppression (segment.disclosure) hides settlement cells "
-    "behind these bullets on the bundled survey; wording to be revisited",
-    strict=False,
-)
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
