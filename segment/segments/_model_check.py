@@ -133,10 +133,10 @@ def _n_segments(c: _Checker, m: Mapping[str, Any]) -> int | None:
     if not (isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= MAX_SEGMENTS):
         c.add("model.params.n_components", f"expected an integer from 1 to {MAX_SEGMENTS}", k)
         return None
-    for key in ("n_init", "max_iter"):
+    for key, least in (("n_init", 0), ("max_iter", 1)):  # n_init=0: the k-means start alone
         v = params.get(key)
-        if key in params and not _int_at_least(v, 1):
-            c.add(f"model.params.{key}", "expected a positive integer", v)
+        if key in params and not _int_at_least(v, least):
+            c.add(f"model.params.{key}", f"expected an integer of at least {least}", v)
     tol: Any = params.get("tol")
     if "tol" in params and not (_number(tol) and tol > 0):
         c.add("model.params.tol", "expected a positive number", tol)
