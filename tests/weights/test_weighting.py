@@ -227,7 +227,9 @@ def test_data_that_already_match_the_margins_keep_their_weights(problem):
 @given(raking_problems())
 def test_raking_reproduces_any_feasible_margins(problem):
     frame, base, margins = problem
-    result = rake(frame, margins, base_weights=base, tol=1e-9)
+    # IPF converges linearly, slowly when margins nearly bind a sparse table (hypothesis found
+    # one 1.5e-9 off after 200 sweeps): the test is of the fixed point, not of the speed
+    result = rake(frame, margins, base_weights=base, tol=1e-9, max_iter=5000)
     for var, shares in margins.items():
         got = result.weights.groupby(frame[var]).sum() / result.weights.sum()
         for category, share in shares.items():
