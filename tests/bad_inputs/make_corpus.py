@@ -482,6 +482,34 @@ def untrusted() -> None:
 TABLE_HEAD = "| file | what is wrong | command that must reject it | expected message fragment |"
 
 
+def resources() -> None:
+    """The files of ``cases_resources.yaml`` (issue 17: data files bounded before decoding).
+    Runs alone: ``python -c "import make_corpus; make_corpus.resources()"`` from here."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 35_000_000
+    cols = "resp_id weight cr_free_speech cr_associate trust_president trust_army".split()
+    cols += "trust_nur_otan gov_strongman opt_economy age gender".split()
+    arrays = {"resp_id": pa.array(np.arange(n, dtype=np.int64))}
+    for c in cols[1:]:
+        arrays[c] = pa.array(np.full(n, 1.0) if c == "weight" else np.ones(n, dtype=np.int64))
+    pq.write_table(
+        pa.table(arrays),
+        HERE / "survey_parquet_bomb.parquet",
+        compression="zstd",
+        row_group_size=64_000_000,
+        data_page_size=1 << 30,
+        write_statistics=False,
+        use_dictionary=cols[1:],
+        column_encoding={"resp_id": "DELTA_BINARY_PACKED"},
+    )
+    names = ",".join(f"c{i}" for i in range(10_001))
+    ones = ",".join("1" for _ in range(10_001))
+    (HERE / "survey_too_many_columns.csv").write_text(f"{names}\n{ones}\n", encoding="utf-8")
+
+
 def readme_table() -> None:
     """Rewrite the table of README.md from cases*.yaml (the text above the table is kept)."""
     cases = [
