@@ -41,9 +41,19 @@ def duplicates(values: list[Any]) -> list[Any]:
     return dups
 
 
+#: Weights above this are rescaled before summing (their sum, or squares, could overflow).
+_HUGE = 1e150
+
+
 def normalised_weights(weights) -> np.ndarray:
-    """Survey weights rescaled to mean 1, so that they sum to the number of respondents."""
+    """Survey weights rescaled to mean 1, so that they sum to the number of respondents.
+
+    Weights beyond 1e150 are divided by the largest first, so that weights near the float limit
+    (1e308) cannot overflow the mean (ordinary weights keep their exact arithmetic, and bytes).
+    """
     w = np.asarray(weights, dtype=float)
+    if w.size and w.max() > _HUGE:
+        w = w / w.max()
     return w / w.mean()
 
 

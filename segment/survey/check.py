@@ -174,17 +174,37 @@ def _check_ids(frame: pd.DataFrame, columns: list[str], file: str) -> list[Probl
     return problems
 
 
+#: Largest weight allowed, as a multiple of the median weight (docs/formats.md, "Limits: data
+#: files"). Real survey weights stay within a few hundred; beyond this one respondent would stand
+#: for the whole sample, and printed shares would be that person's answers.
+MAX_WEIGHT_RATIO = 1e6
+
+
 def _check_weights(series: pd.Series, file: str, col: str) -> list[Problem]:
     values, bad = as_float(series)
     raw = series.to_numpy(dtype=object)
     with np.errstate(invalid="ignore"):
         nonpos = ~np.isnan(values) & ((values <= 0) | ~np.isfinite(values))
+    good = values[~np.isnan(values) & ~nonpos]
+    huge = np.zeros(len(values), dtype=bool)
+    if good.size:
+        median = np.median(good / good.max())
+        with np.errstate(invalid="ignore", over="ignore"):
+            huge = ~np.isnan(values) & ~nonpos & (values / good.max() > MAX_WEIGHT_RATIO * median)
     return (
         row_problems(file, col, bad, "weight is not a number; expected a positive number", raw)
         + row_problems(
             file, col, np.isnan(values) & ~bad, "weight is blank; expected a positive number"
         )
         + row_problems(file, col, nonpos, "expected a positive, finite weight", values)
+        + row_problems(
+            file,
+            col,
+            huge,
+            f"weight more than {MAX_WEIGHT_RATIO:,.0f} times the median weight; expected "
+            "weights of one survey (check the column's scale)",
+            raw,
+        )
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segment._util import normalised_weights
 from segment.disclosure import MIN_CELL_SIZE
 
 from .codebook import Codebook
@@ -24,6 +25,8 @@ def kish_design_effect(weights: np.ndarray) -> float:
     Kish, L. (1965). *Survey Sampling*. Wiley, section 11.7.
     """
     w = np.asarray(weights, dtype=float)
+    if w.size and not 1e-150 < w.max() < 1e150:  # scale-free; keeps w**2 finite and non-zero
+        w = w / w.max()
     return float(len(w) * np.sum(w**2) / np.sum(w) ** 2)
 
 
@@ -63,6 +66,7 @@ def summarise_survey(
     """Summarise a validated survey (``frame`` as returned by :func:`segment.read_survey`)."""
     n = len(frame)
     w = frame[codebook.weight].to_numpy(dtype=float) if codebook.weight else np.ones(n)
+    w = normalised_weights(w) if w.size and w.max() > 1e150 else w
     wsum = w.sum()
     rows = []
     for domain, items in codebook.by_domain().items():

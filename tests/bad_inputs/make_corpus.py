@@ -508,6 +508,9 @@ def resources() -> None:
     names = ",".join(f"c{i}" for i in range(10_001))
     ones = ",".join("1" for _ in range(10_001))
     (HERE / "survey_too_many_columns.csv").write_text(f"{names}\n{ones}\n", encoding="utf-8")
+    survey = pd.read_csv(HERE / "survey.csv", dtype=str, keep_default_na=False)
+    survey.loc[2, "weight"] = "1e300"  # one respondent would be the whole sample
+    survey.to_csv(HERE / "survey_weight_1e300.csv", index=False)
 
 
 def readme_table() -> None:
