@@ -70,6 +70,7 @@ def check_frame(
             )
         )
     present = columns - set(duplicated)
+    problems.extend(_near_duplicate_columns(list(frame.columns), expected, file))
     for role, col in (*(("id", c) for c in id_cols), ("weight", weight_column)):
         if col is not None and col not in columns:
             problems.append(Problem(file, col, f"{role} column named in the codebook is missing"))
@@ -98,6 +99,35 @@ def check_frame(
                 columns=design_cols,
                 lonely_psu=lonely_psu,
                 nest=nest,
+            )
+        )
+    return problems
+
+
+def _near_duplicate_columns(columns: list, expected: set, file: str) -> list[Problem]:
+    """Header names that differ from a codebook column only by surrounding spaces (always an
+    error: ``trust_army `` beside ``trust_army`` would be ignored), or only by case when the
+    codebook's column itself is missing (a hint where "missing" alone would puzzle)."""
+    problems = []
+    by_stripped = {str(c).strip(): c for c in expected}
+    by_folded = {str(c).strip().casefold(): c for c in expected}
+    for position, col in enumerate(columns, start=1):
+        if not isinstance(col, str) or col in expected:
+            continue
+        if col.strip() in by_stripped:
+            target, how = by_stripped[col.strip()], "only by spaces"
+        elif (
+            col.strip().casefold() in by_folded and by_folded[col.strip().casefold()] not in columns
+        ):
+            target, how = by_folded[col.strip().casefold()], "only by case or spaces"
+        else:
+            continue
+        problems.append(
+            Problem(
+                file,
+                repr(col),
+                f"column {position} differs from the codebook's column {target!r} {how}; "
+                "expected the exact name (rename the column, or the codebook's)",
             )
         )
     return problems

@@ -511,6 +511,13 @@ def resources() -> None:
     survey = pd.read_csv(HERE / "survey.csv", dtype=str, keep_default_na=False)
     survey.loc[2, "weight"] = "1e300"  # one respondent would be the whole sample
     survey.to_csv(HERE / "survey_weight_1e300.csv", index=False)
+    survey = pd.read_csv(HERE / "survey.csv", dtype=str, keep_default_na=False)
+    survey.assign(**{"trust_army ": survey["trust_army"]}).to_csv(
+        HERE / "survey_header_trailing_space.csv", index=False
+    )
+    survey.rename(columns={"trust_army": "Trust_Army"}).to_csv(
+        HERE / "survey_header_case.csv", index=False
+    )
 
 
 def readme_table() -> None:
