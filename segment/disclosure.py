@@ -45,8 +45,11 @@ import numpy as np
 
 __all__ = [
     "MIN_CELL_SIZE",
+    "determined_by",
     "determined_cells",
+    "margin_equations",
     "protect_cells",
+    "protect_system",
     "published",
     "recoverable",
     "table_lines",
@@ -238,3 +241,110 @@ def _significant(x: float, digits: int) -> float:
     if x == 0:
         return 0.0
     return round(x, digits - 1 - math.floor(math.log10(abs(x)))) + 0.0
+
+
+def margin_equations(n_rows: int, n_cols: int) -> np.ndarray:
+    """The additivity of a two-way table published with its margins, as equations ``A @ x = 0``.
+
+    The table is stored as an ``(n_rows + 1) x (n_cols + 1)`` grid row by row: cell ``(r, c)``
+    is index ``r * (n_cols + 1) + c``, column ``n_cols`` holds the row totals (a segment's
+    size), row ``n_rows`` the column totals (the whole sample's count of a category) and the
+    corner the grand total. A margin is a cell like any other (hidden or published), as in the
+    hypercube method of tau-ARGUS: a hidden total still equals the sum of its published cells.
+    """
+    width = n_cols + 1
+    cells = (n_rows + 1) * width
+    rows = []
+    for r in range(n_rows + 1):
+        eq = np.zeros(cells)
+        eq[r * width : r * width + n_cols] = 1.0
+        eq[r * width + n_cols] = -1.0
+        rows.append(eq)
+    for c in range(n_cols + 1):
+        eq = np.zeros(cells)
+        eq[c : n_rows * width : width] = 1.0
+        eq[n_rows * width + c] = -1.0
+        rows.append(eq)
+    return np.array(rows)
+
+
+def determined_by(hidden: np.ndarray, equations: np.ndarray) -> np.ndarray:
+    """Which hidden cells the published cells and the linear ``equations`` (``A @ x = 0``, any
+    coefficients: sums, margins, means) determine exactly.
+
+    Moving the published cells to the right-hand side leaves ``A[:, hidden] @ x_hidden =
+    known``; hidden cell ``j`` is determined when every vector of the null space of
+    ``A[:, hidden]`` has a zero ``j``-th component (the generalisation of
+    :func:`determined_cells` to signed and weighted equations).
+    """
+    hidden = np.asarray(hidden, dtype=bool)
+    A = np.asarray(equations, dtype=float).reshape(-1, hidden.size)
+    cells = np.flatnonzero(hidden)
+    out = np.zeros(hidden.shape, dtype=bool)
+    if cells.size == 0 or A.size == 0:
+        return out
+    M = A[:, cells]
+    M = M[np.abs(M).max(axis=1) > 0]
+    if M.size == 0:
+        return out
+    M = M / np.abs(M).max(axis=1, keepdims=True)
+    _, s, vt = np.linalg.svd(M)
+    rank = int((s > 1e-9 * max(s[0], 1.0)).sum())
+    null = vt[rank:]
+    free = np.abs(null).max(axis=0) > 1e-9 if null.size else np.zeros(cells.size, dtype=bool)
+    out[cells[~free]] = True
+    return out
+
+
+def protect_system(
+    counts: np.ndarray,
+    equations: np.ndarray,
+    *,
+    min_cell: int = MIN_CELL_SIZE,
+    hidden: np.ndarray | None = None,
+    fixed: np.ndarray | None = None,
+) -> np.ndarray:
+    """Rules 1 and 2 of the module docstring for cells tied by any linear ``equations``.
+
+    :func:`protect_cells` for a table with its margins (:func:`margin_equations`) and with
+    further equations, such as a published mean: ``sum_c (x_c - m) n_c = 0`` over the answer
+    categories of a segment whose mean ``m`` is printed gives one more equation on its cells.
+
+    1. Cells under ``min_cell`` respondents are hidden (and ``hidden``, never published).
+    2. An equation whose hidden cells all carry the same sign publishes their sum: it must
+       describe no one or at least ``min_cell`` respondents, else the smallest published
+       cell of the equation is hidden too.
+    3. The audit: while :func:`determined_by` finds a hidden cell under the threshold, the
+       smallest published cell of an equation holding it is hidden.
+
+    ``fixed`` cells are published whatever happens (a segment's size, decided once for every
+    table of a report) and are never chosen as complements.
+    """
+    counts = np.asarray(counts, dtype=float)
+    A = np.asarray(equations, dtype=float)
+    hide = counts < min_cell
+    if hidden is not None:
+        hide |= np.asarray(hidden, dtype=bool)
+    movable = np.ones(counts.size, dtype=bool) if fixed is None else ~np.asarray(fixed, bool)
+    hide &= movable | (counts < min_cell)
+    small = (counts > 0) & (counts < min_cell)
+    members = [np.flatnonzero(eq) for eq in A]
+    for _ in range(counts.size + 1):
+        changed = False
+        for eq, cells in zip(A, members, strict=True):
+            inside = cells[hide[cells]]
+            signs = np.sign(eq[inside])
+            total = counts[inside].sum()
+            if inside.size and (signs == signs[0]).all() and 0 < total < min_cell:
+                changed |= _hide_smallest(cells[movable[cells]], hide, counts)
+        determined = determined_by(hide, A)
+        for j in np.flatnonzero(determined & small):
+            order = sorted(
+                range(len(A)),
+                key=lambda i: (A[i, j] == 0, not determined[members[i]].any()),
+            )
+            if any(_hide_smallest(members[i][movable[members[i]]], hide, counts) for i in order):
+                changed = True
+        if not changed:
+            break
+    return hide

@@ -17,6 +17,7 @@ import pandas as pd
 
 from segment.cards.card import ProfileCard
 from segment.cards.profile_stats import SegmentProfiles
+from segment.cards.publish import publish_cards
 from segment.cards.typology import Typology, typology_fits, typology_for
 from segment.cards.wording import build_cards
 from segment.models import LatentClassModel
@@ -138,6 +139,11 @@ class Analysis:
         Why this number of segments.
     model : SegmentModel
     profiles : SegmentProfiles
+        The segments' statistics under the threshold rule, which names, words and the
+        confirmatory fit read (:mod:`segment.cards.publish`).
+    published : SegmentProfiles or None
+        The same statistics as printed, with complementary suppression (every number of the
+        report, the terminal and the tables); ``profiles`` when None.
     names : DataFrame
         Match of each segment to the reference typology
         (:func:`segment.cards.naming.name_segments`).
@@ -187,10 +193,16 @@ class Analysis:
     measurement: str = "nominal"
     confirm: ConfirmatoryFit | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    published: SegmentProfiles | None = None
 
     @property
     def synthetic(self) -> bool:
         return bool(self.codebook.synthetic)
+
+    @property
+    def printed(self) -> SegmentProfiles:
+        """The statistics every output prints: :attr:`published`, else :attr:`profiles`."""
+        return self.published if self.published is not None else self.profiles
 
 
 def umap_embedding(X: pd.DataFrame, *, random_state: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -400,7 +412,7 @@ def run_analysis(
     )
 
     step("name and profile")
-    model, profiles, names, cards = _name_and_profile(
+    model, profiles, published, names, cards = _name_and_profile(
         estimator, inputs, frame[inputs.asked], cb, typology, min_cell, measurement
     )
 
@@ -446,6 +458,7 @@ def run_analysis(
         k_reason=k_reason,
         model=model,
         profiles=profiles,
+        published=published,
         names=names,
         cards=cards,
         embedding=embedding,
@@ -551,7 +564,7 @@ def _name_and_profile(
     typology: Typology | None,
     min_cell: int,
     measurement: str,
-) -> tuple[SegmentModel, SegmentProfiles, pd.DataFrame, list[ProfileCard]]:
+) -> tuple[SegmentModel, SegmentProfiles, SegmentProfiles, pd.DataFrame, list[ProfileCard]]:
     """The name-and-profile step: the segment model, its profiles, names and cards (``frame``:
     the respondents in the model)."""
     X, w = inputs.X, inputs.weights
@@ -569,8 +582,10 @@ def _name_and_profile(
         n_not_asked=inputs.n_not_asked,
     )
     profiles, names = named.profiles, named.names
+    published = named.published if named.published is not None else profiles
     cards = build_cards(profiles, cb, names if typology is not None else None, typology)
-    return model, profiles, names, cards
+    cards = publish_cards(cards, profiles, published)
+    return model, profiles, published, names, cards
 
 
 def _map_respondents(

@@ -100,6 +100,7 @@ import pandas as pd
 from scipy.stats import false_discovery_control, norm
 
 from segment._util import normalised_weights
+from segment.disclosure import determined_by, margin_equations, protect_cells, protect_system
 from segment.survey.codebook import Codebook, Item
 from segment.survey.summary import MIN_CELL_SIZE
 from segment.weights.survey_design import SurveyDesign
@@ -190,6 +191,7 @@ def profile_segments(
     variance: str = "linearization",
     n_boot: int = 500,
     random_state=None,
+    protect: bool = False,
 ) -> SegmentProfiles:
     """Profile statistics of segments.
 
@@ -215,6 +217,14 @@ def profile_segments(
         How a design-based variance is estimated (see :mod:`segment.weights.survey_design`).
     n_boot, random_state
         Bootstrap replicates and seed (``variance="bootstrap"``).
+    protect : bool
+        False (default): only the threshold rule (cells under ``min_cell`` respondents are
+        NaN); these are the statistics segments are named, matched, confirmed and described
+        by. True: the statistics as published (:mod:`segment.disclosure`, rules 1 and 2):
+        complementary suppression in the segment sizes, in every segments-by-categories table
+        with its whole-sample row and in the published means, so that no hidden cell follows
+        from what is shown (:func:`protect_profile_table`). Every printed number comes from the
+        protected statistics (:func:`segment.cards.publish.published_profiles`).
 
     Raises
     ------
@@ -228,35 +238,48 @@ def profile_segments(
     w = _weights(frame, codebook, sample_weight, n)
     wr = w[:, None] * resp
     design = _design(design, codebook, frame, w, n)
-    shares = _shares(resp, w, min_cell)
+    shares = _shares(resp, w, min_cell, protect)
+    hidden = shares["suppressed"].to_numpy(dtype=bool)
     described = None
     if design is not None:
         est = design.mean(resp, method=variance, n_boot=n_boot, random_state=random_state)
         shares = _design_shares(shares, est)
         described = f"{variance}: {design.describe()}"
     names = items if items is not None else [it.column for it in codebook.attitude_items]
-    item_rows, dist_rows, positions = _item_profiles(names, codebook, frame, wr, w, min_cell)
+    item_rows, dist_rows, positions = _item_profiles(
+        names, codebook, frame, wr, w, min_cell, hidden, protect
+    )
     items_df = pd.DataFrame(item_rows)
     options = {"method": variance, "n_boot": n_boot, "random_state": random_state}
     if design is not None and len(items_df):
         items_df = _design_items(items_df, positions, resp, design, options)
     if len(items_df):
         _adjust_p_values(items_df)
-    demo_rows, ordered_rows = _demographic_profiles(codebook, frame, wr, w, min_cell)
+    demo_rows, ordered_rows = _demographic_profiles(
+        codebook, frame, wr, w, min_cell, hidden, protect
+    )
     demo_df = pd.DataFrame(demo_rows)
     if design is not None and len(demo_df):
         demo_df = _design_demographics(demo_df, codebook, frame, resp, design, options)
+    ordered_df = pd.DataFrame(
+        ordered_rows, columns=["segment", "variable", "position", "sample_position"]
+    )
     tests = demographic_tests(
-        demo_df, codebook, frame, resp, design or SurveyDesign(weights=w), options
+        demo_df,
+        codebook,
+        frame,
+        resp,
+        design or SurveyDesign(weights=w),
+        options,
+        hidden if protect else None,
+        ordered_df if protect else None,
     )
     return SegmentProfiles(
         shares=shares,
         items=items_df,
         distributions=pd.DataFrame(dist_rows),
         demographics=demo_df,
-        ordered=pd.DataFrame(
-            ordered_rows, columns=["segment", "variable", "position", "sample_position"]
-        ),
+        ordered=ordered_df,
         n_segments=k,
         min_cell=min_cell,
         demographic_tests=tests,
@@ -293,6 +316,8 @@ def _item_profiles(
     wr: np.ndarray,
     w: np.ndarray,
     min_cell: int,
+    hidden: np.ndarray,
+    protect: bool,
 ) -> tuple[list[dict], list[dict], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Item and distribution rows of every item, and the substantive positions of ordinal ones."""
     item_rows, dist_rows = [], []
@@ -300,7 +325,7 @@ def _item_profiles(
     for col in names:
         it = codebook[col]
         codes = codebook.model_codes(frame, [col])[col].to_numpy()
-        rows, dists = _item_stats(it, codes, wr, w, min_cell)
+        rows, dists = _item_stats(it, codes, wr, w, min_cell, hidden, protect)
         item_rows += rows
         dist_rows += dists
         if it.type == "ordinal":
@@ -320,19 +345,126 @@ def _adjust_p_values(items_df: pd.DataFrame) -> None:
 
 
 def _demographic_profiles(
-    codebook: Codebook, frame: pd.DataFrame, wr: np.ndarray, w: np.ndarray, min_cell: int
+    codebook: Codebook,
+    frame: pd.DataFrame,
+    wr: np.ndarray,
+    w: np.ndarray,
+    min_cell: int,
+    hidden: np.ndarray,
+    protect: bool,
 ) -> tuple[list[dict], list[dict]]:
     """Demographic rows and ordered-position rows of every demographic in the data."""
     demo_rows, ordered_rows = [], []
     for it in codebook.demographic_items:
         if it.column in frame.columns:
             values = frame[it.column].to_numpy(dtype=float)
-            demo_rows += _demographic_stats(it, values, wr, w, min_cell)
-            ordered_rows += ordered_positions(it, values, wr, w, min_cell)
+            ordered = ordered_positions(it, values, wr, w, min_cell, hidden, protect)
+            demo_rows += _demographic_stats(it, values, wr, w, min_cell, hidden, ordered, protect)
+            ordered_rows += ordered
     return demo_rows, ordered_rows
 
 
-def _shares(resp: np.ndarray, w: np.ndarray, min_cell: int) -> pd.DataFrame:
+def protect_profile_table(
+    counts: np.ndarray,
+    hidden_rows: np.ndarray,
+    *,
+    min_cell: int,
+    means: list[tuple[int, np.ndarray]] = (),  # type: ignore[assignment]
+    keep: np.ndarray | None = None,
+    protect: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of one profile table to hide (:mod:`segment.disclosure`, rules 1 and 2).
+
+    The table has a row per segment and a column per category (answer code, demographic
+    category), each cell counting respondents (posterior sums, unweighted); its margins are
+    published too: a segment's size beside its categories, and the whole sample's row (the
+    whole sample's count of each category, the "Whole sample" bar). ``hidden_rows`` are the
+    segments withheld whole (:func:`_shares`): their cells and size are never published, and
+    every published segment's size is kept. ``means`` are the published means on the table:
+    ``(row, coefficients)`` for the equation ``sum_c coefficients[c] x[row, c] = 0`` of a mean
+    ``m`` over categories at positions ``p_c`` (coefficients ``p_c - m``), row ``k`` being the
+    whole sample; they let an attacker solve for one more hidden cell, so the audit counts
+    them. ``keep`` (bool, ``(C,)``) marks categories never chosen as a complement when they
+    are large enough (the don't-know answers, whose share is printed on its own).
+
+    Returns
+    -------
+    hide : bool array (k, C)
+        Segment cells to hide.
+    hide_sample : bool array (C,)
+        Whole-sample cells to hide.
+    """
+    k, C = counts.shape
+    if not protect:  # the threshold rule alone (the statistics behind names and words)
+        rows = np.asarray(hidden_rows, dtype=bool)[:, None]
+        return (counts < min_cell) | rows, np.zeros(C, dtype=bool)
+    grid = np.zeros((k + 1, C + 1))
+    grid[:k, :C] = counts
+    grid[:k, C] = counts.sum(axis=1)
+    grid[k, :C] = counts.sum(axis=0)
+    grid[k, C] = counts.sum()
+    start = np.zeros_like(grid, dtype=bool)
+    start[:k][np.asarray(hidden_rows, dtype=bool)] = True
+    fixed = np.zeros_like(grid, dtype=bool)
+    fixed[:k, C] = ~start[:k, C] & (grid[:k, C] >= min_cell)
+    fixed[k, C] = grid[k, C] >= min_cell
+    if keep is not None:
+        fixed[:, :C] |= np.asarray(keep, dtype=bool)[None, :] & (grid[:, :C] >= min_cell)
+        fixed[:, :C] &= ~start[:, :C]
+    equations = [margin_equations(k, C)]
+    for row, coefficients in means:
+        eq = np.zeros_like(grid)
+        eq[row, :C] = coefficients
+        equations.append(eq.reshape(1, -1))
+    hide = protect_system(
+        grid.ravel(),
+        np.vstack(equations),
+        min_cell=min_cell,
+        hidden=start.ravel(),
+        fixed=fixed.ravel(),
+    ).reshape(grid.shape)
+    return hide[:k, :C], hide[k, :C]
+
+
+def publishable_means(
+    counts: np.ndarray,
+    hide: np.ndarray,
+    hide_sample: np.ndarray,
+    hidden_rows: np.ndarray,
+    means: list[tuple[int, np.ndarray]],
+    *,
+    min_cell: int,
+) -> list[bool]:
+    """Which of ``means`` (as in :func:`protect_profile_table`) may be published beside a table
+    already protected without them: each in turn, kept unless it, with the table's margins and
+    the means kept before it, determines a hidden cell under ``min_cell``. A mean withheld
+    keeps the table's categories (a demographic's composition says more than its mean)."""
+    k, C = counts.shape
+    grid = np.zeros((k + 1, C + 1))
+    grid[:k, :C] = counts
+    grid[:k, C] = counts.sum(axis=1)
+    grid[k, :C] = counts.sum(axis=0)
+    grid[k, C] = counts.sum()
+    hidden = np.zeros_like(grid, dtype=bool)
+    hidden[:k, :C] = hide
+    hidden[k, :C] = hide_sample
+    hidden[:k, C] = np.asarray(hidden_rows, dtype=bool) | (grid[:k, C] < min_cell)
+    hidden[k, C] = grid[k, C] < min_cell
+    small = ((grid > 0) & (grid < min_cell)).ravel()
+    equations = [margin_equations(k, C)]
+    kept = []
+    for row, coefficients in means:
+        eq = np.zeros_like(grid)
+        eq[row, :C] = coefficients
+        trial = np.vstack([*equations, eq.reshape(1, -1)])
+        ok = not (determined_by(hidden.ravel(), trial) & small).any()
+        if ok:
+            equations.append(eq.reshape(1, -1))
+        kept.append(ok)
+    return kept
+
+
+def _shares(resp: np.ndarray, w: np.ndarray, min_cell: int, protect: bool) -> pd.DataFrame:
     total = w.sum()
     wr = w[:, None] * resp
     p = wr.sum(axis=0) / total
@@ -343,7 +475,10 @@ def _shares(resp: np.ndarray, w: np.ndarray, min_cell: int) -> pd.DataFrame:
     low = 1 / (1 + np.exp(-(logit - half)))
     high = 1 / (1 + np.exp(-(logit + half)))
     respondents = resp.sum(axis=0)
-    suppressed = respondents < min_cell
+    # the sizes of the segments add up to the segmented sample, which is published: one
+    # hidden segment alone would be 100% minus the others (rule 2)
+    lines = [np.arange(len(p))] if protect and len(p) > 1 and respondents.sum() >= min_cell else []
+    suppressed = protect_cells(respondents, lines, min_cell=min_cell)
     return pd.DataFrame(
         {
             "segment": np.arange(len(p)),
@@ -353,6 +488,7 @@ def _shares(resp: np.ndarray, w: np.ndarray, min_cell: int) -> pd.DataFrame:
             "ci_high": np.where(suppressed, np.nan, high),
             "weighted_n": np.where(suppressed, np.nan, wr.sum(axis=0)),
             "suppressed": suppressed,
+            "withheld": suppressed & (respondents >= min_cell),
         }
     )
 
@@ -529,6 +665,8 @@ def demographic_tests(
     resp: np.ndarray,
     design: SurveyDesign,
     options: dict,
+    hidden: np.ndarray | None = None,
+    ordered: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each segment against the sample on every reported demographic cell and mean.
 
@@ -544,13 +682,17 @@ def demographic_tests(
         [],
     )
     reported = (
-        demo_df.set_index(["segment", "variable", "category"])["share"].notna().to_dict()
+        demo_df.assign(shown=demo_df["share"].notna() & demo_df["sample_share"].notna())
+        .set_index(["segment", "variable", "category"])["shown"]
+        .to_dict()
         if len(demo_df)
         else {}
     )
     w = design.weights
     k = resp.shape[1]
     small = resp.sum(axis=0) < 1  # no respondent at all: nothing to test
+    if hidden is not None:
+        small = small | np.asarray(hidden, dtype=bool)
     for it in codebook.demographic_items:
         if it.column not in frame.columns:
             continue
@@ -582,7 +724,13 @@ def demographic_tests(
         mean = float(w @ xv / (w @ known))
         sd = float(np.sqrt((w * known) @ (xv - mean) ** 2 / (w @ known)))
         respondents = resp.T @ known
-        segments = [s for s in range(k) if respondents[s] >= 1]
+        segments = [s for s in range(k) if respondents[s] >= 1 and not small[s]]
+        if it.type == "ordinal" and ordered is not None and len(ordered):
+            # a mean withheld beside its composition (publishable_means) is not tested
+            mine = ordered[ordered["variable"] == it.column].set_index("segment")
+            if mine.empty or not np.isfinite(mine["sample_position"].iloc[0]):
+                continue
+            segments = [s for s in segments if np.isfinite(mine["position"].get(s, np.nan))]
         row = {
             "variable": it.column,
             "kind": "mean",
@@ -662,7 +810,22 @@ def _quartile_categories(values: np.ndarray):
     return out
 
 
-def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
+def _item_stats(
+    it: Item,
+    codes: np.ndarray,
+    wr: np.ndarray,
+    w: np.ndarray,
+    min_cell: int,
+    hidden: np.ndarray,
+    protect: bool = True,
+):
+    """Item rows and answer-distribution rows of one item.
+
+    The distribution is a profile table (:func:`protect_profile_table`): segments by answer
+    codes, with the whole sample's distribution; a segment's published mean position is one
+    more equation on its row. A hidden code gets no row; a hidden whole-sample cell has a NaN
+    ``sample_share``; a don't-know share is published only when none of its cells is hidden.
+    """
     k = wr.shape[1]
     resp = wr / np.where(w > 0, w, 1.0)[:, None]
     answered, dk, substantive, subst_pos = _substantive(it, codes)
@@ -671,13 +834,20 @@ def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_
     sample_dk = float((w * dk).sum() / w_ans.sum()) if w_ans.sum() > 0 else np.nan
     sample_pos, sample_var, _ = _weighted_stats(subst_pos[substantive], w[substantive])
     sample_sd = np.sqrt(sample_var) if sample_var == sample_var else np.nan
-    rows, dists = [], []
+    rows = []
     observed = np.unique(codes[answered])
+    onehot = (codes[:, None] == observed[None, :]).astype(float)
+    counts = resp.T @ onehot
+    position = (
+        it.position(observed.astype(float)) if it.type == "ordinal" else np.full(len(observed), 0)
+    )
+    is_substantive = (~np.isin(observed, it.dont_know_codes)) & np.isfinite(position)
+    is_dk = np.isin(observed, it.dont_know_codes)
     sample_dist = {c: float((w * (codes == c)).sum() / w_ans.sum()) for c in observed}
     for s in range(k):
         ws = wr[:, s]
         n_ans = float((ws * answered).sum())
-        suppressed = float((resp[:, s] * answered).sum()) < min_cell
+        suppressed = bool(hidden[s]) or float((resp[:, s] * answered).sum()) < min_cell
         row = {
             "segment": s,
             "item": it.column,
@@ -707,26 +877,58 @@ def _item_stats(it: Item, codes: np.ndarray, wr: np.ndarray, w: np.ndarray, min_
                 se = np.sqrt(v_in / max(n_in, 1e-12) + v_out / max(n_out, 1e-12))
                 if se > 0 and n_in > 1 and n_out > 1:
                     row["p_value"] = float(2 * norm.sf(abs(m_in - m_out) / se))
-            for c in observed:
-                if float((resp[:, s] * (codes == c)).sum()) < min_cell:
-                    continue  # a small cell of the distribution is not reported
-                share = float((ws * (codes == c)).sum() / n_ans)
-                dists.append(
-                    {
-                        "segment": s,
-                        "item": it.column,
-                        "code": c,
-                        "label": it.label_of(c),
-                        "kind": "dont_know" if c in it.dont_know_codes else "answer",
-                        "share": share,
-                        "sample_share": sample_dist[c],
-                    }
-                )
         rows.append(row)
+    means = [
+        (r["segment"], np.where(is_substantive, np.nan_to_num(position) - r["position"], 0.0))
+        for r in rows
+        if np.isfinite(r["position"])
+    ]
+    if it.type == "ordinal" and np.isfinite(sample_pos):
+        means.append((k, np.where(is_substantive, np.nan_to_num(position) - sample_pos, 0.0)))
+    hide, hide_sample = protect_profile_table(
+        counts, hidden, min_cell=min_cell, means=means, keep=is_dk, protect=protect
+    )
+    if hide_sample[is_dk].any():
+        for r in rows:
+            r["sample_dont_know"] = np.nan
+    dists = []
+    for s, row in enumerate(rows):
+        if row["suppressed"]:
+            continue
+        if protect and hide[s, is_dk].any():
+            row["dont_know"] = np.nan
+        for j, c in enumerate(observed):
+            if hide[s, j]:
+                continue  # a small cell of the distribution, or its complement
+            dists.append(
+                {
+                    "segment": s,
+                    "item": it.column,
+                    "code": c,
+                    "label": it.label_of(c),
+                    "kind": "dont_know" if c in it.dont_know_codes else "answer",
+                    "share": float((wr[:, s] * (codes == c)).sum() / row["weighted_n"]),
+                    "sample_share": np.nan if hide_sample[j] else sample_dist[c],
+                }
+            )
     return rows, dists
 
 
-def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int):
+def _demographic_stats(
+    it: Item,
+    values: np.ndarray,
+    wr: np.ndarray,
+    w: np.ndarray,
+    min_cell: int,
+    hidden: np.ndarray,
+    ordered: list[dict],
+    protect: bool = True,
+):
+    """Composition rows of one demographic: a profile table (:func:`protect_profile_table`)
+    of segments by categories with the whole sample's row, the published mean positions of an
+    ordered variable (``ordered``, from :func:`ordered_positions`) counted as equations. A
+    hidden segment cell has a NaN ``share``; a hidden whole-sample cell a NaN
+    ``sample_share``."""
     cats = _categories(it, values)
     if cats is None:
         return []
@@ -735,15 +937,41 @@ def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarr
     for _, mask in cats:
         known |= mask
     w_known = w * known
+    masks = np.column_stack([mask for _, mask in cats]).astype(float)
+    counts = resp.T @ masks
+    k = wr.shape[1]
+    segment_small = (resp.T @ known < min_cell) | np.asarray(hidden, dtype=bool)
+    hide, hide_sample = protect_profile_table(
+        counts, segment_small, min_cell=min_cell, protect=protect
+    )
+    positions = _category_positions(it, cats)
+    if protect and positions is not None and ordered:
+        coef = [
+            (r["segment"], np.where(np.isfinite(positions), positions - r["position"], 0.0))
+            for r in ordered
+            if np.isfinite(r["position"])
+        ]
+        sample_m = ordered[0]["sample_position"]
+        if np.isfinite(sample_m):
+            coef.insert(0, (k, np.where(np.isfinite(positions), positions - sample_m, 0.0)))
+        kept = publishable_means(counts, hide, hide_sample, segment_small, coef, min_cell=min_cell)
+        for (row, _), ok in zip(coef, kept, strict=True):
+            if ok:
+                continue
+            for r in ordered:  # the mean is withheld: its test is not printed either
+                if row == k:
+                    r["sample_position"] = np.nan
+                elif r["segment"] == row:
+                    r["position"] = np.nan
     rows = []
-    for s in range(wr.shape[1]):
+    for s in range(k):
         ws = wr[:, s] * known
         total = ws.sum()
-        segment_small = float((resp[:, s] * known).sum()) < min_cell
-        for name, mask in cats:
+        for j, (name, mask) in enumerate(cats):
             count = float(ws @ mask)
             sample = float(w_known @ mask / w_known.sum()) if w_known.sum() > 0 else np.nan
-            suppressed = segment_small or float(resp[:, s] @ mask) < min_cell
+            sample = np.nan if hide_sample[j] else sample
+            suppressed = bool(segment_small[s] or hide[s, j])
             share = np.nan if suppressed else count / total
             rows.append(
                 {
@@ -752,7 +980,9 @@ def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarr
                     "category": name,
                     "share": share,
                     "sample_share": sample,
-                    "index": np.nan if suppressed or not sample else 100 * share / sample,
+                    "index": np.nan
+                    if suppressed or not np.isfinite(sample) or not sample
+                    else 100 * share / sample,
                     "weighted_n": np.nan if suppressed else count,
                     "suppressed": suppressed,
                 }
@@ -760,13 +990,29 @@ def _demographic_stats(it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarr
     return rows
 
 
+def _category_positions(it: Item, cats) -> np.ndarray | None:
+    """The 0..1 position of each category of an ordinal demographic (NaN for one without a
+    place on the scale), as its printed mean averages them; None otherwise (a banded number's
+    printed mean is of its values, not of its bands)."""
+    if it.type == "ordinal" and not it.bands and it.is_categorical and len(cats) == len(it.levels):
+        return np.array([float(it.position(np.array([float(lv.code)]))[0]) for lv in it.levels])
+    return None
+
+
 def ordered_positions(
-    it: Item, values: np.ndarray, wr: np.ndarray, w: np.ndarray, min_cell: int
+    it: Item,
+    values: np.ndarray,
+    wr: np.ndarray,
+    w: np.ndarray,
+    min_cell: int,
+    hidden: np.ndarray | None = None,
+    protect: bool = True,
 ) -> list[dict]:
     """Mean position (0..1) of an ordered demographic in each segment and in the sample.
 
-    A segment-level mean over all its respondents reveals no small cell; segments under
-    ``min_cell`` respondents get NaN.
+    A segment-level mean over all its respondents reveals no small cell by itself (the
+    composition table counts it as an equation); segments under ``min_cell`` respondents, or
+    withheld (``hidden``), get NaN.
     """
     if it.bands:
         labels = it.band_labels(values)
@@ -781,10 +1027,13 @@ def ordered_positions(
     p = np.where(known, pos, 0.0)
     resp = wr / np.where(w > 0, w, 1.0)[:, None]
     sample = float((w * known) @ p / (w * known).sum()) if (w * known).sum() > 0 else np.nan
+    if protect and (w * known).sum() > 0 and known.sum() < min_cell:
+        sample = np.nan
     rows = []
     for s in range(wr.shape[1]):
         ws = wr[:, s] * known
         small = float(resp[:, s] @ known) < min_cell or ws.sum() <= 0
+        small = small or (hidden is not None and bool(hidden[s]))
         rows.append(
             {
                 "segment": s,

@@ -283,6 +283,8 @@ def _print_listexp_notes(le) -> None:
 
 
 def _print_run(a, folder: Path, seconds: float) -> None:
+    from segment.report.writer import model_withheld
+
     out.rule(f"[bold]{a.title}")
     if a.synthetic:
         out.print(f"[bold yellow]{SYNTHETIC_BANNER}")
@@ -298,13 +300,13 @@ def _print_run(a, folder: Path, seconds: float) -> None:
         support = a.listexp.support.table.set_index("segment")
         table.add_column(a.listexp.spec.label, justify="right")
     match = a.names.set_index("segment")
-    for r in a.profiles.shares.sort_values("share", ascending=False).itertuples():
+    for r in a.printed.shares.sort_values("share", ascending=False).itertuples():
         s = int(r.segment)
         ref = match.loc[s, "reference_name"] if "reference_name" in match else None
         row = [
             str(match.loc[s, "name"]),
-            f"{r.share:.0%}",
-            f"{r.ci_low:.0%}-{r.ci_high:.0%}",
+            "withheld" if r.share != r.share else f"{r.share:.0%}",
+            "" if r.ci_low != r.ci_low else f"{r.ci_low:.0%}-{r.ci_high:.0%}",
         ]
         if a.typology is not None:
             if "merged" in match and match.loc[s, "merged"]:
@@ -329,7 +331,11 @@ def _print_run(a, folder: Path, seconds: float) -> None:
     out.print(f"Number of segments: {a.k_reason}", markup=False)
     if a.confirm is not None:
         _print_confirm(a.confirm)
-    out.print(f"Report: {folder / 'index.html'} (also profiles.md, model.json); {seconds:.0f} s.")
+    withheld = model_withheld(a)
+    also = "profiles.md" if withheld else "profiles.md, model.json"
+    out.print(f"Report: {folder / 'index.html'} (also {also}); {seconds:.0f} s.")
+    if withheld:
+        out.print(f"Note: {withheld}.", markup=False)
 
 
 def _reference_names(a, ids) -> list[str]:

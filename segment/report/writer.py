@@ -14,6 +14,7 @@ import pandas as pd
 
 from segment._files import atomic_directory
 from segment._version import __version__
+from segment.cards.publish import withheld_segments
 from segment.disclosure import MIN_CELL_SIZE
 from segment.segments.model_file import save_model
 
@@ -109,7 +110,7 @@ def _sentence(text: str) -> str:
 
 
 def _summary_paragraph(a, names: list[str], order: list[int]) -> str:
-    sh = a.profiles.shares.set_index("segment")
+    sh = a.printed.shares.set_index("segment")
     s = a.summary
     left_out = n_not_asked(a)
     parts = [
@@ -228,7 +229,7 @@ def _context(a) -> dict:
     names = segment_names(a)
     labels = chart_names(a, names)
     palette = figures.segment_palette(k)
-    shares = a.profiles.shares
+    shares = a.printed.shares
     order = list(shares.sort_values("share", ascending=False)["segment"].astype(int))
     ctx = _overview(a, k, names, order)
     ctx["segments"] = _segment_rows(a, names, palette, shares, order)
@@ -243,7 +244,7 @@ def _context(a) -> dict:
     ctx.update(_profile_figures(a, labels, palette, order))
     ctx["n_suppressed"] = sum(
         int(table["suppressed"].sum())
-        for table in (a.profiles.items, a.profiles.demographics)
+        for table in (a.printed.items, a.printed.demographics)
         if "suppressed" in table  # a codebook with no profile items has an empty table
     )
     ctx["cards"] = _cards(a, palette)
@@ -289,7 +290,7 @@ def _overview(a, k: int, names: list[str], order: list[int]) -> dict:
             "size": len(a.typology.segments),
         },
         "entropy": a.model.estimator.entropy_,
-        "design": a.profiles.design,
+        "design": a.printed.design,
         "listexp_design": None if a.listexp is None else a.listexp.design,
     }
 
@@ -432,7 +433,7 @@ def profile_variables(a) -> tuple[list[str], list[str]]:
     """The profile items drawn under "Who they are" (categorical ones with at most
     :data:`MAX_CATEGORIES` categories, numbers by their ``bands:`` or quartiles), and a note on
     each profile item that is not drawn."""
-    d = a.profiles.demographics
+    d = a.printed.demographics
     cats = d.groupby("variable", sort=False)["category"].nunique() if not d.empty else {}
     drawn, notes = [], []
     for it in a.codebook.profile_items:
@@ -454,7 +455,7 @@ def _profile_figures(a, names: list[str], palette: list[str], order: list[int]) 
     """The item heatmap, the UMAP map (when computed) and the profile figure (when any)."""
     ctx: dict = {}
     ctx["fig_heatmap"] = _img(
-        figures.item_heatmap(a.profiles.items, a.codebook, names, order),
+        figures.item_heatmap(a.printed.items, a.codebook, names, order),
         "Mean answer position of each item by segment, grouped by domain",
     )
     if a.embedding is not None:
@@ -472,7 +473,7 @@ def _profile_figures(a, names: list[str], palette: list[str], order: list[int]) 
     ]
     ctx["fig_profiles"] = [
         _img(
-            figures.profile_panel(a.profiles.demographics, a.codebook, names, order, v),
+            figures.profile_panel(a.printed.demographics, a.codebook, names, order, v),
             f"Composition of each segment by {a.codebook[v].short or v}",
         )
         for v in variables
@@ -687,8 +688,28 @@ def is_report_folder(path: Path) -> bool:
     return path.is_dir() and {p.name for p in path.iterdir()} == set(REPORT_FILES)
 
 
+def model_withheld(analysis) -> str | None:
+    """Why the report folder has no ``model.json``, or None when it has one.
+
+    A model file keeps every segment's share and answer probabilities at full precision, for
+    scoring; a report folder is handed on, so it carries one only when every segment may be
+    described (:func:`segment.cards.publish.withheld_segments` is empty)."""
+    withheld = withheld_segments(analysis.printed)
+    if not withheld:
+        return None
+    names = ", ".join(str(s + 1) for s in withheld)
+    return (
+        f"model.json not written: segment{'s' if len(withheld) > 1 else ''} {names} "
+        f"describe{'' if len(withheld) > 1 else 's'} fewer than {analysis.min_cell} respondents "
+        "or protect one that does (a model file publishes every segment's share and answers); "
+        "save the model for your own scoring with `segment fit`"
+    )
+
+
 def write_report(analysis, out_dir: str | os.PathLike) -> Path:
     """Write ``index.html``, ``profiles.md`` and ``model.json`` into ``out_dir``.
+
+    ``model.json`` is left out when a segment is withheld (:func:`model_withheld`).
 
     The folder is built under a temporary name beside ``out_dir`` and swapped in at the end;
     an existing report at ``out_dir`` is replaced only then, and no other folder: the folder
@@ -710,5 +731,6 @@ def write_report(analysis, out_dir: str | os.PathLike) -> Path:
     with atomic_directory(out_dir, "run", legacy=is_report_folder) as tmp:
         (tmp / "index.html").write_text(html, encoding="utf-8", newline="\n")
         (tmp / "profiles.md").write_text(markdown, encoding="utf-8", newline="\n")
-        save_model(analysis.model, tmp / "model.json")
+        if model_withheld(analysis) is None:
+            save_model(analysis.model, tmp / "model.json")
     return out_dir

@@ -56,7 +56,8 @@ class NamedSegments:
     Attributes
     ----------
     profiles : SegmentProfiles
-        Weighted profile statistics (:func:`segment.cards.profile_stats.profile_segments`).
+        Weighted profile statistics (:func:`segment.cards.profile_stats.profile_segments`)
+        under the threshold rule: what segments are named and described by.
     names : DataFrame
         One row per segment: ``segment, name, named, reference_name`` and, with a typology,
         the match columns of :func:`segment.cards.naming.name_segments`.
@@ -67,6 +68,9 @@ class NamedSegments:
     profiles: SegmentProfiles
     names: pd.DataFrame
     segments: list[dict[str, Any]]
+    published: SegmentProfiles | None = None
+    """The same statistics as they may be printed (``protect=True``: complementary suppression,
+    :mod:`segment.cards.publish`); every number of an output comes from these."""
 
 
 #: Fewest segmentation items a model is fitted on.
@@ -249,13 +253,18 @@ def name_and_profile(
     """
     n_segments = estimator.n_components
     items = list(X.columns)
-    profiles = profile_segments(
-        estimator.predict_proba(X),
-        frame,
-        codebook,
-        items=items,
-        sample_weight=sample_weight,
-        min_cell=min_cell,
+    resp = estimator.predict_proba(X)
+    profiles, published = (
+        profile_segments(
+            resp,
+            frame,
+            codebook,
+            items=items,
+            sample_weight=sample_weight,
+            min_cell=min_cell,
+            protect=protect,
+        )
+        for protect in (False, True)
     )
     labels = [tagline(s, profiles, codebook, n_traits=2) for s in range(n_segments)]
     labels = [label if label else f"Segment {s + 1}" for s, label in enumerate(labels)]
@@ -286,7 +295,7 @@ def name_and_profile(
                 score=None if not np.isfinite(row["score"]) else float(row["score"]),
             )
         segments.append(entry)
-    return NamedSegments(profiles=profiles, names=names, segments=segments)
+    return NamedSegments(profiles=profiles, names=names, segments=segments, published=published)
 
 
 def segment_model(
