@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from segment._escape import markdown_text
 
 from .wording import ProfileCard
@@ -10,7 +12,14 @@ __all__ = ["cards_to_dicts", "cards_to_markdown"]
 
 
 def _share(card: ProfileCard) -> str:
+    if not _shown(card):
+        return "Share withheld (it would reveal a segment of fewer respondents)"
     return f"{card.share:.0%} of the sample (95% CI {card.ci_low:.0%} to {card.ci_high:.0%})"
+
+
+def _shown(card: ProfileCard) -> bool:
+    """Whether the card's share is published (not suppressed, not withheld as a complement)."""
+    return not card.suppressed and math.isfinite(card.share)
 
 
 def cards_to_markdown(
@@ -73,8 +82,8 @@ def cards_to_dicts(cards: list[ProfileCard]) -> list[dict]:
                 "name": card.name,
                 "short_label": card.short_label,
                 "tagline": card.tagline,
-                "share": None if card.suppressed else card.share,
-                "ci": None if card.suppressed else [card.ci_low, card.ci_high],
+                "share": card.share if _shown(card) else None,
+                "ci": [card.ci_low, card.ci_high] if _shown(card) else None,
                 "suppressed": card.suppressed,
                 "domains": {d: card.domain_title(d) for d in card.by_domain()},
                 "match": {

@@ -39,6 +39,7 @@ from ._common import ENCODING, FORCE, _option_codebook, cli, err, guard_file
 @FORCE
 def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, encoding, force):
     """Segment shares in two waves, scored with one saved MODEL: change, interval and test."""
+    from segment.disclosure import published
     from segment.segments.model_file import load_model
     from segment.segments.waves import compare_waves
     from segment.survey.codebook import Codebook
@@ -80,11 +81,12 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
             "n": list(result.n),
             "wald": {
                 "hypothesis": "no change in any share",
-                "statistic": result.statistic,
+                "statistic": published(result.statistic, "mean"),
                 "df": result.df,
-                "p_value": result.p_value,
+                "p_value": published(result.p_value, "p"),
             },
-            "segments": result.table.to_dict(orient="records"),
+            "min_cell": result.min_cell,
+            "segments": result.published_records(),
         }
         click.echo(json_text(payload))
     elif fmt == "markdown":
@@ -96,6 +98,12 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
             "|---|---:|---:|---:|---|---:|",
         ]
         for r in result.table.itertuples():
+            if r.change != r.change:
+                shares = [f"{x:.1%}" if x == x else "–" for x in (r.share_1, r.share_2)]
+                lines.append(
+                    f"| {markdown_text(r.name)} | {shares[0]} | {shares[1]} | withheld | | |"
+                )
+                continue
             lines.append(
                 f"| {markdown_text(r.name)} | {r.share_1:.1%} | {r.share_2:.1%} | "
                 f"{100 * r.change:+.1f} | "

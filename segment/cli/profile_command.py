@@ -88,6 +88,7 @@ def profile(
     from segment.cards.agreement import card_agreement
     from segment.cards.naming import name_segments
     from segment.cards.profile_stats import profile_segments
+    from segment.cards.publish import publish_cards
     from segment.cards.render import cards_to_dicts, cards_to_markdown
     from segment.cards.wording import build_cards
     from segment.segments.model_file import load_model
@@ -114,15 +115,20 @@ def profile(
             "(strata, PSU), so respondents are treated as independent draws.",
             markup=False,
         )
-    profiles = profile_segments(
-        model.estimator.predict_proba(X),
-        frame,
-        cb,
-        items=items,
-        min_cell=min_cell,
-        variance=variance,
-        n_boot=n_boot,
-        random_state=seed,
+    resp = model.estimator.predict_proba(X)
+    profiles, published = (
+        profile_segments(
+            resp,
+            frame,
+            cb,
+            items=items,
+            min_cell=min_cell,
+            variance=variance,
+            n_boot=n_boot,
+            random_state=seed,
+            protect=protect,
+        )
+        for protect in (False, True)
     )
     typology = typology_for(cb, typology_path)
     names = None if typology is None else name_segments(profiles, typology)
@@ -132,6 +138,7 @@ def profile(
             "--check needs a reference typology: --typology NAME or FILE (none applies here)"
         )
     agreement = card_agreement(cards, typology) if check and typology is not None else None
+    cards = publish_cards(cards, profiles, published)
     if fmt == "json":
         payload = {
             "typology": None if typology is None else typology.name,

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from segment._util import json_text
+from segment.disclosure import MIN_CELL_SIZE
 from segment.models.selection import N_BOOT
 
 from ._common import (
@@ -191,8 +192,11 @@ def _selection_table(result, data: Path, X, measurement: str, n_boot: int, n_blr
             f"{row['aic']:,.1f}",
             f"{row['sabic']:,.1f}",
             f"{row['entropy']:.3f}",
-            f"{row['smallest_share']:.1%}",
-            f"{row['smallest_n']:,.0f}",
+            *(
+                ("<30 resp.", "<30")
+                if row["smallest_respondents"] < MIN_CELL_SIZE
+                else (f"{row['smallest_share']:.1%}", f"{row['smallest_n']:,.0f}")
+            ),
             "-" if n_boot == 0 else f"{row['stability']:.2f}",
         ]
         if n_blrt:

@@ -78,8 +78,19 @@ class Selection:
                 "min_respondents": MIN_RESPONDENTS,
                 "min_stability": MIN_STABILITY,
             },
-            "table": self.table.to_dict(orient="records"),
+            "table": [_published_row(row) for row in self.table.to_dict(orient="records")],
         }
+
+
+def _published_row(row: dict) -> dict:
+    """A row of the table as printed: the smallest segment's share and size withheld (None)
+    when it has fewer than :data:`MIN_RESPONDENTS` respondents, with
+    ``smallest_withheld`` True (the rule of :mod:`segment.disclosure`)."""
+    small = row["smallest_respondents"] < MIN_RESPONDENTS
+    if small:
+        row.update(smallest_share=None, smallest_n=None, smallest_respondents=None)
+    row["smallest_withheld"] = bool(small)
+    return row
 
 
 def select_n_components(

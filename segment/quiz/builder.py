@@ -35,12 +35,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import numpy as np
 
 from segment._escape import script_json
 from segment._files import atomic_directory, load_json, resolve_output
 from segment._util import plain_number
 from segment._version import __version__
 from segment.cards.typology import Typology
+from segment.disclosure import MIN_CELL_SIZE
 from segment.exceptions import InputError, Problem
 from segment.segments.model import SegmentModel
 from segment.segments.model_file import model_to_dict
@@ -146,6 +148,27 @@ def _check_items(model: SegmentModel, name: str) -> None:
                     f"has no labelled answers (type {it.type}); a quiz shows each answer's label",
                 )
             )
+    if problems:
+        raise QuizError(f"model file {name}", problems)
+
+
+def _check_sizes(model: SegmentModel, name: str, min_cell: int = MIN_CELL_SIZE) -> None:
+    """Refuse a model with a segment of fewer than ``min_cell`` respondents (its share times
+    the respondents it was fitted on): the page publishes every segment's share and answer
+    probabilities (:mod:`segment.disclosure`, rule 1)."""
+    est = model.estimator
+    n = float(getattr(est, "n_samples_fit_", 0) or 0)
+    sizes = np.asarray(est.weights_, dtype=float) * n
+    problems = [
+        Problem(
+            name,
+            f"segment {s + 1} ({model.names[s]})",
+            f"describes about {sizes[s]:.0f} of the {n:.0f} respondents the model was fitted on, "
+            f"fewer than {min_cell}: a quiz page publishes each segment's share and answer "
+            "probabilities; refit with fewer segments",
+        )
+        for s in np.flatnonzero(sizes < min_cell)
+    ]
     if problems:
         raise QuizError(f"model file {name}", problems)
 
@@ -359,6 +382,7 @@ def build_quiz(
         An item without answer labels, an unknown ``language``, or ``profiles`` that do not fit.
     """
     _check_items(model, source_name)
+    _check_sizes(model, source_name)
     languages, notes = _languages(model)
     language = _page_language(model, languages, language)
     profile_cards = (

@@ -10,6 +10,8 @@ analysis used one.
 
 from __future__ import annotations
 
+import math
+
 from segment._escape import markdown_text
 
 __all__ = ["profiles_markdown"]
@@ -58,6 +60,8 @@ def profiles_markdown(
         meta = (
             f"{_pct(card.share)} of {markdown_text(share_base)} "
             f"(95% interval {_pct(max(card.ci_low, 0.0))} to {_pct(min(card.ci_high, 1.0))})"
+            if math.isfinite(card.share)
+            else "Share withheld: it would reveal the size of a segment of fewer respondents"
         )
         reference = card.match.get("reference_name") if typology_title else None
         if reference:

@@ -400,7 +400,9 @@ def _selection_section(selection, k: int, k_reason: str) -> dict:
             "k": int(r.k),
             "bic": f"{r.bic:,.0f}",
             "entropy": f"{r.entropy:.2f}",
-            "smallest": _pct(r.smallest_share),
+            "smallest": "<30 resp."
+            if getattr(r, "smallest_respondents", MIN_CELL_SIZE) < MIN_CELL_SIZE
+            else _pct(r.smallest_share),
             "stability": "–" if not np.isfinite(r.stability) else f"{r.stability:.2f}",
             "chosen": int(r.k) == k,
         }

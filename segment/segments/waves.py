@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from segment._util import format_p
+from segment.disclosure import MIN_CELL_SIZE, protect_cells, published
 from segment.exceptions import InputError, Problem
 
 from .model import SegmentModel
@@ -52,12 +53,17 @@ class WaveComparison:
     ----------
     table : DataFrame
         One row per segment: ``segment, name, share_1, se_1, share_2, se_2, change, se_change,
-        ci_low, ci_high, z, p_value, p_holm``.
+        ci_low, ci_high, z, p_value, p_holm, suppressed_1, suppressed_2``. A segment's share in
+        a wave is withheld (NaN, ``suppressed_*`` True) when it describes fewer than
+        ``min_cell`` respondents of the wave (posterior counts, unweighted) or would reveal one
+        that does (the shares of a wave add up to one: :func:`segment.disclosure.protect_cells`);
+        its change, test and Holm adjustment are then withheld too.
     statistic, df, p_value : float
         Wald test of the hypothesis that no share changed,
         :math:`d^\\top (V_1 + V_2)^{-1} d \\sim \\chi^2_{k-1}` on the first ``k - 1`` shares.
         A large p does not show that the shares are unchanged, only that the waves are
-        consistent with no change (:meth:`test_text`).
+        consistent with no change (:meth:`test_text`). NaN when a share is withheld (the
+        statistic is a function of every share).
     n : tuple of int
         Respondents scored in each wave.
     labels : tuple of str
@@ -71,13 +77,41 @@ class WaveComparison:
     n: tuple[int, int]
     labels: tuple[str, str]
     level: float = 0.95
+    min_cell: int = MIN_CELL_SIZE
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
+    def published_records(self) -> list[dict]:
+        """The table as printed (``--format json``): withheld values None, shares, changes and
+        intervals to 0.1 percentage point, standard errors and p-values to two significant
+        digits, z to two decimals (:func:`segment.disclosure.published`)."""
+        kinds = {
+            **dict.fromkeys(["share_1", "share_2", "change", "ci_low", "ci_high"], "share"),
+            **dict.fromkeys(["se_1", "se_2", "se_change"], "se"),
+            **dict.fromkeys(["p_value", "p_holm"], "p"),
+            "z": "mean",
+        }
+        out = []
+        for row in self.table.to_dict(orient="records"):
+            for column, kind in kinds.items():
+                row[column] = published(row[column], kind)
+            row["segment"] = int(row["segment"])
+            row["suppressed_1"], row["suppressed_2"] = (
+                bool(row["suppressed_1"]),
+                bool(row["suppressed_2"]),
+            )
+            out.append(row)
+        return out
+
     def test_text(self) -> str:
         """The omnibus test as a sentence, read as a test of no change: ``Test of no change in
         any share: Wald chi2(5) = 48.15, p < 0.0001: at least one share changed.``"""
+        if not np.isfinite(self.statistic):
+            return (
+                "Test of no change in any share: withheld (a segment's share is withheld, and "
+                "the test would reveal it)."
+            )
         text = (
             f"Test of no change in any share: Wald chi2({self.df}) = {self.statistic:.2f}, "
             f"{format_p(self.p_value)}"
@@ -99,6 +133,13 @@ class WaveComparison:
             f"{int(self.level * 100)}% CI{'':>10}p (Holm)",
         ]
         for name, r in zip(names, self.table.itertuples(), strict=True):
+            if not np.isfinite(r.change):
+                lines.append(
+                    f"{name:<{width}}{_share_text(r.share_1):>10}{_share_text(r.share_2):>10}"
+                    f"   withheld: fewer than {self.min_cell} respondents in a wave, or its "
+                    "complement"
+                )
+                continue
             lines.append(
                 f"{name:<{width}}{r.share_1:>10.1%}{r.share_2:>10.1%}{100 * r.change:>+9.1f}p"
                 f"   {100 * r.ci_low:+6.1f} to {100 * r.ci_high:+6.1f}   "
@@ -114,6 +155,10 @@ class WaveComparison:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _share_text(share: float) -> str:
+    return f"{share:.1%}" if np.isfinite(share) else "–"
 
 
 def _holm(p: np.ndarray) -> np.ndarray:
@@ -136,6 +181,7 @@ def compare_waves(
     weights_2=None,
     labels: tuple[str, str] = ("wave 1", "wave 2"),
     level: float = 0.95,
+    min_cell: int = MIN_CELL_SIZE,
 ) -> WaveComparison:
     """Score two waves with ``model`` and compare their segment shares.
 
@@ -154,6 +200,9 @@ def compare_waves(
         Survey weights of each wave.
     labels : (str, str)
     level : float
+    min_cell : int
+        Fewest respondents (posterior counts, unweighted) a published share may describe
+        (:mod:`segment.disclosure`); smaller shares and their complements are withheld.
 
     Raises
     ------
@@ -171,8 +220,11 @@ def compare_waves(
             )
         w = None if weights is None else np.asarray(weights, dtype=float)[ok]
         resp = model.proba_of_codes(codes[ok])
-        parts.append((*posterior_shares(resp, w), int(ok.sum())))
-    (p1, v1, n1), (p2, v2, n2) = parts
+        counts = resp.sum(axis=0)
+        lines = [np.arange(len(counts))] if counts.sum() >= min_cell else []
+        hidden = protect_cells(counts, lines, min_cell=min_cell)
+        parts.append((*posterior_shares(resp, w), int(ok.sum()), hidden))
+    (p1, v1, n1, h1), (p2, v2, n2, h2) = parts
     z_crit = stats.norm.ppf(0.5 + level / 2)
     change = p2 - p1
     se1, se2 = np.sqrt(np.diag(v1)), np.sqrt(np.diag(v2))
@@ -184,6 +236,11 @@ def compare_waves(
     d = change[: k - 1]
     V = (v1 + v2)[: k - 1, : k - 1]
     stat = float(d @ np.linalg.pinv(V) @ d) if k > 1 else 0.0
+    either = h1 | h2
+    if either.any():
+        stat = float("nan")
+    p_holm = np.full(k, np.nan)
+    p_holm[~either] = _holm(p[~either])
     table = pd.DataFrame(
         {
             "segment": np.arange(k),
@@ -198,9 +255,15 @@ def compare_waves(
             "ci_high": change + z_crit * se,
             "z": z,
             "p_value": p,
-            "p_holm": _holm(p),
+            "p_holm": p_holm,
+            "suppressed_1": h1,
+            "suppressed_2": h2,
         }
     )
+    for column, hide in (("share_1", h1), ("se_1", h1), ("share_2", h2), ("se_2", h2)):
+        table.loc[hide, column] = np.nan
+    for column in ("change", "se_change", "ci_low", "ci_high", "z", "p_value"):
+        table.loc[either, column] = np.nan
     return WaveComparison(
         table=table,
         statistic=stat,
@@ -209,4 +272,5 @@ def compare_waves(
         n=(n1, n2),
         labels=(labels[0], labels[1]),
         level=level,
+        min_cell=min_cell,
     )
