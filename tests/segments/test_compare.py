@@ -158,3 +158,27 @@ def test_cli_compare_rejects_a_wave_that_violates_the_codebook(tmp_path, capsys,
     )
     assert code == 2
     assert "trust_army, row 5: value 7" in err
+
+
+@pytest.mark.parametrize("n_small", [40, 100, 170])
+def test_compare_withholds_small_shares_and_what_reveals_them(waves, n_small):
+    """A wave of few respondents: every share under 30 posterior respondents is withheld, and
+    more when one alone would follow from the others (they add up to one); no change, test or
+    omnibus statistic is printed from a withheld share."""
+    model, w1, w2 = waves
+    small = w2.iloc[:n_small]
+    result = compare_waves(model, w1, small)
+    codes, reasons, used = model.answers(small)
+    ok = (reasons == None) & (used > 0)  # noqa: E711
+    counts = model.proba_of_codes(codes[ok]).sum(axis=0)
+    t = result.table
+    hidden = t["suppressed_2"].to_numpy()
+    assert hidden[counts < 30].all()
+    assert t.loc[hidden, ["share_2", "change", "p_holm"]].isna().all().all()
+    assert hidden.sum() != 1 and (hidden.sum() == 0 or counts[hidden].sum() >= 30)
+    assert np.isfinite(result.statistic) == (not hidden.any())
+    text = result.summary()
+    for r in t[hidden].itertuples():
+        assert "withheld" in next(line for line in text.splitlines() if line.startswith(r.name))
+    records = result.published_records()
+    assert all(r["share_2"] is None for r in records if r["suppressed_2"])
