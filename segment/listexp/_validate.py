@@ -311,6 +311,44 @@ def _constant_column_problems(M: np.ndarray, cols: list[str]) -> list[Problem]:
     return problems
 
 
+def count_variation_problems(yf: np.ndarray, t: np.ndarray, *, within_arms: bool) -> list[Problem]:
+    """Problems when the item count does not vary (rows of positive weight only).
+
+    The same count from every respondent leaves nothing to estimate; with ``within_arms`` (the
+    least-squares estimators) the same count from every respondent of one arm leaves that
+    arm's regression without residual variance, so its standard errors would be zero.
+    """
+    if yf.size == 0:
+        return []
+    if yf.min() == yf.max():
+        return [
+            Problem(
+                _SOURCE,
+                "y",
+                "every respondent gave the same item count; "
+                "expected counts that vary (there is nothing to estimate)",
+                value=f"{yf[0]:g}",
+            )
+        ]
+    if not within_arms:
+        return []
+    problems: list[Problem] = []
+    for arm, name in ((0, "control"), (1, "treatment")):
+        counts = yf[t == arm]
+        if counts.size and counts.min() == counts.max():
+            problems.append(
+                Problem(
+                    _SOURCE,
+                    "y",
+                    f"every respondent in {name} gave the same item count, so least squares "
+                    "has no residual variance there; expected counts that vary within each arm "
+                    "(--method ml does not need it)",
+                    value=f"{counts[0]:g}",
+                )
+            )
+    return problems
+
+
 def coef_table(params: np.ndarray, se: np.ndarray, index: pd.Index, level: float) -> pd.DataFrame:
     """Wald table: ``coef, se, z, p_value, ci_low, ci_high`` (normal reference distribution)."""
     z = z_critical(level)

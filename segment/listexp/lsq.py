@@ -34,7 +34,13 @@ from scipy import optimize, special
 from segment.exceptions import InputError, Problem
 
 from ._ml_model import _binom_newton
-from ._validate import _SOURCE, _check_list_data, _covariate_matrix, coef_table
+from ._validate import (
+    _SOURCE,
+    _check_list_data,
+    _covariate_matrix,
+    coef_table,
+    count_variation_problems,
+)
 
 __all__ = ["ICTLSResult", "ict_lm", "ict_nls"]
 
@@ -140,6 +146,9 @@ def _prepare(y, treat, X, J, weights, intercept, what):
     if w is not None and np.any(w == 0):
         keep = w > 0
         yf, t, w, Xm = yf[keep], t[keep], w[keep], Xm[keep]
+    problems = count_variation_problems(yf, t, within_arms=True)
+    if problems:
+        raise InputError(what, problems)
     return yf, t.astype(float), Xm, names, J, w
 
 

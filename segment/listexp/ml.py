@@ -13,7 +13,13 @@ from segment.exceptions import InputError, Problem
 
 from ._ml_model import _binom_newton, _ICTModel
 from ._results import LikelihoodFit, covariance_from_hessian
-from ._validate import _SOURCE, _check_list_data, _covariate_matrix, coef_table
+from ._validate import (
+    _SOURCE,
+    _check_list_data,
+    _covariate_matrix,
+    coef_table,
+    count_variation_problems,
+)
 from .dim import _dim_row
 
 __all__ = ["ICTMLResult", "ict_ml"]
@@ -246,6 +252,9 @@ def ict_ml(
     if w is not None and np.any(w == 0):
         keep = w > 0
         yf, t, w, Xm = yf[keep], t[keep], w[keep], Xm[keep]
+    problems = count_variation_problems(yf, t, within_arms=False)
+    if problems:
+        raise InputError(what, problems)
     tf = t.astype(float)
     model = _ICTModel(Xm, yf, tf, J, w, constrained)
     theta = _start_values(Xm, yf, t, J, w, intercept, constrained)

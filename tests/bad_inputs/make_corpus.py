@@ -370,6 +370,11 @@ def listexps() -> None:
         region=base["region"].map({"other": "другой", "astana": "Астана"}).fillna("Алматы")
     )
     write("listexp_cp1251.csv", csv_text(cyr).encode("cp1251"))
+    write("listexp_count_constant.csv", csv_text(base.assign(y="2")))
+    write(
+        "listexp_control_constant.csv",
+        csv_text(base.assign(y=base["y"].where(base["treat"] == "1", "1"))),
+    )
 
 
 # ------------------------------------------------------------------------------ untrusted files

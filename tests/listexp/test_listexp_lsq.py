@@ -149,3 +149,25 @@ def test_bad_input():
     with pytest.raises(InputError) as ei:
         ict_nls([0, 5, 1, 2], [0, 1, 0, 1], None, 3)
     assert ("y", 2) in {(p.where, p.row) for p in ei.value.problems}
+
+
+@pytest.mark.parametrize("estimator", [ict_lm, ict_nls, ict_ml])
+def test_a_count_that_never_varies_is_refused(estimator):
+    rng = np.random.default_rng(3)
+    t = rng.integers(0, 2, 120)
+    X = rng.normal(size=(120, 2))
+    with pytest.raises(InputError, match="every respondent gave the same item count"):
+        estimator(np.full(120, 2), t, X, J=3)
+
+
+@pytest.mark.parametrize("arm", [0, 1])
+@pytest.mark.parametrize("estimator", [ict_lm, ict_nls])
+def test_least_squares_refuses_an_arm_without_residual_variance(estimator, arm):
+    rng = np.random.default_rng(4)
+    t = rng.integers(0, 2, 120)
+    y = np.where(t == arm, 1, rng.integers(0, 4, 120))
+    name = "control" if arm == 0 else "treatment"
+    with pytest.raises(InputError, match=f"every respondent in {name} gave the same"):
+        estimator(y, t, rng.normal(size=(120, 2)), J=3)
+    # maximum likelihood has a binomial for the control counts and is defined there
+    assert np.isfinite(ict_ml(y, t, rng.normal(size=(120, 2)), J=3).params).all()
