@@ -354,7 +354,8 @@ def _print_confirm(c) -> None:
     table.add_column("support")
     for r in c.table.itertuples():
         interval = "" if r.ci_low != r.ci_low else f"{r.ci_low:.0%}-{r.ci_high:.0%}"
-        table.add_row(str(r.name), f"{r.share:.0%}", interval, str(r.verdict))
+        share = "withheld" if r.share != r.share else f"{r.share:.0%}"
+        table.add_row(str(r.name), share, interval, str(r.verdict))
     out.print(table)
     for line in c.statements():
         out.print(line, markup=False)

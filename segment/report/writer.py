@@ -27,6 +27,14 @@ __all__ = ["build_html", "write_report"]
 MAX_CATEGORIES = 8
 
 
+def withheld_sentence(min_cell: int) -> str:
+    """Why a segment's share is not printed."""
+    return (
+        f"A share is withheld when its segment holds fewer than {min_cell} respondents, or "
+        "when it would reveal one that does (the shares add up to 100%)."
+    )
+
+
 def _pct(v, digits: int = 0) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "–"
@@ -122,11 +130,18 @@ def _summary_paragraph(a, names: list[str], order: list[int]) -> str:
         parts.append(not_asked_sentence(left_out, s.n) + ".")
     quoted = [f"“{n}”" if "," in n else n for n in names]
     big = order[0]
-    rest = [f"{quoted[i]} ({_pct(sh.loc[i, 'share'])})" for i in order[1:]]
+    shown = [i for i in order[1:] if np.isfinite(sh.loc[i, "share"])]
+    withheld = [quoted[i] for i in order if not np.isfinite(sh.loc[i, "share"])]
+    rest = [f"{quoted[i]} ({_pct(sh.loc[i, 'share'])})" for i in shown]
+    rest += [f"{_join(withheld)} (share{'s' if len(withheld) > 1 else ''} withheld)"] * bool(
+        withheld
+    )
     parts.append(
         f"The largest is {quoted[big]}, about {_pct(sh.loc[big, 'share'])} of {share_base(a)}"
         + (f"; the others are {_join(rest)}." if rest else ".")
     )
+    if withheld:
+        parts.append(withheld_sentence(a.min_cell))
     if a.typology is not None:
         named = a.names[a.names["named"]]
         n_named = len(named)
@@ -233,6 +248,10 @@ def _context(a) -> dict:
     order = list(shares.sort_values("share", ascending=False)["segment"].astype(int))
     ctx = _overview(a, k, names, order)
     ctx["segments"] = _segment_rows(a, names, palette, shares, order)
+    ctx["segments_withheld"] = (
+        withheld_sentence(a.min_cell) if not shares["share"].notna().all() else None
+    )
+    ctx["model_withheld"] = model_withheld(a)
     ctx["fig_shares"] = _img(
         figures.shares_figure(
             shares, labels, palette, xlabel=f"share of {share_base(a)} (%), with 95% interval"
@@ -339,7 +358,9 @@ def _segment_rows(
                 "name": names[s],
                 "joins": joins,
                 "colour": palette[s],
-                "share": _pct(by_segment.loc[s, "share"]),
+                "share": _pct(by_segment.loc[s, "share"])
+                if np.isfinite(by_segment.loc[s, "share"])
+                else "withheld",
                 "interval": _interval(by_segment.loc[s, "ci_low"], by_segment.loc[s, "ci_high"]),
                 "reference": reference if isinstance(reference, str) else None,
                 "named": bool(match.loc[s, "named"]),
@@ -358,7 +379,7 @@ def _confirm_section(c) -> dict | None:
         rows.append(
             {
                 "name": r.name,
-                "share": _pct(r.share),
+                "share": "withheld" if r.share != r.share else _pct(r.share),
                 "interval": "–" if r.ci_low != r.ci_low else _interval(r.ci_low, r.ci_high),
                 "distance": "–" if r.distance != r.distance else f"{r.distance:.3f}",
                 "nearest": r.nearest_name,

@@ -53,6 +53,7 @@ from segment.cards.expected_answers import DEFAULT_SPREAD, item_answer_probs
 from segment.cards.naming import DEFAULT_MAX_DISTANCE, typology_distances
 from segment.cards.profile_stats import SegmentProfiles, profile_segments
 from segment.cards.typology import Typology
+from segment.disclosure import protect_cells
 from segment.exceptions import SegmentError
 from segment.models import LatentClassModel
 from segment.survey.codebook import Codebook
@@ -126,8 +127,10 @@ class ConfirmatoryFit:
     table : DataFrame
         One row per reference segment, in the typology's order: ``segment, name, share, ci_low,
         ci_high, distance, nearest, nearest_name, delta_bic, delta_aic, lr, p_value, verdict,
-        status`` (``delta_bic = BIC(merged) - BIC(K)``: positive prefers separating; ``status``
-        is ``supported``, ``merged`` or ``not supported``).
+        status, withheld`` (a ``withheld`` share, of fewer than ``min_cell`` respondents or
+        their complement, is NaN with its interval; ``delta_bic = BIC(merged) - BIC(K)``:
+        positive prefers separating; ``status`` is ``supported``, ``merged`` or
+        ``not supported``).
     fit : dict
         ``k, loglik, n_parameters, bic, aic`` of the confirmatory fit; ``log_posterior``.
     free : dict or None
@@ -229,11 +232,13 @@ class ConfirmatoryFit:
             "-" * width,
         ]
         for r in t.itertuples():
+            share = "–" if r.share != r.share else f"{r.share:.1%}"
+            interval = "withheld" if r.share != r.share else f"{r.ci_low:.1%}-{r.ci_high:.1%}"
             lines.append(
-                f"{_cut(str(r.name), 24):24}{r.share:>7.1%}"
-                f"{f'{r.ci_low:.1%}-{r.ci_high:.1%}':>13}{r.distance:>6.3f}  "
-                f"{_cut(str(r.nearest_name), 22):22}{r.delta_bic:>8,.1f}{r.delta_aic:>8,.1f}"
-                f"{r.p_value:>8.3f}"
+                f"{_cut(str(r.name), 24):24}{share:>7}"
+                f"{interval:>13}{_num(r.distance, '.3f'):>6}  "
+                f"{_cut(str(r.nearest_name), 22):22}{_num(r.delta_bic, ',.1f'):>8}"
+                f"{_num(r.delta_aic, ',.1f'):>8}{_num(r.p_value, '.3f'):>8}"
             )
         lines.append("-" * width)
         for r in t.itertuples():
@@ -263,6 +268,11 @@ class ConfirmatoryFit:
             "segments": rows,
             "statements": self.statements(),
         }
+
+
+def _num(value: float, spec: str) -> str:
+    """``value`` formatted by ``spec``; "–" when it is not a number (no test, no profile)."""
+    return "–" if value != value else format(value, spec)
 
 
 def _cut(text: str, n: int) -> str:
@@ -494,6 +504,9 @@ def confirm_typology(
     )
     distance = np.diag(typology_distances(profiles, typology).to_numpy())
     shares_fit = _shares(profiles, model)
+    # the shares add up to one: a segment under the threshold is hidden with its complement
+    counts = model.predict_proba(X).sum(axis=0)
+    withheld = protect_cells(counts, [np.arange(k)], min_cell=min_cell)
     present = (shares_fit[:, 0] >= MIN_SHARE) & (distance <= MAX_DISTANCE)
     near = _nearest(model.item_probs_)
     near_present = np.where(present[None, :], near, np.inf)
@@ -528,7 +541,7 @@ def confirm_typology(
             "lr": lr,
             "p_value": _bootstrap_lr(Xa, w, model, merged, a_full, a_merged, lr, n_boot, rng),
         }
-    table = _table(typology, shares_fit, distance, nearest, tests, min_cell)
+    table = _table(typology, shares_fit, distance, nearest, tests, min_cell, withheld)
     return ConfirmatoryFit(
         typology=typology,
         table=table,
@@ -559,7 +572,9 @@ def _shares(profiles: SegmentProfiles, model: LatentClassModel) -> np.ndarray:
 NO_TEST = {"delta_bic": np.nan, "delta_aic": np.nan, "lr": np.nan, "p_value": np.nan}
 
 
-def _table(typology, shares, distance, nearest, tests, min_cell) -> pd.DataFrame:
+def _table(typology, shares, distance, nearest, tests, min_cell, withheld) -> pd.DataFrame:
+    """The table of :class:`ConfirmatoryFit`; a ``withheld`` share (under ``min_cell``
+    respondents, or its complement) is NaN with its interval, and no verdict quotes it."""
     rows = []
     for r, seg in enumerate(typology.segments):
         s = int(nearest[r])
@@ -575,14 +590,24 @@ def _table(typology, shares, distance, nearest, tests, min_cell) -> pd.DataFrame
             "nearest_name": other.name,
             **tests.get(frozenset((r, s)), NO_TEST),
         }
-        row["status"], row["verdict"] = _verdict(row, min_cell)
+        row["status"], row["verdict"] = _verdict(row, min_cell, bool(withheld[r]))
+        if withheld[r]:
+            row.update(share=np.nan, ci_low=np.nan, ci_high=np.nan)
+        row["withheld"] = bool(withheld[r])
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _verdict(row: dict[str, Any], min_cell: int) -> tuple[str, str]:
-    """(status, verdict text) of one reference segment (module docstring)."""
+def _verdict(row: dict[str, Any], min_cell: int, withheld: bool = False) -> tuple[str, str]:
+    """(status, verdict text) of one reference segment (module docstring); the text of a
+    ``withheld`` segment does not quote its share."""
     if row["share"] < MIN_SHARE:
+        if withheld:
+            return "not supported", (
+                f"not supported: its segment holds under {MIN_SHARE:.0%} of the sample "
+                f"(share withheld: fewer than {min_cell} respondents, or it would reveal a "
+                "segment that small)"
+            )
         small = " (too few respondents to profile)" if row["ci_low"] != row["ci_low"] else ""
         return "not supported", (
             f"not supported: its segment holds {row['share']:.1%} of the sample{small}"

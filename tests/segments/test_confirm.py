@@ -155,3 +155,24 @@ def test_to_dict_is_plain_numbers(bundled_fit):
     doc = json.loads(json.dumps(bundled_fit.to_dict()))
     assert doc["k"] == 6 and len(doc["segments"]) == 6
     assert doc["statements"] == bundled_fit.statements()
+
+
+def test_a_reference_segment_of_few_respondents_has_its_share_withheld(bundled, kz2020):
+    """The typology's segment the data lack holds a few posterior respondents: its share and
+    interval are withheld, with one more so that it is not one minus the others, and no
+    verdict, summary or record quotes them."""
+    frame, cb, truth = bundled
+    keep = (truth["segment"] != "angry_liberals").to_numpy()
+    result = confirm(frame[keep], cb, kz2020, n_boot=N_BOOT)
+    counts = result.estimator.predict_proba(segmentation_inputs(frame[keep], cb).X).sum(axis=0)
+    t = result.table
+    assert counts[t["segment"].to_list().index("angry_liberals")] < 30
+    hidden = t["withheld"].to_numpy()
+    assert hidden[counts < 30].all() and hidden.sum() >= 2 and counts[hidden].sum() >= 30
+    assert t.loc[hidden, ["share", "ci_low", "ci_high"]].isna().all().all()
+    assert t.loc[~hidden, "share"].notna().all()
+    for r in t[hidden].itertuples():
+        assert "%" not in r.verdict.replace("under 2%", "")
+    assert "nan" not in result.summary()
+    rows = result.to_dict()["segments"]
+    assert all(r["share"] is None for r in rows if r["withheld"])
