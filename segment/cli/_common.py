@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -16,6 +17,27 @@ SYNTHETIC_BANNER = (
     "SYNTHETIC DATA: these respondents were generated from the kz2020 typology; "
     "the real 2020 poll is not public."
 )
+
+#: Bounds on option values that size an allocation or the work (docs/formats.md, "Limits").
+MAX_SEGMENTS = 100
+MAX_STARTS = 1000
+MAX_REPLICATES = 100_000
+MAX_CONTROL_ITEMS = 50
+MAX_SYNTHETIC_RESPONDENTS = 1_000_000
+#: Random seeds: what numpy's legacy seeding and scikit-learn's ``random_state`` accept.
+SEED = click.IntRange(0, 2**32 - 1)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """:class:`click.FloatRange` that also refuses ``nan`` and ``inf`` (which pass its bounds
+    or mean nothing)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
 
 # wide enough for the fit tables when output goes to a file or a pipe
 out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
@@ -113,11 +135,16 @@ def parse_ks(text: str) -> list[int]:
     for part in text.split(","):
         lo, sep, hi = part.partition("-")
         try:
-            ks.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+            bounds = (int(lo), int(hi) if sep else int(lo))
         except ValueError:
             raise click.BadParameter(
                 f"expected numbers like 2-10 or 3,4,6, got {text!r}", param_hint="--k"
             ) from None
+        if max(bounds) > MAX_SEGMENTS:
+            raise click.BadParameter(
+                f"at most {MAX_SEGMENTS} segments, got {text!r}", param_hint="--k"
+            )
+        ks.extend(range(bounds[0], bounds[1] + 1))
     if not ks or min(ks) < 1:
         raise click.BadParameter(f"k must be positive, got {text!r}", param_hint="--k")
     return sorted(set(ks))

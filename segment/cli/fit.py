@@ -14,7 +14,11 @@ from ._common import (
     CODEBOOK,
     ENCODING,
     FORCE,
+    MAX_REPLICATES,
+    MAX_SEGMENTS,
+    MAX_STARTS,
     MEASUREMENT,
+    SEED,
     cli,
     err,
     guard_file,
@@ -48,7 +52,7 @@ def inputs_to_segment(data: Path, codebook_path: Path | None, items: str | None,
 @click.option(
     "--k",
     "k",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_SEGMENTS),
     help="Number of segments (required without --confirm; with it, the free fit to compare).",
 )
 @click.option("--items", help="Comma-separated items to segment on (default: the attitude items).")
@@ -62,7 +66,7 @@ def inputs_to_segment(data: Path, codebook_path: Path | None, items: str | None,
 )
 @click.option(
     "--n-init",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_STARTS),
     default=10,
     show_default=True,
     help="Random starts (plus a k-means start).",
@@ -79,12 +83,12 @@ def inputs_to_segment(data: Path, codebook_path: Path | None, items: str | None,
 )
 @click.option(
     "--n-boot",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_REPLICATES),
     default=None,
     help="Bootstrap samples of each merge test of --confirm (default 99).",
 )
 @MEASUREMENT
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option(
     "-o",
     "--output",

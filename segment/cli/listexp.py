@@ -12,7 +12,7 @@ from segment._escape import markdown_code_block, markdown_text
 from segment._util import format_p, json_text
 from segment.survey.tables import read_table
 
-from ._common import ENCODING, cli, out
+from ._common import ENCODING, MAX_CONTROL_ITEMS, MAX_REPLICATES, SEED, FiniteFloatRange, cli, out
 
 
 @cli.command()
@@ -28,7 +28,11 @@ from ._common import ENCODING, cli, out
     help="Column of the treatment indicator (0/1).",
 )
 @click.option(
-    "--J", "J", type=click.IntRange(min=1), required=True, help="Number of control items."
+    "--J",
+    "J",
+    type=click.IntRange(min=1, max=MAX_CONTROL_ITEMS),
+    required=True,
+    help="Number of control items.",
 )
 @click.option(
     "--method",
@@ -61,12 +65,12 @@ from ._common import ENCODING, cli, out
 @click.option(
     "--bootstrap",
     "n_boot",
-    type=click.IntRange(min=10),
+    type=click.IntRange(min=10, max=MAX_REPLICATES),
     default=500,
     show_default=True,
     help="Bootstrap resamples for --segments.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option(
     "--min-cell",
     type=click.IntRange(min=1),
@@ -436,7 +440,11 @@ def _print_text_segments(payload: dict) -> None:
 
 @cli.command("listexp-power")
 @click.option(
-    "--J", "J", type=click.IntRange(min=1), required=True, help="Number of control items."
+    "--J",
+    "J",
+    type=click.IntRange(min=1, max=MAX_CONTROL_ITEMS),
+    required=True,
+    help="Number of control items.",
 )
 @click.option(
     "--n",
@@ -446,26 +454,26 @@ def _print_text_segments(payload: dict) -> None:
 )
 @click.option(
     "--half-width",
-    type=click.FloatRange(0, 1, min_open=True),
+    type=FiniteFloatRange(0, 1, min_open=True),
     help="Target 95% half-width (gives the N needed).",
 )
 @click.option(
     "--prevalence",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     default=0.5,
     show_default=True,
     help="Expected support for the sensitive item.",
 )
 @click.option(
     "--deff",
-    type=click.FloatRange(min=1),
+    type=FiniteFloatRange(min=1),
     default=1.0,
     show_default=True,
     help="Design effect of weights or clustering (e.g. an Almaty/Astana oversample).",
 )
 @click.option(
     "--control-var",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     help="Variance of the control count (default: J * 0.25).",
 )
 def listexp_power(J, n, half_width, prevalence, deff, control_var):

@@ -11,7 +11,7 @@ from segment.cards.typology import typology_for
 from segment.survey.codebook import Codebook
 from segment.survey.read import read_survey
 
-from ._common import ENCODING, _option_codebook, cli, err, out
+from ._common import ENCODING, MAX_REPLICATES, SEED, _option_codebook, cli, err, out
 
 
 @cli.command()
@@ -52,12 +52,12 @@ from ._common import ENCODING, _option_codebook, cli, err, out
 @click.option(
     "--bootstrap",
     "n_boot",
-    type=click.IntRange(min=10),
+    type=click.IntRange(min=10, max=MAX_REPLICATES),
     default=500,
     show_default=True,
     help="Bootstrap replicates for --variance bootstrap.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option(
     "--check",
     is_flag=True,

@@ -18,7 +18,10 @@ from ._common import (
     CODEBOOK,
     ENCODING,
     FORCE,
+    MAX_CONTROL_ITEMS,
+    MAX_SEGMENTS,
     MEASUREMENT,
+    SEED,
     SYNTHETIC_BANNER,
     cli,
     err,
@@ -38,7 +41,12 @@ REPORT_BYTES = 8 * 2**20
 @cli.command()
 @click.argument("data", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @CODEBOOK
-@click.option("--k", "k", type=click.IntRange(min=1), help="Number of segments (default: chosen).")
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(min=1, max=MAX_SEGMENTS),
+    help="Number of segments (default: chosen).",
+)
 @click.option(
     "--ks",
     "k_text",
@@ -67,7 +75,12 @@ REPORT_BYTES = 8 * 2**20
     "--treat", "treat_col", default="treat", show_default=True, help="List treatment column."
 )
 @click.option(
-    "--J", "J", type=click.IntRange(min=1), default=4, show_default=True, help="Control items."
+    "--J",
+    "J",
+    type=click.IntRange(min=1, max=MAX_CONTROL_ITEMS),
+    default=4,
+    show_default=True,
+    help="Control items.",
 )
 @click.option(
     "--by",
@@ -87,7 +100,7 @@ REPORT_BYTES = 8 * 2**20
     type=click.Path(file_okay=False, path_type=Path),
     help="Report folder (default: reports/<data file name>).",
 )
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option(
     "--min-cell",
     type=click.IntRange(min=1),

@@ -13,7 +13,7 @@ from rich.table import Table
 from segment._util import json_text
 from segment.exceptions import InputError, Problem
 
-from ._common import ENCODING, FORCE, cli, err, guard_file, guard_folder, out
+from ._common import ENCODING, FORCE, FiniteFloatRange, cli, err, guard_file, guard_folder, out
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -66,7 +66,7 @@ def _parse_answers(pairs: tuple[str, ...], model) -> pd.DataFrame:
 )
 @click.option(
     "--min-probability",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     default=0.5,
     show_default=True,
     help="Below this top probability a respondent is flagged low-confidence.",

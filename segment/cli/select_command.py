@@ -14,7 +14,10 @@ from segment.models.selection import N_BOOT
 from ._common import (
     CODEBOOK,
     ENCODING,
+    MAX_REPLICATES,
+    MAX_STARTS,
     MEASUREMENT,
+    SEED,
     cli,
     err,
     out,
@@ -37,7 +40,7 @@ from .fit import inputs_to_segment
 @click.option("--items", help="Comma-separated items to segment on (default: the attitude items).")
 @click.option(
     "--n-init",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_STARTS),
     default=10,
     show_default=True,
     help="Random starts per fit (plus a k-means start).",
@@ -45,7 +48,7 @@ from .fit import inputs_to_segment
 @click.option(
     "--bootstrap",
     "n_boot",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_REPLICATES),
     default=N_BOOT,
     show_default=True,
     help="Bootstrap refits per k for stability (0 = none; the default is segment run's).",
@@ -53,7 +56,7 @@ from .fit import inputs_to_segment
 @click.option(
     "--blrt",
     "n_blrt",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_REPLICATES),
     default=0,
     show_default=True,
     help="Bootstrap samples of the likelihood ratio test of each k against k-1 (0 = none; slow).",
@@ -65,7 +68,7 @@ from .fit import inputs_to_segment
     help="Show the item pairs with the largest bivariate residuals for the recommended k.",
 )
 @MEASUREMENT
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

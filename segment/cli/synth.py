@@ -9,7 +9,7 @@ import click
 
 from segment.cards.typology import Typology
 
-from ._common import FORCE, cli, err, guard_file
+from ._common import FORCE, MAX_SYNTHETIC_RESPONDENTS, SEED, FiniteFloatRange, cli, err, guard_file
 
 
 def _parse_shares(text: str | None) -> dict[str, float] | None:
@@ -40,16 +40,21 @@ def _parse_shares(text: str | None) -> dict[str, float] | None:
     help="Typology YAML, or the name of a bundled one.",
 )
 @click.option(
-    "--n", "n", type=click.IntRange(min=1), default=1500, show_default=True, help="Respondents."
+    "--n",
+    "n",
+    type=click.IntRange(min=1, max=MAX_SYNTHETIC_RESPONDENTS),
+    default=1500,
+    show_default=True,
+    help="Respondents.",
 )
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=1, show_default=True, help="Random seed.")
 @click.option(
     "--shares",
     help="Segment shares replacing the typology's, e.g. angry_liberals=0.2,realists=0.1,...",
 )
 @click.option(
     "--spread",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=None,
     help="Latent answer spread (default 0.11; larger = more overlap).",
 )
@@ -96,9 +101,14 @@ def synth(
 
 @cli.command("synth-listexp")
 @click.option(
-    "--n", "n", type=click.IntRange(min=20), default=400, show_default=True, help="Respondents."
+    "--n",
+    "n",
+    type=click.IntRange(min=20, max=MAX_SYNTHETIC_RESPONDENTS),
+    default=400,
+    show_default=True,
+    help="Respondents.",
 )
-@click.option("--seed", type=int, default=2022, show_default=True)
+@click.option("--seed", type=SEED, default=2022, show_default=True)
 @click.option(
     "-o",
     "--output",

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from segment.survey.read import read_survey
 
-from ._common import ENCODING, FORCE, cli, guard_file, out, parse_ks
+from ._common import ENCODING, FORCE, SEED, cli, guard_file, out, parse_ks
 
 
 @cli.command("typing-tool")
@@ -37,7 +37,7 @@ from ._common import ENCODING, FORCE, cli, guard_file, out, parse_ks
     show_default=True,
     help="Cross-validation folds.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option(
     "--truth",
     "truth_path",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import ENCODING, FORCE, SYNTHETIC_BANNER, cli, err, guard_file, out
+from ._common import ENCODING, FORCE, SYNTHETIC_BANNER, FiniteFloatRange, cli, err, guard_file, out
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,7 +90,7 @@ def weights() -> None:
 )
 @click.option(
     "--tol",
-    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    type=FiniteFloatRange(min=0, max=1, min_open=True, max_open=True),
     default=None,
     help="Convergence tolerance on shares [default: 1e-06].",
 )

@@ -156,13 +156,30 @@ def _weight_values(w_arr: np.ndarray, problems: list[Problem]) -> np.ndarray | N
     return wf
 
 
+#: The most control items a list is taken to have: ``J`` sizes the count distributions (the ML
+#: estimators hold J + 2 probabilities per respondent), and real lists have 3 to 6 items.
+MAX_CONTROL_ITEMS = 50
+
+
 def _checked_J(J, problems: list[Problem]):
-    """``J`` when it is None or a positive integer; None with a problem reported otherwise."""
+    """``J`` when it is None or an integer 1..MAX_CONTROL_ITEMS; None with a problem
+    reported otherwise."""
     if J is not None:
         if isinstance(J, bool) or not isinstance(J, (int, np.integer)) or J < 1:
             problems.append(
                 Problem(
                     _SOURCE, "J", "expected a positive integer number of control items", value=J
+                )
+            )
+            J = None
+        elif J > MAX_CONTROL_ITEMS:
+            problems.append(
+                Problem(
+                    _SOURCE,
+                    "J",
+                    f"expected at most {MAX_CONTROL_ITEMS} control items (a list of 3 to 6 is "
+                    "usual)",
+                    value=J,
                 )
             )
             J = None
