@@ -64,9 +64,10 @@ def _numeric(arr: np.ndarray, name: str, problems: list[Problem]) -> np.ndarray 
     return out
 
 
-def _check_list_data(y, treat, J, weights, *, what: str):
+def _check_list_data(y, treat, J, weights, *, what: str, max_J: int | None = None):
     """Validate a standard-design list experiment; raise InputError listing every problem.
 
+    ``max_J`` bounds ``J``, given or read from the counts, for an estimator that it sizes.
     Returns ``(y, t, J, w)`` as float arrays (``t`` boolean, ``w`` None when no weights).
     """
     y_arr, t_arr, w_arr, n = _check_lengths(y, treat, weights, what)
@@ -86,6 +87,19 @@ def _check_list_data(y, treat, J, weights, *, what: str):
     t = tf == 1.0
     if J is None:
         J = int(max(yf[~t].max(), yf[t].max() - 1, 1))
+    if max_J is not None and J > max_J:
+        raise InputError(
+            what,
+            [
+                Problem(
+                    _SOURCE,
+                    "J",
+                    f"expected at most {max_J} control items for this estimator (a list of 3 "
+                    "to 6 is usual)",
+                    value=J,
+                )
+            ],
+        )
     return yf, t, int(J), wf
 
 
@@ -156,30 +170,19 @@ def _weight_values(w_arr: np.ndarray, problems: list[Problem]) -> np.ndarray | N
     return wf
 
 
-#: The most control items a list is taken to have: ``J`` sizes the count distributions (the ML
-#: estimators hold J + 2 probabilities per respondent), and real lists have 3 to 6 items.
+#: The most control items the estimators that model the count distribution accept (they hold
+#: J + 2 probabilities per respondent); real lists have 3 to 6 items. Differences in means
+#: take any J (a domain contrast of scores up to 1000 is one).
 MAX_CONTROL_ITEMS = 50
 
 
 def _checked_J(J, problems: list[Problem]):
-    """``J`` when it is None or an integer 1..MAX_CONTROL_ITEMS; None with a problem
-    reported otherwise."""
+    """``J`` when it is None or a positive integer; None with a problem reported otherwise."""
     if J is not None:
         if isinstance(J, bool) or not isinstance(J, (int, np.integer)) or J < 1:
             problems.append(
                 Problem(
                     _SOURCE, "J", "expected a positive integer number of control items", value=J
-                )
-            )
-            J = None
-        elif J > MAX_CONTROL_ITEMS:
-            problems.append(
-                Problem(
-                    _SOURCE,
-                    "J",
-                    f"expected at most {MAX_CONTROL_ITEMS} control items (a list of 3 to 6 is "
-                    "usual)",
-                    value=J,
                 )
             )
             J = None

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ._validate import _check_list_data
+from ._validate import MAX_CONTROL_ITEMS, _check_list_data
 from .dim import _group_codes
 
 __all__ = [
@@ -354,7 +354,7 @@ def bounded_prevalence(
     BoundedResult
     """
     what = "bounded_prevalence: invalid input"
-    yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
+    yf, t, J, w = _check_list_data(y, treat, J, weights, what=what, max_J=MAX_CONTROL_ITEMS)
     yi = yf.astype(np.int64)
     zeros = np.zeros(yi.size, np.int64)
     nc, nt = histograms(yi, t, J, zeros, 1, w)

@@ -28,7 +28,14 @@ from scipy import stats
 from segment._util import z_critical
 from segment.exceptions import InputError, Problem
 
-from ._validate import _SOURCE, _as_1d, _check_list_data, _numeric, _rows_problems
+from ._validate import (
+    _SOURCE,
+    MAX_CONTROL_ITEMS,
+    _as_1d,
+    _check_list_data,
+    _numeric,
+    _rows_problems,
+)
 
 __all__ = ["CombinedResult", "combined_list_direct"]
 
@@ -245,7 +252,7 @@ def combined_list_direct(
                 )
             ],
         )
-    yf, t, J, _ = _check_list_data(y, treat, J, None, what=what)
+    yf, t, J, _ = _check_list_data(y, treat, J, None, what=what, max_J=MAX_CONTROL_ITEMS)
     z = z_critical(level)
     D = _direct_answers(direct, yf.size, t, what)
 

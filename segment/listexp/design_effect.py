@@ -12,7 +12,7 @@ from scipy import optimize, stats
 
 from segment.exceptions import InputError, Problem
 
-from ._validate import _SOURCE, _check_list_data
+from ._validate import _SOURCE, MAX_CONTROL_ITEMS, _check_list_data
 
 __all__ = ["DesignEffectResult", "design_effect_test"]
 
@@ -183,7 +183,7 @@ def design_effect_test(
     DesignEffectResult
     """
     what = "design_effect_test: invalid input"
-    yf, t, J, _ = _check_list_data(y, treat, J, None, what=what)
+    yf, t, J, _ = _check_list_data(y, treat, J, None, what=what, max_J=MAX_CONTROL_ITEMS)
     if moment_selection == "negative":
         moment_selection = "blair-imai"
     if moment_selection not in ("gms", "none", "blair-imai"):

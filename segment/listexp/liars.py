@@ -32,7 +32,7 @@ from segment.exceptions import InputError, Problem
 
 from ._ml_model import _log_expit
 from ._results import LikelihoodFit
-from ._validate import _SOURCE, _check_list_data, _covariate_matrix, coef_table
+from ._validate import _SOURCE, MAX_CONTROL_ITEMS, _check_list_data, _covariate_matrix, coef_table
 from .ml import ict_ml
 
 __all__ = ["ICTLiarResult", "ict_ml_liars"]
@@ -646,7 +646,7 @@ def ict_ml_liars(
     """
     what = "ict_ml_liars: invalid input"
     _check_options(ceiling, floor, intercept, liar_prior, cov_type, liar_X, what)
-    yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
+    yf, t, J, w = _check_list_data(y, treat, J, weights, what=what, max_J=MAX_CONTROL_ITEMS)
     n_all = yf.size
     Xm, names = _covariate_matrix(X, n_all, intercept, what)
     if Xm.shape[1] == 0:

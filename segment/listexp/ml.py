@@ -15,6 +15,7 @@ from ._ml_model import _binom_newton, _ICTModel
 from ._results import LikelihoodFit, covariance_from_hessian
 from ._validate import (
     _SOURCE,
+    MAX_CONTROL_ITEMS,
     _check_list_data,
     _covariate_matrix,
     coef_table,
@@ -237,7 +238,7 @@ def ict_ml(
         )
     if design is not None and weights is None:
         weights = design.weights
-    yf, t, J, w = _check_list_data(y, treat, J, weights, what=what)
+    yf, t, J, w = _check_list_data(y, treat, J, weights, what=what, max_J=MAX_CONTROL_ITEMS)
     Xm, names = _covariate_matrix(X, yf.size, intercept, what)
     if Xm.shape[1] == 0:
         raise InputError(what, [Problem(_SOURCE, "X", "no covariates and no intercept")])

@@ -17,6 +17,7 @@ from ._ml_model import _binom_newton, _log_expit
 from ._results import LikelihoodFit, covariance_from_hessian
 from ._validate import (
     _SOURCE,
+    MAX_CONTROL_ITEMS,
     _as_1d,
     _check_list_data,
     _covariate_matrix,
@@ -601,7 +602,7 @@ def ict_ml_multi(
     t01 = np.where(code == -1, 0.0, 1.0)
     t01[code == -2] = np.nan
     try:
-        yf, _, J, w = _check_list_data(y_arr, t01, J, weights, what=what)
+        yf, _, J, w = _check_list_data(y_arr, t01, J, weights, what=what, max_J=MAX_CONTROL_ITEMS)
     except InputError as e:
         problems.extend(p for p in e.problems if p.where != "treat")
         if not problems:  # only arm-emptiness problems: report them per arm
