@@ -1,17 +1,21 @@
-"""The one escaping path of each output format: spreadsheet cells, Markdown and script JSON.
+"""The one escaping path of each output format: spreadsheet cells, Markdown, script JSON and
+the terminal.
 
 Every text the package writes into a CSV or tab-separated file goes through :func:`csv_cell`
 (:func:`csv_frame` for a whole table), every user-supplied text it writes into Markdown through
 :func:`markdown_text` (:func:`markdown_code_block` for preformatted text), and every object it
 embeds in a ``<script>`` element of an HTML page through :func:`script_json`. HTML elsewhere is
-built by Jinja2 with autoescape on. The rules are in ``README.md`` ("Outputs that never
-harm").
+built by Jinja2 with autoescape on. Every user-supplied text the command line prints goes
+through :func:`terminal_text` where rich reads markup, and everything it prints through
+:func:`visible_controls` (:func:`terminal_json` for JSON). The rules are in ``README.md``
+("Outputs that never harm").
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,9 +27,13 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "csv_cell",
     "csv_frame",
+    "is_terminal_control",
     "markdown_code_block",
     "markdown_text",
     "script_json",
+    "terminal_json",
+    "terminal_text",
+    "visible_controls",
 ]
 
 #: First characters that make a spreadsheet read a cell as a formula: OWASP's list (equals,
@@ -156,3 +164,121 @@ def script_json(obj: Any) -> str:
     escapes, so no ``</script>`` or ``<!--`` can end or change the element."""
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+#: Unicode categories a terminal does not show as characters: controls (C0, DEL, C1), format
+#: characters (bidi embeddings, overrides and isolates, zero-width and invisible characters, the
+#: tags of "ASCII smuggling"), surrogates (a file name read with ``surrogateescape``) and the
+#: line and paragraph separators.
+_UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+#: Of those, the ones printed as they are: line feed and tab only start a line or move right,
+#: and zero-width (non-)joiners shape Persian, Indic scripts and emoji sequences.
+_SHOWN = frozenset("\n\t\u200c\u200d")
+
+
+def is_terminal_control(char: str) -> bool:
+    """Whether :func:`visible_controls` writes ``char`` (one character) as an escape."""
+    return char not in _SHOWN and unicodedata.category(char) in _UNSHOWN
+
+
+class _Translation(dict):
+    """A :meth:`str.translate` table over every code point, filled as characters are met: a
+    control as its escape (``python`` style: ``repr``'s, ``\\x1b``; ``json`` style: ``\\u001b``),
+    any other character as itself."""
+
+    def __init__(self, style: str):
+        super().__init__()
+        self.style = style
+
+    def __missing__(self, code: int) -> str | int:
+        char = chr(code)
+        value: str | int = code
+        if is_terminal_control(char):
+            if self.style == "json":
+                value = json.dumps(char)[1:-1]  # \u202e; a pair of \u escapes above U+FFFF
+            else:
+                value = repr(char)[1:-1]  # \x1b, \r, \x9b, \u202e, \udcff, \U000e0041
+        self[code] = value
+        return value
+
+
+_VISIBLE = _Translation("python")
+_JSON_VISIBLE = _Translation("json")
+
+#: What rich reads as markup: a tag (``rich.markup.RE_TAGS``, rich 10 to 15: an opening bracket,
+#: a lower-case letter, ``#``, ``/`` or ``@``, and the text to the next closing bracket) with the
+#: backslashes before it, or backslashes before any other opening bracket (rich reads ``\\[`` as
+#: an escaped ``[`` wherever it is).
+_RICH_MARKUP = re.compile(r"(\\*)(\[[a-z#/@][^\[]*?])|(\\+)(?=\[)")
+
+
+def visible_controls(text: object) -> str:
+    """``text`` with every character a terminal would act on written as its escape.
+
+    Terminal control sequences in a label or in a file quoted in an error message can clear the
+    screen (``\\x1b[2J``), rewrite the line (``\\r``, ``\\b``), hide a link (OSC 8,
+    ``\\x1b]8;;url\\x07``), set the window title (``\\x1b]0;...\\x07``) or reorder what is
+    shown (the bidi override U+202E of "Trojan Source", CVE-2021-42574). Every character of the
+    Unicode categories Cc (C0 controls, DEL, C1 controls such as the one-byte CSI ``\\x9b``),
+    Cf (format characters: bidi embeddings, overrides, isolates and marks, zero-width and
+    invisible characters, tag characters), Cs (lone surrogates, from file names decoded with
+    ``surrogateescape``), Zl and Zp (line and paragraph separators) is written as Python's
+    ``repr`` writes it: ``\\x1b``, ``\\r``, ``\\x9b``, ``\\u202e``, ``\\udcff``. Kept as they are:
+    line feed and tab (they only start a line or move right, and messages have several lines),
+    and the zero-width non-joiner and joiner U+200C and U+200D (they shape Persian, Indic
+    scripts and emoji sequences).
+
+    Backslashes are not doubled, so the function is idempotent: its result has no control
+    character left, and escaping it again changes nothing. (A label that spells ``\\x1b`` and
+    one that holds the escape character print the same; neither acts on the terminal.)
+
+    >>> visible_controls("a\\x1b[2Jb\\rc\\u202ed\\n")
+    'a\\\\x1b[2Jb\\\\rc\\\\u202ed\\n'
+    """
+    text = str(text)
+    return text if text.isprintable() else text.translate(_VISIBLE)
+
+
+def terminal_text(value: object) -> str:
+    """``value`` as rich markup that prints it literally, for any user-supplied text (labels,
+    item, column, segment and typology names, file names, cell values quoted in a message)
+    printed by the command line.
+
+    Two steps. Control characters become visible escapes (:func:`visible_controls`), so no
+    escape sequence, carriage return, bell or bidi override reaches the terminal. Then every
+    ``[`` that rich would read as a markup tag gets a backslash, and the backslashes before it
+    are doubled, as ``rich.markup.escape`` does: ``[bold red]x[/]``, ``[link=http://x]`` and a
+    stray ``[/]`` (a ``MarkupError`` unescaped) print as written. Backslashes before any other
+    ``[`` get one more, since rich drops one there (``rich.markup.escape`` misses this:
+    ``\\[1]`` printed as ``[1]``). Text rich does not read as markup (``[1]``, ``[Bold]``,
+    ``a[b``) is left alone, so it shows no backslash.
+
+    What rich prints of the result is exactly ``visible_controls(value)``; escaping what was
+    printed again prints the same. The result is markup, so apply the function once, where the
+    text meets a console, to a whole string (a message, a table cell or title) or a part that
+    ends the markup: a trailing backslash is not doubled (unlike ``rich.markup.escape``, which
+    then shows two), so a tag written right after it would be escaped. To style user text,
+    give rich ``Text(visible_controls(value), style=...)`` instead. Rich's ``:emoji:`` codes
+    have no escape: the command line's consoles turn them off.
+
+    >>> terminal_text("[bold red]x[/] \\x1b]8;;http://x\\x07y [1]")
+    '\\\\[bold red]x\\\\[/] \\\\x1b]8;;http://x\\\\x07y [1]'
+    """
+    return _RICH_MARKUP.sub(_escape_markup, visible_controls(value))
+
+
+def _escape_markup(match: re.Match) -> str:
+    backslashes, tag, before_bracket = match.groups()
+    if tag is None:  # "\[1]": rich would print "[1]"
+        return before_bracket + "\\"
+    return f"{backslashes}{backslashes}\\{tag}"
+
+
+def terminal_json(text: str) -> str:
+    """JSON text (as :func:`segment._util.json_text` writes it) safe to print on a terminal: every
+    character :func:`visible_controls` escapes written as a JSON ``\\u`` escape (``\\u202e``,
+    ``\\u009b``), so the document reads back to the same values. JSON writes C0 controls as
+    escapes already; DEL, C1 controls, bidi and format characters are kept as they are by
+    ``ensure_ascii=False``, and can appear only inside strings, where the escape means the same
+    character."""
+    return text if text.isprintable() else text.translate(_JSON_VISIBLE)

@@ -35,14 +35,14 @@ from . import (  # noqa: F401 - importing a command module registers its command
     typology,
     weights,
 )
-from ._common import cli, err
+from ._common import cli, err, say, show_click_error
 
 __all__ = ["cli", "main"]
 
 
 def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A library warning as one line a user can read (no source path, no code line)."""
-    err.print(f"warning: {message}", markup=False)
+    say(err, f"warning: {message}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,13 +60,13 @@ def _main(argv: list[str] | None) -> None:
         err.print("Aborted.")
         sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
+        show_click_error(exc)
         sys.exit(2)
-    except InputError as exc:
-        err.print(str(exc), markup=False)
+    except InputError as exc:  # every problem, each quoting file, column and value from input
+        say(err, str(exc))
         sys.exit(2)
     except SegmentError as exc:
-        err.print(f"error: {exc}", markup=False)
+        say(err, f"error: {exc}")
         sys.exit(2)
     except SystemExit:
         raise

@@ -1,14 +1,31 @@
-"""Shared pieces of the command line: consoles, common options, the command group."""
+"""Shared pieces of the command line: consoles, common options, the command group.
+
+Printing user-supplied text (issue 17; README, "Outputs that never harm"): the consoles
+:data:`out` and :data:`err` write every control character of what they print as a visible
+escape (:func:`~segment._escape.visible_controls`) and never read ``:emoji:`` codes. Where rich
+reads markup (a message printed with markup, a table cell, header or title), user text goes
+through :func:`~segment._escape.terminal_text`: a whole message with :func:`say`, tables built
+with :class:`Table` (which escapes every ``str`` cell, header, title and caption), styled user
+text as ``Text(visible_controls(value), style=...)``. What is written without rich goes through
+:func:`echo` (plain text, Markdown) or :func:`echo_json`; click's own error messages through
+:func:`show_click_error`.
+"""
 
 from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import IO, Any
 
 import click
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
+from rich.table import Table as RichTable
+from rich.text import Text
 
+from segment._escape import terminal_json, terminal_text, visible_controls
 from segment._version import __version__
 
 BUNDLED_DATA = "kz2020_synthetic.csv"
@@ -39,9 +56,94 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
+class TerminalConsole(Console):
+    """A rich console that prints no control character: every one in the text it prints (a
+    ``str`` before it is laid out, anything else as it is rendered) is written as a visible
+    escape, however the text reached it (markup or not, a ``Text``, a table, Markdown)."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(visible_controls(text), **kwargs)
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and not segment.text.isprintable():
+                segment = segment._replace(text=visible_controls(segment.text))
+            yield segment
+
+
 # wide enough for the fit tables when output goes to a file or a pipe
-out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = TerminalConsole(
+    highlight=False, soft_wrap=False, emoji=False, width=None if sys.stdout.isatty() else 140
+)
+err = TerminalConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def say(console: Console, message: object, **kwargs: Any) -> None:
+    """Print a message that holds user-supplied text (and no markup of its own) literally:
+    through :func:`~segment._escape.terminal_text`, so no ``[tag]`` in a name is read as markup.
+    ``kwargs`` go to :meth:`rich.console.Console.print` (``style``, ``soft_wrap``)."""
+    console.print(terminal_text(message), **kwargs)
+
+
+def _cell(value: Any) -> Any:
+    return terminal_text(value) if isinstance(value, str) else value
+
+
+class Table(RichTable):
+    """A rich table for user-supplied text: every ``str`` cell, column header and footer, title
+    and caption goes through :func:`~segment._escape.terminal_text`, so it prints as written
+    (markup of the command line's own: pass a ``Text``). Every command builds its tables with
+    it, never with ``rich.table.Table``."""
+
+    def __init__(self, *headers: Any, title: Any = None, caption: Any = None, **kwargs: Any):
+        super().__init__(*headers, title=_cell(title), caption=_cell(caption), **kwargs)
+
+    def add_column(self, header: Any = "", footer: Any = "", **kwargs: Any) -> None:
+        super().add_column(_cell(header), _cell(footer), **kwargs)
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*(_cell(r) for r in renderables), **kwargs)
+
+
+def echo(text: str, *, nl: bool = True) -> None:
+    """Write plain text (a problem list, Markdown) to stdout with :func:`click.echo`, every
+    control character as a visible escape (:func:`~segment._escape.visible_controls`)."""
+    click.echo(visible_controls(text), nl=nl)
+
+
+def echo_json(obj: Any) -> None:
+    """Write ``obj`` as JSON text, every control, bidi or format character as a ``\\u`` escape
+    (:func:`~segment._escape.terminal_json`): the same values, nothing a terminal acts on."""
+    from segment._util import json_text
+
+    click.echo(terminal_json(json_text(obj)))
+
+
+class _VisibleStream:
+    """A text stream that writes to ``stream`` with every control character made visible.
+
+    It says it is a terminal, so that click writes escape sequences to it (to be shown) rather
+    than deleting them, as it does for a file or a pipe."""
+
+    def __init__(self, stream: IO[str]):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(visible_controls(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return True
+
+
+def show_click_error(exc: click.ClickException) -> None:
+    """Print a click error (usage, bad parameter: they quote file names and arguments) as click
+    does, on stderr, with every control character made visible."""
+    exc.show(file=_VisibleStream(sys.stderr))  # type: ignore[arg-type]
 
 
 def _option_codebook(help_text: str = "Codebook YAML of DATA (default: drafted from the file)."):
@@ -167,7 +269,7 @@ def progress_bar(total: int, quiet: bool, label: str):
     if quiet:
         return None, None
     bar = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import click
 
-from segment._util import json_text
 from segment.survey.codebook import Codebook
 from segment.survey.tables import read_table
 
-from ._common import ENCODING, FORCE, cli, err, guard_file
+from ._common import ENCODING, FORCE, cli, echo, echo_json, err, guard_file, say
 
 
 @cli.group()
@@ -48,8 +47,8 @@ def codebook_infer(data: Path, output: Path, encoding: str, force: bool) -> None
     ids = cb.id if isinstance(cb.id, str) or cb.id is None else f"[{', '.join(cb.id)}]"
     roles = f"id: {ids or 'none found'}; weight: {cb.weight or 'none found'}"
     seg = [it.column for it in cb.segmentation_items]
-    err.print(f"Wrote {output}: {len(cb)} items ({roles}).")
-    err.print(f"Segmentation items ({len(seg)}): {', '.join(seg) or 'none'}.")
+    say(err, f"Wrote {output}: {len(cb)} items ({roles}).")
+    say(err, f"Segmentation items ({len(seg)}): {', '.join(seg) or 'none'}.")
     err.print("Review the comments in the file: they say what was guessed and why.")
 
 
@@ -68,24 +67,22 @@ def codebook_check(codebook_path: Path, data: Path, encoding: str, fmt: str) -> 
     frame, _ = read_table(data, encoding=encoding)
     problems = cb.check_data(frame, file=str(data))
     if fmt == "json":
-        click.echo(
-            json_text(
-                {
-                    "file": str(data),
-                    "codebook": str(codebook_path),
-                    "rows": len(frame),
-                    "problems": [p.to_dict() for p in problems],
-                }
-            )
+        echo_json(
+            {
+                "file": str(data),
+                "codebook": str(codebook_path),
+                "rows": len(frame),
+                "problems": [p.to_dict() for p in problems],
+            }
         )
     elif problems:
-        click.echo(
+        echo(
             f"{data}: {len(problems)} problem{'s' if len(problems) != 1 else ''} "
             f"against {codebook_path}"
         )
         for p in problems:
-            click.echo(f"  - {p}")
+            echo(f"  - {p}")
     else:
-        click.echo(f"{data}: OK against {codebook_path} ({len(frame):,} rows, {len(cb)} items)")
+        echo(f"{data}: OK against {codebook_path} ({len(frame):,} rows, {len(cb)} items)")
     if problems:
         sys.exit(2)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from segment._util import format_p, json_text
+from segment._util import format_p
 from segment.survey.read import read_survey
 
-from ._common import ENCODING, FORCE, _option_codebook, cli, err, guard_file
+from ._common import ENCODING, FORCE, _option_codebook, cli, echo, echo_json, err, guard_file, say
 
 
 @cli.command()
@@ -74,7 +74,7 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
             tmp.write_bytes(png)
 
         atomic_write(plot_path, write_png)
-        err.print(f"Wrote {plot_path}.")
+        say(err, f"Wrote {plot_path}.")
     if fmt == "json":
         payload = {
             "labels": list(names),
@@ -88,7 +88,7 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
             "min_cell": result.min_cell,
             "segments": result.published_records(),
         }
-        click.echo(json_text(payload))
+        echo_json(payload)
     elif fmt == "markdown":
         from segment._escape import markdown_text
 
@@ -111,6 +111,6 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
                 f"{format_p(r.p_holm, prefix=False)} |"
             )
         lines += ["", result.test_text()]
-        click.echo("\n".join(lines))
+        echo("\n".join(lines))
     else:
-        click.echo(result.summary())
+        echo(result.summary())

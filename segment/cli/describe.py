@@ -5,13 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
+from segment._escape import terminal_text
 from segment.resources import bundled_path
 from segment.survey.read import read_survey
 from segment.survey.summary import summarise_survey
 
-from ._common import BUNDLED_CODEBOOK, BUNDLED_DATA, CODEBOOK, ENCODING, SYNTHETIC_BANNER, cli, out
+from ._common import (
+    BUNDLED_CODEBOOK,
+    BUNDLED_DATA,
+    CODEBOOK,
+    ENCODING,
+    SYNTHETIC_BANNER,
+    Table,
+    cli,
+    out,
+    say,
+)
 
 
 @cli.command()
@@ -32,10 +42,10 @@ def describe(data: Path | None, codebook_path: Path | None, encoding: str) -> No
 
 
 def _print_summary(s, data: Path) -> None:
-    out.rule(f"[bold]{s.title}")
+    out.rule(f"[bold]{terminal_text(s.title)}")
     if s.synthetic:
         out.print(f"[bold yellow]{SYNTHETIC_BANNER}")
-    out.print(f"File: {data}")
+    say(out, f"File: {data}")
     out.print(f"Valid against its codebook: {s.n:,} respondents.")
     if s.weighted:
         out.print(

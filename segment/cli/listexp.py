@@ -6,13 +6,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from segment._escape import markdown_code_block, markdown_text
-from segment._util import format_p, json_text
+from segment._util import format_p
 from segment.survey.tables import read_table
 
-from ._common import ENCODING, MAX_CONTROL_ITEMS, MAX_REPLICATES, SEED, FiniteFloatRange, cli, out
+from ._common import (
+    ENCODING,
+    MAX_CONTROL_ITEMS,
+    MAX_REPLICATES,
+    SEED,
+    FiniteFloatRange,
+    Table,
+    cli,
+    echo,
+    echo_json,
+    out,
+    say,
+)
 
 
 @cli.command()
@@ -242,7 +253,7 @@ def _published_notes(payload: dict, esc: Callable[[object], str] = str) -> list[
 def _print(payload: dict, fmt: str, min_cell: int, data: Path) -> None:
     """Print the analysis as JSON, markdown or text tables, as ``fmt`` says."""
     if fmt == "json":
-        click.echo(json_text(payload))
+        echo_json(payload)
         return
     o = payload["overall"]
     rows = [("Entire sample", "", o)] + [(g["variable"], g["group"], g) for g in payload["groups"]]
@@ -303,7 +314,7 @@ def _print_markdown(payload: dict, o: dict, rows: list, min_cell: int, data: Pat
         ]
     if "segments" in payload:
         lines += _markdown_segments(payload)
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 def _footnotes(payload: dict, rows: list, esc: Callable[[object], str] = str) -> list[str]:
@@ -395,15 +406,17 @@ def _print_text(payload: dict, o: dict, rows: list, min_cell: int) -> None:
     for line in _footnotes(payload, rows):
         out.print(line, markup=False)
     if "design" in payload:
-        out.print(
+        say(
+            out,
             f"Design-based standard errors ({payload['design']}); design effect of the overall "
-            f"estimate {o['deff']:.2f}."
+            f"estimate {o['deff']:.2f}.",
         )
     out.print(_design_test(payload), markup=False)
     for d in payload["differences"]:
-        out.print(
+        say(
+            out,
             f"{d['variable']}: {d['group_a']} minus {d['group_b']} = "
-            f"{_pct(d['difference'])} points ({format_p(d['p_value'])})"
+            f"{_pct(d['difference'])} points ({format_p(d['p_value'])})",
         )
     if "model" in payload:
         out.print(payload["model"]["summary"], markup=False)
@@ -435,7 +448,7 @@ def _print_text_segments(payload: dict) -> None:
     out.print(seg)
     for line in _segment_notes(payload):
         out.print(line, markup=False)
-    out.print(f"Method: {payload['segments']['method']}.", style="dim")
+    say(out, f"Method: {payload['segments']['method']}.", style="dim")
 
 
 @cli.command("listexp-power")

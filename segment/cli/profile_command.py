@@ -6,12 +6,21 @@ from pathlib import Path
 
 import click
 
-from segment._util import json_text
 from segment.cards.typology import typology_for
 from segment.survey.codebook import Codebook
 from segment.survey.read import read_survey
 
-from ._common import ENCODING, MAX_REPLICATES, SEED, _option_codebook, cli, err, out
+from ._common import (
+    ENCODING,
+    MAX_REPLICATES,
+    SEED,
+    _option_codebook,
+    cli,
+    echo,
+    echo_json,
+    err,
+    out,
+)
 
 
 @cli.command()
@@ -153,22 +162,24 @@ def profile(
                 "bullets": agreement.bullets.to_dict(orient="records"),
                 "invented": agreement.invented.to_dict(orient="records"),
             }
-        click.echo(json_text(payload))
+        echo_json(payload)
         _exit_on_contradiction(agreement)
         return
     text = cards_to_markdown(cards, explain=explain, min_cell=min_cell, synthetic=cb.synthetic)
     if fmt == "markdown":
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     else:
         from rich.markdown import Markdown
 
-        out.print(Markdown(text))
+        from segment._escape import visible_controls
+
+        out.print(Markdown(visible_controls(text)))
     if agreement is not None:
         summary = agreement.summary()
         if fmt == "markdown":
             from segment._escape import markdown_code_block
 
-            click.echo("\n" + markdown_code_block(summary))
+            echo("\n" + markdown_code_block(summary))
         else:
             out.print(summary, markup=False)
     _exit_on_contradiction(agreement)

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
+from segment._escape import terminal_text
 from segment.exceptions import InputError
 from segment.resources import bundled_path
 
@@ -23,11 +23,13 @@ from ._common import (
     MEASUREMENT,
     SEED,
     SYNTHETIC_BANNER,
+    Table,
     cli,
     err,
     guard_folder,
     out,
     parse_ks,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -298,7 +300,7 @@ def _print_listexp_notes(le) -> None:
 def _print_run(a, folder: Path, seconds: float) -> None:
     from segment.report.writer import model_withheld
 
-    out.rule(f"[bold]{a.title}")
+    out.rule(f"[bold]{terminal_text(a.title)}")
     if a.synthetic:
         out.print(f"[bold yellow]{SYNTHETIC_BANNER}")
     n_in = a.summary.n - a.n_not_asked
@@ -346,7 +348,7 @@ def _print_run(a, folder: Path, seconds: float) -> None:
         _print_confirm(a.confirm)
     withheld = model_withheld(a)
     also = "profiles.md" if withheld else "profiles.md, model.json"
-    out.print(f"Report: {folder / 'index.html'} (also {also}); {seconds:.0f} s.")
+    say(out, f"Report: {folder / 'index.html'} (also {also}); {seconds:.0f} s.")
     if withheld:
         out.print(f"Note: {withheld}.", markup=False)
 

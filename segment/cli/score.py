@@ -8,12 +8,23 @@ from pathlib import Path
 
 import click
 import pandas as pd
-from rich.table import Table
+from rich.text import Text
 
-from segment._util import json_text
+from segment._escape import visible_controls
 from segment.exceptions import InputError, Problem
 
-from ._common import ENCODING, FORCE, FiniteFloatRange, cli, err, guard_file, guard_folder, out
+from ._common import (
+    ENCODING,
+    FORCE,
+    FiniteFloatRange,
+    Table,
+    cli,
+    echo_json,
+    err,
+    guard_file,
+    guard_folder,
+    out,
+)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -161,7 +172,7 @@ def _score_answers(
     result = model.score_frame(frame, min_probability=min_probability, keep_id=False).iloc[0]
     record = _record(result, model)
     if fmt == "json":
-        click.echo(json_text(record))
+        echo_json(record)
     else:
         _print_one(record)
     if record["no_segment"]:
@@ -299,7 +310,7 @@ def _print_one(record: dict) -> None:
         )
         return
     flag = " (low confidence: fits no segment well)" if record["low_confidence"] else ""
-    out.print(f"Segment: [bold]{record['segment']}[/bold]{flag}")
+    out.print(Text.assemble("Segment: ", (visible_controls(record["segment"]), "bold"), flag))
     out.print(f"Based on {record['items_used']} of {record['items_in_model']} items.")
     table = Table(show_header=True)
     table.add_column("segment")

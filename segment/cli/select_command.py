@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from segment._util import json_text
 from segment.disclosure import MIN_CELL_SIZE
 from segment.models.selection import N_BOOT
 
@@ -18,11 +16,14 @@ from ._common import (
     MAX_STARTS,
     MEASUREMENT,
     SEED,
+    Table,
     cli,
+    echo_json,
     err,
     out,
     parse_ks,
     progress_bar,
+    say,
 )
 from .fit import inputs_to_segment
 
@@ -143,13 +144,13 @@ def _print_json(result, bvr) -> None:
             "pairs": bvr.head(BVR_TOP).to_dict(orient="records"),
             "n_pairs": len(bvr),
         }
-    click.echo(json_text(doc))
+    echo_json(doc)
 
 
 def _print_table(result, data: Path, X, measurement: str, n_boot: int, n_blrt: int) -> None:
     """Print the table of fit statistics by k, the recommendation and the notes on it."""
     out.print(_selection_table(result, data, X, measurement, n_boot, n_blrt))
-    out.print(f"Recommended: k = {result.recommended}: {result.reason}.")
+    say(out, f"Recommended: k = {result.recommended}: {result.reason}.")
     out.print(
         "Stability: mean adjusted Rand index between the full-data segments and bootstrap refits.",
         style="dim",

@@ -9,7 +9,16 @@ import click
 
 from segment.cards.typology import Typology
 
-from ._common import FORCE, MAX_SYNTHETIC_RESPONDENTS, SEED, FiniteFloatRange, cli, err, guard_file
+from ._common import (
+    FORCE,
+    MAX_SYNTHETIC_RESPONDENTS,
+    SEED,
+    FiniteFloatRange,
+    cli,
+    err,
+    guard_file,
+    say,
+)
 
 
 def _parse_shares(text: str | None) -> dict[str, float] | None:
@@ -93,9 +102,10 @@ def synth(
         t, n, seed=seed, shares=_parse_shares(shares), spread=spread or DEFAULT_SPREAD
     )
     paths = write_survey(survey, out_dir, stem)
-    err.print(
+    say(
+        err,
         f"Wrote SYNTHETIC survey: {paths['data']} ({n:,} respondents), "
-        f"{paths['codebook'].name}, {paths['truth'].name} (true segments; for tests only)."
+        f"{paths['codebook'].name}, {paths['truth'].name} (true segments; for tests only).",
     )
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from segment.survey.read import read_survey
 
-from ._common import ENCODING, FORCE, SEED, cli, guard_file, out, parse_ks
+from ._common import ENCODING, FORCE, SEED, Table, cli, guard_file, out, parse_ks, say
 
 
 @cli.command("typing-tool")
@@ -127,9 +126,10 @@ def typing_tool(model_path, data, q_text, size, folds, seed, truth_path, output,
         },
     )
     save_model(tool, output)
-    out.print(
+    say(
+        out,
         f"Saved {output}: {size} questions ({', '.join(chosen)}), "
-        f"holdout accuracy {row['accuracy']:.1%}."
+        f"holdout accuracy {row['accuracy']:.1%}.",
     )
     out.print(
         "Holdout accuracy = share of held-out respondents the tool puts in the segment their "

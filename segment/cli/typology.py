@@ -8,7 +8,7 @@ import click
 
 from segment.cards.typology import Typology
 
-from ._common import cli
+from ._common import cli, echo
 
 
 @cli.group()
@@ -22,7 +22,7 @@ def typology_check(path: Path) -> None:
     """Validate a typology file and the instrument it names. Exit 0 when valid, 2 otherwise."""
     t = Typology.load(path)
     n_bullets = sum(len(s.bullets) for s in t.segments)
-    click.echo(
+    echo(
         f"{path}: OK ({len(t.segments)} segments, {n_bullets} bullets, "
         f"{len(t.instrument.attitude_items)} attitude items in "
         f"{Path(t.instrument.path or '').name})"
