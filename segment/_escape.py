@@ -27,6 +27,7 @@ __all__ = [
     "FORMULA_TRIGGERS",
     "csv_cell",
     "csv_frame",
+    "html_value",
     "is_terminal_control",
     "markdown_code_block",
     "markdown_text",
@@ -129,6 +130,7 @@ def markdown_text(text: object) -> str:
     categories, codebook text, file names) written into a Markdown output.
 
     Line breaks and runs of white space become one space (a label cannot start a new block);
+    control and bidi characters are written as visible escapes (:func:`visible_controls`);
     ``&``, ``<`` and ``>`` become the entities ``&amp;``, ``&lt;`` and ``&gt;``, so no renderer
     sees raw HTML or an autolink (Python-Markdown, unlike CommonMark, does not honour a
     backslash before ``<``); ``\\ ` * _ [ ] | ~ $`` are backslashed, so no emphasis, code span,
@@ -139,7 +141,7 @@ def markdown_text(text: object) -> str:
     >>> markdown_text("<script>alert(1)</script> *x* | 1. y")
     '&lt;script&gt;alert(1)&lt;/script&gt; \\\\*x\\\\* \\\\| 1. y'
     """
-    text = " ".join(str(text).split())
+    text = " ".join(visible_controls(text).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_INLINE.sub(r"\\\1", text)
 
@@ -237,6 +239,18 @@ def visible_controls(text: object) -> str:
     """
     text = str(text)
     return text if text.isprintable() else text.translate(_VISIBLE)
+
+
+def html_value(value: Any) -> Any:
+    """``finalize`` of the Jinja2 environments (report, quiz): a plain string (user-supplied
+    text, before autoescape) with its control and bidi characters as visible escapes
+    (:func:`visible_controls`), so a U+202E in a label cannot reorder what the page shows;
+    markup the templates build (``Markup``) and numbers pass unchanged."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible_controls(value)
+    return value
 
 
 def terminal_text(value: object) -> str:

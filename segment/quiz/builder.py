@@ -37,7 +37,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from segment._escape import script_json
+from segment._escape import html_value, script_json
 from segment._files import atomic_directory, load_json, resolve_output
 from segment._util import plain_number
 from segment._version import __version__
@@ -394,7 +394,9 @@ def build_quiz(
     text = content["text"]
     script, style = _assets()
     ctx = _page_context(model, languages, language, title, text, content, params, script, style)
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
+    env = jinja2.Environment(
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, finalize=html_value
+    )
     page = env.from_string(_asset("template.html.j2")).render(**ctx)
     return Quiz(
         html=page,

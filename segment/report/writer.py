@@ -12,6 +12,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from segment._escape import html_value
 from segment._files import atomic_directory
 from segment._version import __version__
 from segment.cards.publish import withheld_segments
@@ -692,7 +693,9 @@ def _figure_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _template() -> jinja2.Template:
     text = resources.files("segment.report").joinpath("template.html.j2").read_text("utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
+    env = jinja2.Environment(
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, finalize=html_value
+    )
     return env.from_string(text)
 
 

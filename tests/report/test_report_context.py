@@ -583,3 +583,26 @@ def test_the_bundled_survey_with_no_typology_renders_every_section(
     assert page.count("SYNTHETIC DATA") == 2  # the survey and the list experiment
     assert "4 segments. k = 4 was set by the analyst." in page
     assert "No other numbers of segments were compared for this run" in page
+
+
+# ------------------------------------------------------------------ hostile text
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\x1b[2J", "\x07", "\x9b", "\r"])
+def test_control_characters_in_labels_are_shown_not_obeyed(spending, control):
+    """A bidi override or terminal escape in a codebook title or segment name reaches the page
+    and profiles.md as a visible escape (its ``repr``), never as the character."""
+    title = f"Poll {control} title"
+    a = dataclasses.replace(
+        spending, codebook=dataclasses.replace(spending.codebook, title=title), title=title
+    )
+    cards = [dataclasses.replace(c, name=f"Segment{control}name") for c in a.cards]
+    a = dataclasses.replace(a, cards=cards)
+    page = build_html(a)
+    markdown = profiles_markdown(
+        cards, title=title, share_base="respondents", min_cell=30, synthetic=False
+    )
+    visible = f"Poll {repr(control)[1:-1]} title"
+    assert control not in page and control not in markdown
+    assert visible in page
+    assert markdown_text(visible) in markdown  # rendered, it reads as the visible escape
