@@ -227,7 +227,7 @@ def test_profile_prints_cards_named_after_the_typology_as_written(fitted):
     args = ["profile", model, files.data, "--codebook", files.codebook]
     args += ["--typology", files.typology, "--min-cell", "5"]
     text = assert_safe(run(*args))
-    folded = shown(flat(files.hostile))  # Markdown folds white space (and the \r in it)
+    folded = flat(shown(files.hostile))  # the \r made visible, then white space folded
     assert re.search(rf"N\d:{re.escape(folded)}", flat(text)), text
     assert f"S:{folded}" in flat(text)  # an item label in a bullet
     assert f"D:{folded}" in flat(text)  # a domain's heading
