@@ -58,14 +58,19 @@ def _print_summary(s, data: Path) -> None:
     for row in s.domains.itertuples():
         table.add_row(row.domain, str(row.items), f"{row.dont_know:.1%}", f"{row.missing:.1%}")
     out.print(table)
-    comp = Table(title=f"Composition (weighted; cells under {s.min_cell} respondents suppressed)")
+    comp = Table(
+        title=f"Composition (weighted; cells under {s.min_cell} respondents suppressed, and "
+        "cells that would reveal them withheld)"
+    )
     for col in ("variable", "category", "n", "share"):
         comp.add_column(col, justify="left" if col in ("variable", "category") else "right")
     last = None
     for row in s.composition.itertuples():
         name = row.variable if row.variable != last else ""
         last = row.variable
-        if row.suppressed:
+        if row.withheld:
+            comp.add_row(name, row.category, "–", "withheld")
+        elif row.suppressed:
             comp.add_row(name, row.category, "<" + str(s.min_cell), "suppressed")
         else:
             comp.add_row(name, row.category, f"{int(row.n):,}", f"{row.share:.1%}")

@@ -1,7 +1,8 @@
 """A first look at a survey: size, weights, answer quality by domain, composition.
 
 Library functions return data; :mod:`segment.cli` prints them. Cells describing fewer than
-``min_cell`` respondents (unweighted) are suppressed, never shown.
+``min_cell`` respondents (unweighted) are suppressed, never shown, and so is one more category
+when a suppressed one would follow from the number of respondents minus the others.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from segment._util import normalised_weights
-from segment.disclosure import MIN_CELL_SIZE
+from segment.disclosure import MIN_CELL_SIZE, protect_cells
 
 from .codebook import Codebook
 
@@ -46,7 +47,8 @@ class SurveySummary:
         One row per domain: items, mean don't-know share, mean missing share (weighted).
     composition : DataFrame
         Weighted share of each demographic category, with the unweighted count; shares of
-        cells under ``min_cell`` respondents are NaN and ``suppressed`` is True.
+        cells under ``min_cell`` respondents, and of their complements, are NaN and
+        ``suppressed`` is True; ``withheld`` is True for a complement (``min_cell`` or more).
     """
 
     title: str
@@ -99,9 +101,16 @@ def summarise_survey(
             categories = [(lv.label(), v == lv.code) for lv in it.levels]
         else:
             continue
-        for label, mask in categories:
-            count = int(mask.sum())
-            suppressed = count < min_cell
+        counts = np.array([int(mask.sum()) for _, mask in categories] + [0])
+        counts[-1] = n - counts[:-1].sum()  # no answer or a code without a level: never shown
+        # the categories and the rest add up to the n printed: a lone hidden category would be
+        # n minus the others, so complements are hidden with it (segment.disclosure, rule 2)
+        unshown = np.zeros(counts.size, dtype=bool)
+        unshown[-1] = True
+        hidden = protect_cells(counts, [np.arange(counts.size)], min_cell=min_cell, hidden=unshown)
+        for (label, mask), count, suppressed in zip(
+            categories, counts[:-1].tolist(), hidden[:-1].tolist(), strict=True
+        ):
             comp.append(
                 {
                     "variable": it.column,
@@ -109,9 +118,11 @@ def summarise_survey(
                     "n": None if suppressed else count,
                     "share": np.nan if suppressed else float((w * mask).sum() / wsum),
                     "suppressed": suppressed,
+                    "withheld": suppressed and count >= min_cell,
                 }
             )
-    composition = pd.DataFrame(comp, columns=["variable", "category", "n", "share", "suppressed"])
+    columns = ["variable", "category", "n", "share", "suppressed", "withheld"]
+    composition = pd.DataFrame(comp, columns=columns)
     deff = kish_design_effect(w)
     return SurveySummary(
         title=codebook.title or "survey",

@@ -63,3 +63,36 @@ def test_describe_drafts_a_codebook_when_none_is_given(capsys, shared_data):
     code, out, _ = run(["describe", str(shared_data / "lca" / "gss82.csv")], capsys)
     assert code == 0
     assert "1,202 respondents" in out
+
+
+def test_no_suppressed_category_is_the_sample_minus_the_others(capsys, bundled_survey):
+    """The categories of a variable add up to the respondents printed above them: a lone
+    suppressed category (25 "Other language" speakers beside 1,475 shown) would be 1,500
+    minus the others, so one more is withheld; every count and share follows the same rule."""
+    import numpy as np
+    import pandas as pd
+
+    data, codebook, _ = bundled_survey
+    code, out, _ = run(["describe", data, "--codebook", codebook], capsys)
+    assert code == 0
+    n = int(re.search(r"Valid against its codebook: ([\d,]+) respondents", out)[1].replace(",", ""))
+    frame = pd.read_csv(data)
+    rows, variable = [], None
+    for line in out[out.index("Composition") :].splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if len(cells) == 4 and cells[2] and cells[3].endswith(("%", "suppressed", "withheld")):
+            variable = cells[0] or variable
+            rows.append((variable, cells[1], cells[2]))
+    table = pd.DataFrame(rows, columns=["variable", "category", "n"])
+    assert {"language", "ethnicity"} <= set(table["variable"])
+    for name, group in table.groupby("variable"):
+        shown = group["n"].str.replace(",", "").str.isdigit()
+        known = frame[name].notna().sum() if name in frame else n
+        hidden_total = n - group.loc[shown, "n"].str.replace(",", "").astype(int).sum()
+        hidden = int((~shown).sum()) + int(known < n)  # the respondents with no category
+        assert hidden != 1 or hidden_total == 0, name
+        if hidden_total:
+            assert hidden_total >= 30 or hidden == 0, name
+    language = table[table["variable"] == "language"].set_index("category")["n"]
+    assert language["Other language"] == "<30" and (language == "–").sum() == 1
+    assert np.isin(["–", "<30"], table["n"]).all()
