@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from segment._util import plain_number
+from segment.disclosure import MIN_CELL_SIZE, protect_cells
 from segment.exceptions import DataError, Problem, SegmentError
 from segment.survey.cells import as_float
 from segment.survey.summary import kish_design_effect
@@ -189,25 +190,43 @@ class RakingResult:
         return "\n".join(lines)
 
 
+def _hidden_counts(table: pd.DataFrame) -> np.ndarray:
+    """Rows whose respondents (``n``) and sample share are not printed: under
+    :data:`~segment.disclosure.MIN_CELL_SIZE`, and the complements that keep one from being
+    the respondents raked minus the others (:func:`segment.disclosure.protect_cells`)."""
+    hidden = np.zeros(len(table), dtype=bool)
+    positions = np.arange(len(table))
+    for _, rows in table.groupby("margin", sort=False).indices.items():
+        counts = table["n"].to_numpy()[rows]
+        hidden[positions[rows]] = protect_cells(counts, [np.arange(counts.size)])
+    return hidden
+
+
 def _format_margins(table: pd.DataFrame) -> str:
     head = ("margin", "category", "n", "sample %", "target %", "achieved %", "diff (pts)")
+    hidden = _hidden_counts(table)
     rows = [
         (
             str(r.margin),
             str(r.category),
-            f"{r.n:,}",
-            f"{100 * r.sample:.2f}",
+            (f"<{MIN_CELL_SIZE}" if r.n < MIN_CELL_SIZE else "–") if hide else f"{r.n:,}",
+            "–" if hide else f"{100 * r.sample:.2f}",
             f"{100 * r.target:.2f}",
             f"{100 * r.achieved:.2f}",
             f"{100 * r.difference:+.4f}".replace("-0.0000", "+0.0000"),
         )
-        for r in table.itertuples(index=False)
+        for r, hide in zip(table.itertuples(index=False), hidden, strict=True)
     ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     out = []
     for row in (head, *rows):
         cells = [c.ljust(widths[i]) if i < 2 else c.rjust(widths[i]) for i, c in enumerate(row)]
         out.append("  ".join(cells).rstrip())
+    if hidden.any():
+        out.append(
+            f"n and sample %: <{MIN_CELL_SIZE} for a cell of fewer than {MIN_CELL_SIZE} "
+            "respondents (consider merging it), – where a number would reveal one."
+        )
     return "\n".join(out)
 
 

@@ -574,3 +574,23 @@ def test_cli_refuses_to_overwrite_its_input(tmp_path, capsys, data_copy):
     code, _, err = run_cli([*args, "-o", data, "--force"], capsys)
     assert code == 2 and "OUTPUT is DATA itself" in err
     assert _digest(data) == before
+
+
+def test_summary_prints_no_count_under_30_nor_one_that_follows(kz):
+    """Four ethnic groups of 8-23 respondents: their n and sample share are "<30" and "–"; the
+    rest of each margin is printed, and no margin has a single hidden cell of 1-29."""
+    frame, codebook, margins = kz
+    result = rake(frame, margins, base_weights="weight", codebook=codebook, trim=(0.3, 3))
+    text = result.summary()
+    table = result.margins
+    for r in table.itertuples():
+        line = next(
+            row for row in text.splitlines() if row.split()[:1] and f" {r.category} " in row
+        )
+        if r.n < 30:
+            assert " <30 " in line and f"{100 * r.sample:.2f}" not in line.split()[-4:-3]
+        else:
+            assert f" {r.n:,} " in line or " – " in line
+    ethnicity = table[table["margin"] == "ethnicity"]
+    assert (ethnicity["n"] < 30).sum() == 4
+    assert "<30" in text and "consider merging it" in text
