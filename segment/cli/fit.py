@@ -114,7 +114,7 @@ def fit(
     force,
 ):
     """Fit a k-segment latent class model, name its segments and save it as JSON."""
-    from segment.segments.fit import fit_segments
+    from segment.segments.fit import fit_segments, printed_shares
     from segment.segments.model_file import save_model
 
     if k is None and confirm_path is None:
@@ -146,7 +146,11 @@ def fit(
         raise click.UsageError(str(exc)) from None
     save_model(model, output)
     est = model.estimator
-    segs = ", ".join(f"{s['name']} {s['share']:.0%}" for s in model.segments)
+    shares = printed_shares(model, inputs.X)
+    segs = ", ".join(
+        f"{s['name']} {'share withheld' if p is None else f'{p:.0%}'}"
+        for s, p in zip(model.segments, shares, strict=True)
+    )
     n_out = model.n_not_asked
     note = ""
     if n_out:

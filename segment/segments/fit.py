@@ -13,6 +13,7 @@ from segment.cards.naming import name_segments
 from segment.cards.profile_stats import SegmentProfiles, profile_segments
 from segment.cards.typology import Typology
 from segment.cards.wording import tagline, unique_labels
+from segment.disclosure import MIN_CELL_SIZE, protect_cells
 from segment.exceptions import DataError, Problem
 from segment.models import LatentClassModel, OrdinalLatentClassModel
 from segment.survey.codebook import Codebook
@@ -28,6 +29,7 @@ __all__ = [
     "fit_segments",
     "measurement_estimator",
     "name_and_profile",
+    "printed_shares",
     "segment_model",
     "segmentation_inputs",
     "segmentation_items",
@@ -393,3 +395,13 @@ def fit_segments(
         measurement=measurement,
         n_not_asked=inputs.n_not_asked,
     )
+
+
+def printed_shares(model: SegmentModel, X: pd.DataFrame, min_cell: int = MIN_CELL_SIZE) -> list:
+    """Each segment's share as a message may print it: None for a segment of fewer than
+    ``min_cell`` posterior respondents in ``X`` (the answers it was fitted on), and for the
+    complement that keeps it from being 100% minus the others
+    (:func:`segment.disclosure.protect_cells`)."""
+    counts = model.estimator.predict_proba(X).sum(axis=0)
+    hidden = protect_cells(counts, [np.arange(counts.size)], min_cell=min_cell)
+    return [None if h else float(s["share"]) for s, h in zip(model.segments, hidden, strict=True)]

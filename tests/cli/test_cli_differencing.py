@@ -362,3 +362,15 @@ def test_compare_json_recovers_no_small_share(poll, fitted, capsys, tmp_path):
         small |= {("share", wave, s) for s in np.flatnonzero((counts > 0) & (counts < MIN))}
     assert ("share", 1, int(np.argmin(fitted[1].sum(axis=0)))) in small
     assert attack.recovered() & small == set()
+
+
+def test_fit_prints_no_share_of_a_small_segment(poll, fitted):
+    """`segment fit`'s closing line ("Wrote model.json: 7 segments (...)") takes the shares
+    from printed_shares: the segment of 15 and one complement read "share withheld"."""
+    from segment.segments.fit import printed_shares
+
+    model, resp = fitted
+    shares = printed_shares(model, poll.cb.model_codes(poll.frame, model.items))
+    counts = resp.sum(axis=0)
+    hidden = np.array([s is None for s in shares])
+    assert hidden[counts < MIN].all() and hidden.sum() == 2 and counts[hidden].sum() >= MIN
