@@ -26,6 +26,7 @@ from pathlib import Path
 FLOORS: list[tuple[str, ...]] = [
     (
         "segment._version",
+        "segment._defaults",
         "segment.exceptions",
         "segment._util",
         "segment._files",

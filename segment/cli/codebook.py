@@ -8,9 +8,6 @@ from pathlib import Path
 
 import click
 
-from segment.survey.codebook import Codebook
-from segment.survey.tables import read_table
-
 from ._common import ENCODING, FORCE, cli, echo, echo_json, err, guard_file, say
 
 
@@ -38,6 +35,7 @@ def codebook_infer(data: Path, output: Path, encoding: str, force: bool) -> None
     """
     from segment._files import atomic_write_text
     from segment.survey.draft import draft_codebook
+    from segment.survey.tables import read_table
 
     output = guard_file(output, [data], force)
     frame, meta = read_table(data, encoding=encoding)
@@ -63,6 +61,9 @@ def codebook_infer(data: Path, output: Path, encoding: str, force: bool) -> None
 )
 def codebook_check(codebook_path: Path, data: Path, encoding: str, fmt: str) -> None:
     """List every violation of CODEBOOK in DATA. Exit 0 when clean, 2 otherwise."""
+    from segment.survey.codebook import Codebook
+    from segment.survey.tables import read_table
+
     cb = Codebook.load(codebook_path)
     frame, _ = read_table(data, encoding=encoding)
     problems = cb.check_data(frame, file=str(data))

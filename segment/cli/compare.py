@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from segment._util import format_p
-from segment.survey.read import read_survey
 
 from ._common import ENCODING, FORCE, _option_codebook, cli, echo, echo_json, err, guard_file, say
 
@@ -43,6 +42,7 @@ def compare(model_path, wave_1, wave_2, codebook_path, labels, fmt, plot_path, e
     from segment.segments.model_file import load_model
     from segment.segments.waves import compare_waves
     from segment.survey.codebook import Codebook
+    from segment.survey.read import read_survey
 
     if plot_path is not None:
         plot_path = guard_file(plot_path, [model_path, wave_1, wave_2, codebook_path], force)

@@ -8,8 +8,6 @@ import click
 
 from segment._escape import terminal_text
 from segment.resources import bundled_path
-from segment.survey.read import read_survey
-from segment.survey.summary import summarise_survey
 
 from ._common import (
     BUNDLED_CODEBOOK,
@@ -34,6 +32,9 @@ def describe(data: Path | None, codebook_path: Path | None, encoding: str) -> No
     Prints the weights' design effect, don't-know and missing shares by domain and the
     weighted composition, suppressing cells under 30 respondents.
     """
+    from segment.survey.read import read_survey
+    from segment.survey.summary import summarise_survey
+
     if data is None:
         data = bundled_path("data", BUNDLED_DATA)
         codebook_path = codebook_path or bundled_path("data", BUNDLED_CODEBOOK)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from segment.cards.typology import Typology, typology_fits, typology_for
 from segment.exceptions import InputError, SegmentError
-from segment.survey.read import read_survey
 
 from ._common import (
     CODEBOOK,
@@ -26,12 +25,16 @@ from ._common import (
     warn_if_drafted,
 )
 
+if TYPE_CHECKING:
+    from segment.cards.typology import Typology
+
 
 def inputs_to_segment(data: Path, codebook_path: Path | None, items: str | None, encoding: str):
     """The survey frame, its codebook and its :class:`~segment.segments.fit.ModelInputs`
     (``--items`` or the codebook's segmentation items): unknown ``--items`` are a usage error,
     unusable items an input error (exit 2 either way)."""
     from segment.segments.fit import segmentation_inputs
+    from segment.survey.read import read_survey
 
     warn_if_drafted(codebook_path)
     frame, cb = read_survey(data, codebook_path, encoding=encoding)
@@ -114,6 +117,7 @@ def fit(
     force,
 ):
     """Fit a k-segment latent class model, name its segments and save it as JSON."""
+    from segment.cards.typology import typology_for
     from segment.segments.fit import fit_segments, printed_shares
     from segment.segments.model_file import save_model
 
@@ -165,6 +169,8 @@ def fit(
 def _confirm_typology(cb, requested: str) -> Typology:
     """The typology of ``--confirm``: the named one, or the codebook's with 'auto'; refused
     (exit 2) when the survey does not ask its battery."""
+    from segment.cards.typology import Typology, typology_fits, typology_for
+
     if requested.strip().lower() == "none":
         raise click.BadParameter("name a typology (or 'auto')", param_hint="--confirm")
     if requested.strip().lower() == "auto":

@@ -9,7 +9,6 @@ import click
 
 from segment._escape import markdown_code_block, markdown_text
 from segment._util import format_p
-from segment.survey.tables import read_table
 
 from ._common import (
     ENCODING,
@@ -130,6 +129,7 @@ def listexp(
     """Estimate support for the sensitive item of a list experiment."""
     from segment.segments.list_experiment import analyse_list_experiment
     from segment.segments.model_file import load_model
+    from segment.survey.tables import read_table
 
     if (strata_col or psu_col) and method in ("lm", "nls"):
         raise click.UsageError(

@@ -6,10 +6,6 @@ from pathlib import Path
 
 import click
 
-from segment.cards.typology import typology_for
-from segment.survey.codebook import Codebook
-from segment.survey.read import read_survey
-
 from ._common import (
     ENCODING,
     MAX_REPLICATES,
@@ -99,8 +95,11 @@ def profile(
     from segment.cards.profile_stats import profile_segments
     from segment.cards.publish import publish_cards
     from segment.cards.render import cards_to_dicts, cards_to_markdown
+    from segment.cards.typology import typology_for
     from segment.cards.wording import build_cards
     from segment.segments.model_file import load_model
+    from segment.survey.codebook import Codebook
+    from segment.survey.read import read_survey
 
     model = load_model(model_path)
     cb = Codebook.load(codebook_path) if codebook_path is not None else model.codebook

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 from rich.text import Text
 
 from segment._escape import visible_controls
@@ -26,9 +26,14 @@ from ._common import (
     out,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 # ----------------------------------------------------------------------------- scoring
 def _parse_answers(pairs: tuple[str, ...], model) -> pd.DataFrame:
+    import pandas as pd
+
     row = {}
     for pair in pairs:
         item, sep, value = pair.partition("=")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from segment._defaults import SELECT_N_BOOT
 from segment.disclosure import MIN_CELL_SIZE
-from segment.models.selection import N_BOOT
 
 from ._common import (
     CODEBOOK,
@@ -25,7 +25,6 @@ from ._common import (
     progress_bar,
     say,
 )
-from .fit import inputs_to_segment
 
 
 @cli.command()
@@ -50,7 +49,7 @@ from .fit import inputs_to_segment
     "--bootstrap",
     "n_boot",
     type=click.IntRange(min=0, max=MAX_REPLICATES),
-    default=N_BOOT,
+    default=SELECT_N_BOOT,
     show_default=True,
     help="Bootstrap refits per k for stability (0 = none; the default is segment run's).",
 )
@@ -96,6 +95,8 @@ def select(
     """
     from segment.models.selection import select_n_components
     from segment.segments.fit import measurement_estimator
+
+    from .fit import inputs_to_segment
 
     ks = parse_ks(k_text)
     _, cb, inputs = inputs_to_segment(data, codebook_path, items, encoding)

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from segment.cards.typology import Typology
-
 from ._common import (
     FORCE,
     MAX_SYNTHETIC_RESPONDENTS,
@@ -88,6 +86,7 @@ def synth(
     force: bool,
 ) -> None:
     """Generate a SYNTHETIC survey (data, codebook, truth) from a typology."""
+    from segment.cards.typology import Typology
     from segment.synth.survey import DEFAULT_SPREAD, generate_survey, write_survey
 
     t = Typology.load(typology_path)

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from segment.survey.read import read_survey
-
 from ._common import ENCODING, FORCE, SEED, Table, cli, guard_file, out, parse_ks, say
 
 
@@ -61,6 +59,7 @@ def typing_tool(model_path, data, q_text, size, folds, seed, truth_path, output,
         read_true_segments,
         select_questions,
     )
+    from segment.survey.read import read_survey
 
     output = guard_file(output, [model_path, data, truth_path], force)
     model = load_model(model_path)

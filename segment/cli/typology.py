@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from segment.cards.typology import Typology
-
 from ._common import cli, echo
 
 
@@ -20,6 +18,8 @@ def typology() -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def typology_check(path: Path) -> None:
     """Validate a typology file and the instrument it names. Exit 0 when valid, 2 otherwise."""
+    from segment.cards.typology import Typology
+
     t = Typology.load(path)
     n_bullets = sum(len(s.bullets) for s in t.segments)
     echo(

@@ -24,6 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils import check_random_state
 
+from segment._defaults import SELECT_N_BOOT
 from segment._util import normalised_weights
 
 from .align import align_labels
@@ -41,7 +42,7 @@ MIN_STABILITY = 0.7
 #: Bootstrap resamples per k for stability, and random starts of each refit: the defaults of
 #: :func:`select_n_components`, ``segment select`` and ``segment run``, so that the two commands
 #: give the same table for the same data and seed.
-N_BOOT = 5
+N_BOOT = SELECT_N_BOOT
 BOOT_N_INIT = 2
 
 
