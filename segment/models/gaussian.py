@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._base import MixtureBase
 
@@ -100,7 +101,7 @@ class GaussianMixtureModel(MixtureBase):
         for _ in range(self.n_init):
             rows = rng.choice(len(x), size=k, replace=False, p=weights / weights.sum())
             starts.append((filled[rows].copy(), np.tile(self._scale, (k, 1))))
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
             km = KMeans(n_clusters=k, n_init=10, random_state=int(rng.randint(2**31 - 1)))
             km.fit(filled, sample_weight=weights)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from segment._util import plain_number
 
@@ -512,7 +513,9 @@ class LatentClassModel(MixtureBase):
         if len(np.unique(onehot, axis=0)) < k:
             return None
         seed = int(rng.randint(2**31 - 1))
-        with warnings.catch_warnings():
+        # one thread: k-means on a subsample is cheap, and OpenMP threads on a busy machine
+        # (or inside parallel bootstrap refits) cost more than they save
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
             centres = (
                 KMeans(n_clusters=k, n_init=10, random_state=seed)
