@@ -7,6 +7,7 @@ returns everything a report needs (:class:`Analysis`); :mod:`segment.report` wri
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,7 +210,11 @@ def umap_embedding(X: pd.DataFrame, *, random_state: int = 1) -> tuple[np.ndarra
     """Two-dimensional UMAP map (McInnes, Healy & Melville 2018) of respondents' answers.
 
     Each item is one-hot encoded (a missing answer is no category), so respondents who give
-    the same answers sit together; seeded, hence single-threaded and reproducible.
+    the same answers sit together; seeded, hence single-threaded and reproducible. The
+    neighbour graph (15 nearest neighbours, Euclidean, each respondent its own first) is found
+    exactly by scikit-learn and handed to UMAP (``precomputed_knn``), which then compiles only
+    its layout: half the time of letting UMAP search (which also compiled its metric in every
+    process).
 
     Returns
     -------
@@ -218,13 +223,30 @@ def umap_embedding(X: pd.DataFrame, *, random_state: int = 1) -> tuple[np.ndarra
         Rows of ``X`` that were embedded (those with at least one answer).
     """
     import umap  # imported here: its import compiles numba code and only the map needs it
+    from sklearn.neighbors import NearestNeighbors
+    from threadpoolctl import threadpool_limits
 
     onehot = pd.get_dummies(X.astype("category"), dummy_na=False).to_numpy(dtype=np.float32)
     rows = np.flatnonzero(onehot.any(axis=1))
+    points = onehot[rows]
+    n_neighbors = min(15, len(rows) - 1)
+    with threadpool_limits(limits=1):
+        distances, neighbours = (
+            NearestNeighbors(n_neighbors=n_neighbors, algorithm="brute")
+            .fit(points)
+            .kneighbors(points)
+        )
     reducer = umap.UMAP(
-        n_neighbors=15, min_dist=0.3, metric="euclidean", random_state=random_state, n_jobs=1
+        n_neighbors=n_neighbors,
+        min_dist=0.3,
+        metric="euclidean",
+        random_state=random_state,
+        n_jobs=1,
+        precomputed_knn=(neighbours, distances, None),
     )
-    coords = reducer.fit_transform(onehot[rows])
+    with warnings.catch_warnings():  # no search index is kept: the map never transforms
+        warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
+        coords = reducer.fit_transform(points)
     return np.asarray(coords, dtype=float), rows
 
 
