@@ -134,9 +134,8 @@ def _summary_paragraph(a, names: list[str], order: list[int]) -> str:
     shown = [i for i in order[1:] if np.isfinite(sh.loc[i, "share"])]
     withheld = [quoted[i] for i in order if not np.isfinite(sh.loc[i, "share"])]
     rest = [f"{quoted[i]} ({_pct(sh.loc[i, 'share'])})" for i in shown]
-    rest += [f"{_join(withheld)} (share{'s' if len(withheld) > 1 else ''} withheld)"] * bool(
-        withheld
-    )
+    if withheld:
+        rest.append(f"{_join(withheld)} (share{'s' if len(withheld) > 1 else ''} withheld)")
     parts.append(
         f"The largest is {quoted[big]}, about {_pct(sh.loc[big, 'share'])} of {share_base(a)}"
         + (f"; the others are {_join(rest)}." if rest else ".")

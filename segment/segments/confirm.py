@@ -494,8 +494,9 @@ def confirm_typology(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = _model(k, expected, shares, prior).fit(X, sample_weight=w)
+    resp = model.predict_proba(X)
     profiles = profile_segments(
-        model.predict_proba(X),
+        resp,
         frame,
         codebook,
         items=list(X.columns),
@@ -505,7 +506,7 @@ def confirm_typology(
     distance = np.diag(typology_distances(profiles, typology).to_numpy())
     shares_fit = _shares(profiles, model)
     # the shares add up to one: a segment under the threshold is hidden with its complement
-    counts = model.predict_proba(X).sum(axis=0)
+    counts = resp.sum(axis=0)
     withheld = protect_cells(counts, [np.arange(k)], min_cell=min_cell)
     present = (shares_fit[:, 0] >= MIN_SHARE) & (distance <= MAX_DISTANCE)
     near = _nearest(model.item_probs_)

@@ -195,10 +195,9 @@ def _hidden_counts(table: pd.DataFrame) -> np.ndarray:
     :data:`~segment.disclosure.MIN_CELL_SIZE`, and the complements that keep one from being
     the respondents raked minus the others (:func:`segment.disclosure.protect_cells`)."""
     hidden = np.zeros(len(table), dtype=bool)
-    positions = np.arange(len(table))
-    for _, rows in table.groupby("margin", sort=False).indices.items():
-        counts = table["n"].to_numpy()[rows]
-        hidden[positions[rows]] = protect_cells(counts, [np.arange(counts.size)])
+    counts = table["n"].to_numpy()
+    for rows in table.groupby("margin", sort=False).indices.values():
+        hidden[rows] = protect_cells(counts[rows], [np.arange(rows.size)])
     return hidden
 
 
