@@ -458,10 +458,20 @@ def profile_variables(a) -> tuple[list[str], list[str]]:
     each profile item that is not drawn."""
     d = a.printed.demographics
     cats = d.groupby("variable", sort=False)["category"].nunique() if not d.empty else {}
+    shown = (
+        d[["share", "sample_share"]].notna().any(axis=1).groupby(d["variable"]).any()
+        if not d.empty
+        else {}
+    )
     drawn, notes = [], []
     for it in a.codebook.profile_items:
         label = it.short or it.column
-        if it.column in cats:
+        if it.column in cats and not shown[it.column]:
+            notes.append(
+                f"{label} (every cell describes fewer than {a.min_cell} respondents or would "
+                "reveal one)"
+            )
+        elif it.column in cats:
             n = int(cats[it.column])
             if n <= MAX_CATEGORIES:
                 drawn.append(it.column)

@@ -606,3 +606,24 @@ def test_control_characters_in_labels_are_shown_not_obeyed(spending, control):
     assert control not in page and control not in markdown
     assert visible in page
     assert markdown_text(visible) in markdown  # rendered, it reads as the visible escape
+
+
+def test_a_profile_variable_with_every_cell_withheld_is_not_drawn(spending):
+    """A panel that would be all grey (a small group and its complement in every row) is left
+    out, with the reason under "Who they are"."""
+    demographics = spending.printed.demographics
+    variable = demographics["variable"].iloc[0]
+    hidden = demographics["variable"] == variable
+    published = dataclasses.replace(
+        spending.printed,
+        demographics=demographics.assign(
+            share=demographics["share"].mask(hidden),
+            sample_share=demographics["sample_share"].mask(hidden),
+        ),
+    )
+    a = dataclasses.replace(spending, published=published)
+    drawn, notes = report_writer.profile_variables(a)
+    label = a.codebook[variable].short or variable
+    assert variable not in drawn
+    assert f"{label} (every cell describes fewer than 30 respondents or would reveal one)" in notes
+    assert variable in report_writer.profile_variables(spending)[0]
