@@ -179,6 +179,7 @@ def fit_latent_class_dask(
     est.n_iter_ = int(n_iter)
     est.converged_ = bool(converged)
     est.start_logliks_ = np.array([loglik])
+    est.n_best_starts_ = 1
     est.loglik_path_ = path
     est.n_samples_fit_ = int(n_informative)
     est.n_empty_ = int(n_rows - n_informative)

@@ -316,6 +316,7 @@ class _StartedLatentClassModel(LatentClassModel):
         n_components=2,
         *,
         n_init=10,
+        screen_rows=50_000,
         max_iter=1000,
         tol=1e-8,
         random_state=None,
@@ -323,7 +324,12 @@ class _StartedLatentClassModel(LatentClassModel):
         kmeans_start=True,
     ):
         super().__init__(
-            n_components, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state
+            n_components,
+            n_init=n_init,
+            screen_rows=screen_rows,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=random_state,
         )
         self.extra_starts = extra_starts
         self.kmeans_start = kmeans_start

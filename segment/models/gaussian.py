@@ -33,7 +33,7 @@ class GaussianMixtureModel(MixtureBase):
 
     Parameters
     ----------
-    n_components, n_init, max_iter, tol, random_state
+    n_components, n_init, screen_rows, max_iter, tol, random_state
         As :class:`~segment.models.LatentClassModel`.
     reg_covar : float, default=1e-6
         Added to every variance, relative to the variable's overall variance, so that a class
@@ -52,13 +52,19 @@ class GaussianMixtureModel(MixtureBase):
         n_components=2,
         *,
         n_init=10,
+        screen_rows=50_000,
         max_iter=1000,
         tol=1e-8,
         random_state=None,
         reg_covar=1e-6,
     ):
         super().__init__(
-            n_components, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state
+            n_components,
+            n_init=n_init,
+            screen_rows=screen_rows,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=random_state,
         )
         self.reg_covar = reg_covar
 

@@ -58,6 +58,7 @@ _FIT_STATISTICS = (
     "n_iter_",
     "converged_",
     "start_logliks_",
+    "n_best_starts_",
     "loglik_path_",
     "n_empty_",
     "n_samples_fit_",
@@ -75,6 +76,11 @@ class LatentClassModel(MixtureBase):
     n_init : int, default=10
         Number of random starts; one deterministic k-means start is always added. Single starts
         demonstrably stop at local maxima (poLCA's gss82 3-class model: 5 of 10 starts).
+    screen_rows : int or None, default=50_000
+        With more respondents than this, every start runs on one random subsample of this many
+        and only the two best distinct subsample maxima continue on all respondents (as Mplus's
+        initial and final stage ``STARTS``); None runs every start on all respondents. Up to
+        ``screen_rows`` respondents the fit is the same either way.
     max_iter : int, default=1000
         EM iterations per start.
     tol : float, default=1e-8
@@ -120,7 +126,11 @@ class LatentClassModel(MixtureBase):
         up to a constant); equal to ``loglik_`` without ``item_prior``.
     start_logliks_ : ndarray
         Final objective of every start (the given start or the random starts first, then
-        k-means); the log-likelihood, or the log posterior with ``item_prior``.
+        k-means); the log-likelihood, or the log posterior with ``item_prior``; on the
+        subsample when ``screen_rows`` applies.
+    n_best_starts_ : int
+        How many starts reached the best of ``start_logliks_`` (within a relative 1e-6), as
+        Mplus reports: one alone suggests more starts (``n_init``) are needed.
     n_iter_ : int
     converged_ : bool
     entropy_ : float
@@ -136,6 +146,7 @@ class LatentClassModel(MixtureBase):
         n_components=2,
         *,
         n_init=10,
+        screen_rows=50_000,
         max_iter=1000,
         tol=1e-8,
         random_state=None,
@@ -145,7 +156,12 @@ class LatentClassModel(MixtureBase):
         class_order="size",
     ):
         super().__init__(
-            n_components, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state
+            n_components,
+            n_init=n_init,
+            screen_rows=screen_rows,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=random_state,
         )
         self.init_item_probs = init_item_probs
         self.init_weights = init_weights

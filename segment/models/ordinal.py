@@ -127,7 +127,7 @@ class OrdinalLatentClassModel(LatentClassModel):
         Answer codes that are not on the ordered scale (don't know; refused when kept). A
         sequence applies to every ordinal item; a dict maps column names (or positions) to
         their codes. Ignored for nominal items, where every code is a category anyway.
-    n_init, max_iter, tol, random_state
+    n_init, screen_rows, max_iter, tol, random_state
         As :class:`LatentClassModel`.
 
     Attributes
@@ -168,12 +168,18 @@ class OrdinalLatentClassModel(LatentClassModel):
         item_types="ordinal",
         dont_know=None,
         n_init=10,
+        screen_rows=50_000,
         max_iter=1000,
         tol=1e-8,
         random_state=None,
     ):
         super().__init__(
-            n_components, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state
+            n_components,
+            n_init=n_init,
+            screen_rows=screen_rows,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=random_state,
         )
         self.item_types = item_types
         self.dont_know = dont_know

@@ -137,6 +137,9 @@ def _n_segments(c: _Checker, m: Mapping[str, Any]) -> int | None:
         v = params.get(key)
         if key in params and not _int_at_least(v, least):
             c.add(f"model.params.{key}", f"expected an integer of at least {least}", v)
+    rows = params.get("screen_rows")
+    if rows is not None and not _int_at_least(rows, 1):
+        c.add("model.params.screen_rows", "expected an integer of at least 1 or null", rows)
     tol: Any = params.get("tol")
     if "tol" in params and not (_number(tol) and tol > 0):
         c.add("model.params.tol", "expected a positive number", tol)

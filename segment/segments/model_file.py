@@ -31,7 +31,7 @@ from segment._files import atomic_write_text, parse_json, read_bounded
 from segment._util import plain_number
 from segment._version import __version__
 from segment.exceptions import CodebookError, InputError, Problem
-from segment.models import LatentClassModel
+from segment.models import LatentClassModel, count_best_starts
 from segment.survey.codebook import Codebook
 
 from ._model_check import meaning_problems
@@ -50,6 +50,8 @@ __all__ = [
 FORMAT = "segment.model"
 FORMAT_VERSION = 1
 _PARAMS = ("n_components", "n_init", "max_iter", "tol", "random_state")
+#: Parameters added after format version 1 first shipped: absent in older files (defaults).
+_OPTIONAL_PARAMS = ("screen_rows",)
 
 
 class ModelFileError(InputError):
@@ -86,7 +88,7 @@ def model_to_dict(model: SegmentModel) -> dict[str, Any]:
         "package": {"name": "segment", "version": __version__},
         "model": {
             "type": "LatentClassModel",
-            "params": {key: est.get_params()[key] for key in _PARAMS},
+            "params": {key: est.get_params()[key] for key in _PARAMS + _OPTIONAL_PARAMS},
             "items": list(model.items),
             "categories": [[plain_number(v) for v in cats] for cats in est.categories_],
             "shares": [float(v) for v in est.weights_],
@@ -291,7 +293,7 @@ def _estimator(m: dict, name: str) -> LatentClassModel:
             f"model file {name}",
             [Problem(name, "model.type", "unsupported model type", value=m.get("type"))],
         )
-    params = {k: m["params"][k] for k in _PARAMS}
+    params = {k: m["params"][k] for k in _PARAMS + _OPTIONAL_PARAMS if k in m["params"]}
     model = LatentClassModel(**params)
     categories = [np.asarray(c, dtype=float) for c in m["categories"]]
     probs = [np.asarray(p, dtype=float) for p in m["item_probs"]]
@@ -338,3 +340,4 @@ def _restore_fit(model: LatentClassModel, fit: dict) -> None:
     model.n_iter_ = int(fit["n_iter"])
     model.converged_ = bool(fit["converged"])
     model.start_logliks_ = np.asarray(fit["start_logliks"], dtype=float)
+    model.n_best_starts_ = count_best_starts(model.start_logliks_)
