@@ -273,8 +273,9 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
 
         Up to ``screen_rows`` respondents, every start runs to convergence on all of them, the
         earliest start winning ties. Beyond, every start runs to convergence on one random
-        subsample of ``screen_rows`` respondents (drawn after the starts), and the
-        ``REFINE_STARTS`` best distinct subsample maxima continue on every respondent: the
+        subsample of ``screen_rows`` respondents (drawn after the starts); the distinct
+        subsample maxima are scored on every respondent and the ``REFINE_STARTS`` best of them
+        continue there to convergence: the
         random-sets strategy of Latent GOLD and the initial-stage/final-stage ``STARTS`` of
         Mplus (Muthen & Muthen 2017, ch. 14), with the initial stage made cheap by the
         subsample instead of by an iteration limit (on poLCA's gss82 data, 20-iteration screens
@@ -306,13 +307,17 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_best_starts_ = count_best_starts(final)
         if not screened:
             return runs[best], paths[best]
-        order = np.argsort(-final, kind="stable")
-        refine = [int(order[0])]
-        for i in order[1:]:
-            if len(refine) == REFINE_STARTS:
-                break
-            if final[i] < final[refine[-1]] - BEST_TOLERANCE * abs(top):
-                refine.append(int(i))
+        # each distinct subsample maximum scored on every respondent (one E-step each)
+        distinct: list[int] = []
+        for i in np.argsort(-final, kind="stable"):
+            if not distinct or final[i] < final[distinct[-1]] - BEST_TOLERANCE * abs(top):
+                distinct.append(int(i))
+        full = []
+        for i in distinct:
+            _, params, shares, coef, _, _ = runs[i]
+            log_prior = np.log(shares) if coef is None else logit_log_prior(design, coef)
+            full.append(self._e_step(data, weights, params, log_prior)[0])
+        refine = [distinct[j] for j in np.argsort(-np.array(full), kind="stable")[:REFINE_STARTS]]
         best_run, best_path = None, None
         for i in refine:
             _, params, shares, coef, _, _ = runs[i]

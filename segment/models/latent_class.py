@@ -80,7 +80,9 @@ class LatentClassModel(MixtureBase):
         With more respondents than this, every start runs on one random subsample of this many
         and only the two best distinct subsample maxima continue on all respondents (as Mplus's
         initial and final stage ``STARTS``); None runs every start on all respondents. Up to
-        ``screen_rows`` respondents the fit is the same either way.
+        ``screen_rows`` respondents the fit is the same either way. The subsample must hold the
+        smallest segment well: on a 10,000-row resample of gss82, a 5,000-row screen missed
+        the 4-class maximum (a 3% class) for 1 seed in 5.
     max_iter : int, default=1000
         EM iterations per start.
     tol : float, default=1e-8
