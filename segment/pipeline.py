@@ -7,7 +7,6 @@ returns everything a report needs (:class:`Analysis`); :mod:`segment.report` wri
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from segment.cards.typology import Typology, typology_fits, typology_for
 from segment.cards.wording import build_cards
 from segment.models import LatentClassModel
 from segment.models.selection import BOOT_N_INIT, N_BOOT, Selection, select_n_components
+from segment.report.respondent_map import umap_embedding
 from segment.segments.confirm import N_BOOT as N_BOOT_CONFIRM
 from segment.segments.confirm import ConfirmatoryFit, confirm_typology
 from segment.segments.fit import (
@@ -204,50 +204,6 @@ class Analysis:
     def printed(self) -> SegmentProfiles:
         """The statistics every output prints: :attr:`published`, else :attr:`profiles`."""
         return self.published if self.published is not None else self.profiles
-
-
-def umap_embedding(X: pd.DataFrame, *, random_state: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Two-dimensional UMAP map (McInnes, Healy & Melville 2018) of respondents' answers.
-
-    Each item is one-hot encoded (a missing answer is no category), so respondents who give
-    the same answers sit together; seeded, hence single-threaded and reproducible. The
-    neighbour graph (15 nearest neighbours, Euclidean, each respondent its own first) is found
-    exactly by scikit-learn and handed to UMAP (``precomputed_knn``), which then compiles only
-    its layout: half the time of letting UMAP search (which also compiled its metric in every
-    process).
-
-    Returns
-    -------
-    coords : (m, 2) array
-    rows : (m,) int array
-        Rows of ``X`` that were embedded (those with at least one answer).
-    """
-    import umap  # imported here: its import compiles numba code and only the map needs it
-    from sklearn.neighbors import NearestNeighbors
-    from threadpoolctl import threadpool_limits
-
-    onehot = pd.get_dummies(X.astype("category"), dummy_na=False).to_numpy(dtype=np.float32)
-    rows = np.flatnonzero(onehot.any(axis=1))
-    points = onehot[rows]
-    n_neighbors = min(15, len(rows) - 1)
-    with threadpool_limits(limits=1):
-        distances, neighbours = (
-            NearestNeighbors(n_neighbors=n_neighbors, algorithm="brute")
-            .fit(points)
-            .kneighbors(points)
-        )
-    reducer = umap.UMAP(
-        n_neighbors=n_neighbors,
-        min_dist=0.3,
-        metric="euclidean",
-        random_state=random_state,
-        n_jobs=1,
-        precomputed_knn=(neighbours, distances, None),
-    )
-    with warnings.catch_warnings():  # no search index is kept: the map never transforms
-        warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
-        coords = reducer.fit_transform(points)
-    return np.asarray(coords, dtype=float), rows
 
 
 def _read_listexp(spec: ListExperiment, encoding: str):

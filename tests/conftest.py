@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,12 @@ from segment.resources import bundled_path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _map_cache(tmp_path_factory):
+    """Cached maps go to a folder of the test session, never to the user's cache."""
+    os.environ["SEGMENT_CACHE_DIR"] = str(tmp_path_factory.mktemp("segment-cache"))
 
 
 @pytest.fixture(scope="session")
