@@ -130,7 +130,7 @@ def score(
     """
     from segment.segments.model_file import load_model
 
-    model = load_model(model_path)
+    model = load_model(model_path, scoring_only=bool(answers))
     if answers:
         if data is not None:
             raise click.UsageError("give DATA or --answer, not both")

@@ -20,22 +20,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._prior import fit_logit_prior, logit_log_prior
+from .multistart import BEST_TOLERANCE, REFINE_STARTS, count_best_starts
 
-__all__ = ["MixtureBase", "count_best_starts"]
-
-#: Distinct subsample maxima continued on every respondent when ``screen_rows`` applies.
-REFINE_STARTS = 2
-#: Starts within this relative distance of the best log-likelihood count as reaching it.
-BEST_TOLERANCE = 1e-6
-
-
-def count_best_starts(start_logliks) -> int:
-    """How many starts reached the best final log-likelihood (within ``BEST_TOLERANCE``)."""
-    final = np.asarray(start_logliks, dtype=float)
-    if final.size == 0 or not np.isfinite(final).any():
-        return 0
-    top = np.nanmax(final)
-    return int(np.sum(final >= top - BEST_TOLERANCE * abs(top)))
+__all__ = ["MixtureBase"]
 
 
 class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):

@@ -19,16 +19,18 @@ below ``min_probability`` (default 0.5): like Pew's typology, they "fit no group
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from segment._util import plain_number
-from segment.models import LatentClassModel
 from segment.survey.cells import item_codes
 from segment.survey.check import describe_codes
 from segment.survey.codebook import Codebook
+
+if TYPE_CHECKING:
+    from segment.models import LatentClassModel
 
 __all__ = ["DEFAULT_MIN_PROBABILITY", "NO_SEGMENT_REASONS", "SegmentModel"]
 

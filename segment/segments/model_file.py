@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -31,11 +31,15 @@ from segment._files import atomic_write_text, parse_json, read_bounded
 from segment._util import plain_number
 from segment._version import __version__
 from segment.exceptions import CodebookError, InputError, Problem
-from segment.models import LatentClassModel, count_best_starts
+from segment.models.multistart import count_best_starts
+from segment.models.posterior import AnswerPosterior
 from segment.survey.codebook import Codebook
 
 from ._model_check import meaning_problems
 from .model import SegmentModel
+
+if TYPE_CHECKING:
+    from segment.models import LatentClassModel
 
 __all__ = [
     "FORMAT",
@@ -156,8 +160,13 @@ def model_from_json(text: str, name: str = "<model>") -> SegmentModel:
     return _from_text(text, name)
 
 
-def load_model(path: str | Path) -> SegmentModel:
+def load_model(path: str | Path, *, scoring_only: bool = False) -> SegmentModel:
     """Read and check a model file.
+
+    With ``scoring_only``, a model without covariates is read into the numpy-only
+    :class:`~segment.models.posterior.AnswerPosterior` (same checks, same probabilities to
+    rounding): scoring, ``predict`` and ``score_frame`` work, fitting and saving do not, and
+    scikit-learn is never imported (one person scored in a fraction of a second).
 
     Raises
     ------
@@ -174,10 +183,10 @@ def load_model(path: str | Path) -> SegmentModel:
         raise ModelFileError(
             f"model file {name}", [Problem(name, "", "not a UTF-8 JSON model file")]
         ) from None
-    return _from_text(text, name)
+    return _from_text(text, name, scoring_only)
 
 
-def _from_text(text: str, name: str) -> SegmentModel:
+def _from_text(text: str, name: str, scoring_only: bool = False) -> SegmentModel:
     def fail(where: str, message: str, value: Any = None) -> ModelFileError:
         return ModelFileError(f"model file {name}", [Problem(name, where, message, value=value)])
 
@@ -211,7 +220,7 @@ def _from_text(text: str, name: str) -> SegmentModel:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise fail("codebook", f"malformed: {exc!r}") from None
     try:
-        estimator = _estimator(doc["model"], name)
+        estimator = _estimator(doc["model"], name, scoring_only)
         _restore_fit(estimator, doc["fit"])
         segments = list(doc["segments"])
         if len(segments) != estimator.n_components:
@@ -287,17 +296,18 @@ def _missing_key_location(doc: dict, key: object) -> str:
     return str(key)
 
 
-def _estimator(m: dict, name: str) -> LatentClassModel:
+def _estimator(m: dict, name: str, scoring_only: bool = False) -> LatentClassModel:
+    """The file's model: a :class:`LatentClassModel`, or with ``scoring_only`` (and no
+    covariates) the numpy-only :class:`AnswerPosterior`, which needs no scikit-learn."""
     if m.get("type") != "LatentClassModel":
         raise ModelFileError(
             f"model file {name}",
             [Problem(name, "model.type", "unsupported model type", value=m.get("type"))],
         )
     params = {k: m["params"][k] for k in _PARAMS + _OPTIONAL_PARAMS if k in m["params"]}
-    model = LatentClassModel(**params)
     categories = [np.asarray(c, dtype=float) for c in m["categories"]]
     probs = [np.asarray(p, dtype=float) for p in m["item_probs"]]
-    k = model.n_components
+    k = int(params["n_components"])
     problems = []
     if not (len(categories) == len(m["items"]) == len(probs)):
         problems.append(Problem(name, "model", "items, categories and item_probs differ in length"))
@@ -319,6 +329,11 @@ def _estimator(m: dict, name: str) -> LatentClassModel:
         problems.append(Problem(name, "model.prior_shares", f"expected {k} shares summing to 1"))
     if problems:
         raise ModelFileError(f"model file {name}", problems)
+    if scoring_only and m["coef"] is None:
+        scorer = AnswerPosterior(categories, probs, shares, np.asarray(m["shares"], dtype=float))
+        return cast("LatentClassModel", scorer)
+    from segment.models import LatentClassModel
+
     model = LatentClassModel.from_parameters(
         categories,
         probs,

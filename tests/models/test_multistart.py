@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from segment.models import LatentClassModel, OrdinalLatentClassModel, count_best_starts
-from segment.models._base import BEST_TOLERANCE
+from segment.models.multistart import BEST_TOLERANCE
 
 
 @pytest.fixture(scope="module")
