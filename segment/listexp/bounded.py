@@ -86,7 +86,9 @@ def histograms(y, t, J: int, codes=None, n_groups: int = 1, weights=None):
 def _pmfs(p: np.ndarray, J: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Binomial(J, p) pmf on 0..J, and on 0..J+1 unshifted (``b_k``) and shifted (``b_{k-1}``)."""
     k = np.arange(J + 1)
-    B = stats.binom.pmf(k, J, np.asarray(p)[..., None])
+    q = np.asarray(p, dtype=float)[..., None]
+    # C(J, k) p^k (1 - p)^(J - k) directly (0^0 = 1): scipy's binom.pmf costs ~0.1 ms a call
+    B = special.comb(J, k) * q**k * (1.0 - q) ** (J - k)
     zero = np.zeros((*B.shape[:-1], 1))
     return B, np.concatenate([B, zero], -1), np.concatenate([zero, B], -1)
 

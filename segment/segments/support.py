@@ -37,7 +37,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
 
 from segment.disclosure import MIN_CELL_SIZE, protect_cells, published
 from segment.listexp.disclose import protect_partition
@@ -117,18 +116,23 @@ def _bch_weights(resp: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _shares_em(log_lik, w, shares, n_iter=200, tol=1e-10):
-    """Class shares maximising the likelihood with item probabilities fixed."""
-    log_w = np.log(np.maximum(shares, 1e-300))
+    """Class shares maximising the likelihood with item probabilities fixed.
+
+    EM on the shares alone: ``r_ik = L_ik pi_k / sum_l L_il pi_l``, ``pi_k = sum_i w_i r_ik /
+    sum_i w_i``, with each row's likelihoods scaled by its largest (exponentiated once).
+    """
+    lik = np.exp(log_lik - log_lik.max(axis=1, keepdims=True))
+    pi = np.maximum(np.asarray(shares, dtype=float), 1e-300)
+    total = w.sum()
     for _ in range(n_iter):
-        joint = log_lik + log_w
-        resp = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
-        new = (w @ resp) / w.sum()
-        if np.max(np.abs(new - np.exp(log_w))) < tol:
-            log_w = np.log(np.maximum(new, 1e-300))
+        joint = lik * pi
+        new = (w @ (joint / joint.sum(axis=1, keepdims=True))) / total
+        converged = np.max(np.abs(new - pi)) < tol
+        pi = np.maximum(new, 1e-300)
+        if converged:
             break
-        log_w = np.log(np.maximum(new, 1e-300))
-    joint = log_lik + log_w
-    return np.exp(joint - logsumexp(joint, axis=1, keepdims=True)), np.exp(log_w)
+    joint = lik * pi
+    return joint / joint.sum(axis=1, keepdims=True), pi
 
 
 def support_by_segment(
