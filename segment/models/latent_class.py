@@ -51,6 +51,10 @@ CLASS_ORDERS = ("size", "init")
 _PER_ITEM_PARAMS = ("init_item_probs", "item_prior")
 
 KMEANS_SUBSAMPLE = 2000
+#: k-means++ runs of the deterministic start (the best kept). Measured (5 seeds, the k-means
+#: start alone): 10 runs reach the bundled survey's 6-class maximum 5 times in 5, one run 3 times;
+#: one run costs a third as much (0.25 s against 0.68 s for the 5 fits).
+KMEANS_N_INIT = 10
 #: Fitted attributes that describe the fit rather than the parameters (kept by restrict_items).
 _FIT_STATISTICS = (
     "loglik_",
@@ -536,7 +540,7 @@ class LatentClassModel(MixtureBase):
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
             centres = (
-                KMeans(n_clusters=k, n_init=10, random_state=seed)
+                KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=seed)
                 .fit(onehot, sample_weight=weights[rows])
                 .cluster_centers_
             )
