@@ -15,8 +15,11 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 @pytest.fixture(scope="session", autouse=True)
 def _map_cache(tmp_path_factory):
-    """Cached maps go to a folder of the test session, never to the user's cache."""
+    """Cached maps go to a folder of the test session, never to the user's cache; one process
+    per test unless a test asks for more."""
     os.environ["SEGMENT_CACHE_DIR"] = str(tmp_path_factory.mktemp("segment-cache"))
+    # tests run in parallel already (pytest-xdist): bootstrap refits stay in each test's process
+    os.environ.setdefault("SEGMENT_JOBS", "1")
 
 
 @pytest.fixture(scope="session")

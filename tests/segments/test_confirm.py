@@ -176,3 +176,12 @@ def test_a_reference_segment_of_few_respondents_has_its_share_withheld(bundled, 
     assert "nan" not in result.summary()
     rows = result.to_dict()["segments"]
     assert all(r["share"] is None for r in rows if r["withheld"])
+
+
+def test_the_table_does_not_depend_on_the_number_of_processes(bundled, kz2020):
+    frame, cb, _ = bundled
+    sub = frame.iloc[:600]
+    serial = confirm(sub, cb, kz2020, n_boot=9, random_state=2, n_jobs=1)
+    parallel = confirm(sub, cb, kz2020, n_boot=9, random_state=2, n_jobs=2)
+    pd.testing.assert_frame_equal(serial.table, parallel.table)
+    assert serial.to_dict() == parallel.to_dict()
