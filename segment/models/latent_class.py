@@ -42,6 +42,7 @@ from segment._util import plain_number
 from ._base import MixtureBase
 from ._kernels import kernels
 from .align import match_classes
+from .posterior import log_answer_table
 
 __all__ = ["CLASS_ORDERS", "LatentClassModel", "sufficient_statistics"]
 
@@ -676,18 +677,7 @@ class LatentClassModel(MixtureBase):
         return tags
 
 
-def _log_table(params):
-    """log theta with an extra all-zero category row for missing answers.
-
-    Probabilities are floored at 1e-300 (log about -690) instead of 0: a maximum-likelihood
-    class can give an answer probability exactly 0, and a new respondent whose answers are
-    each impossible in some class would otherwise be impossible in every class (no
-    posterior). The floor changes no likelihood at double precision.
-    """
-    n_items, n_cat, k = params.shape
-    table = np.zeros((n_items, n_cat + 1, k))
-    table[:, :n_cat, :] = np.log(np.maximum(params, 1e-300))
-    return table
+_log_table = log_answer_table
 
 
 def sufficient_statistics(codes, weights, theta, log_prior):

@@ -25,15 +25,18 @@ R = TypeVar("R")
 MIN_PARALLEL_TASKS = 8
 
 
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)  # not Linux
+
+
 def default_jobs() -> int:
     """Worker processes when the user gives none: ``SEGMENT_JOBS``, else the usable cores."""
     configured = os.environ.get("SEGMENT_JOBS", "").strip()
     if configured.isdigit() and int(configured) >= 1:
         return int(configured)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return _usable_cores()
 
 
 def resolve_jobs(n_jobs: int | None) -> int:
@@ -41,7 +44,7 @@ def resolve_jobs(n_jobs: int | None) -> int:
     if n_jobs is None:
         return default_jobs()
     if n_jobs == -1:
-        return max(1, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
+        return _usable_cores()
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer, -1 or None, got {n_jobs!r}")
     return int(n_jobs)

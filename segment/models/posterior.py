@@ -17,7 +17,22 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["AnswerPosterior"]
+__all__ = ["AnswerPosterior", "log_answer_table"]
+
+
+def log_answer_table(params: np.ndarray) -> np.ndarray:
+    """log theta (items x categories x classes), with an all-zero category row for missing
+    answers (one past the last category).
+
+    Probabilities are floored at 1e-300 (log about -690) instead of 0: a maximum-likelihood
+    class can give an answer probability exactly 0, and a new respondent whose answers are
+    each impossible in some class would otherwise be impossible in every class (no
+    posterior). The floor changes no likelihood at double precision.
+    """
+    n_items, n_cat, k = params.shape
+    table = np.zeros((n_items, n_cat + 1, k))
+    table[:, :n_cat, :] = np.log(np.maximum(params, 1e-300))
+    return table
 
 
 class AnswerPosterior:
@@ -50,10 +65,10 @@ class AnswerPosterior:
         self.weights_ = np.asarray(prior_shares if weights is None else weights, dtype=float)
         self.n_components = len(self.prior_shares_)
         n_cat = max(len(c) for c in self.categories_)
-        # one extra all-zero row per item: the log-probability of a missing answer
-        self._log_table = np.zeros((len(self.categories_), n_cat + 1, self.n_components))
+        theta = np.zeros((len(self.categories_), n_cat, self.n_components))
         for j, p in enumerate(self.item_probs_):
-            self._log_table[j, : p.shape[1], :] = np.log(np.maximum(p.T, 1e-300))
+            theta[j, : p.shape[1], :] = p.T
+        self._log_table = log_answer_table(theta)
         self._missing = n_cat
 
     def __repr__(self) -> str:
