@@ -57,6 +57,11 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
     def _starts(self, data, weights, rng) -> list:
         """Starting measurement parameters: ``n_init`` random ones and deterministic ones."""
 
+    def _distinct_rows(self, data, weights) -> tuple[Any, np.ndarray] | None:
+        """The distinct rows of ``data`` and the summed weight of each, for EM to run on
+        instead of every row (the same likelihood), or None to run EM on every row."""
+        return None
+
     @abstractmethod
     def _e_step(self, data, weights, params, log_prior) -> tuple[float, Any, np.ndarray | None]:
         """One pass: (weighted log-likelihood, sufficient statistics, responsibilities or None).
@@ -192,9 +197,14 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         best = None
         best_path = None
         start_logliks = []
-        for params in self._starts(data, weights, rng):
+        starts = self._starts(data, weights, rng)  # from the rows (k-means on a sample of them)
+        em_data, em_weights = data, weights
+        distinct = None if design is not None else self._distinct_rows(data, weights)
+        if distinct is not None:
+            em_data, em_weights = distinct
+        for params in starts:
             coef = None if design is None else np.zeros((design.shape[1], k))
-            result = self._run_em(data, weights, design, params, self._initial_shares(), coef)
+            result = self._run_em(em_data, em_weights, design, params, self._initial_shares(), coef)
             start_logliks.append(result[0])
             if best is None or result[0] > best[0] + 1e-9 * abs(best[0]):
                 best = result
