@@ -348,6 +348,7 @@ def run_analysis(
     title: str | None = None,
     encoding: str = "utf-8",
     progress: Callable[[str, str], None] | None = None,
+    n_jobs: int | None = -1,
 ) -> Analysis:
     """Run the main job on a survey file.
 
@@ -391,11 +392,14 @@ def run_analysis(
     encoding : str
         Text encoding of CSV input (the survey and the list-experiment file).
     progress : callable(step, message), optional
-        Called as each step starts (``message`` "start", or "skipped" for the map without
-        ``embed``, the confirmatory fit without a typology and the list experiment without
-    ``listexp``) and ends ("done"); in between, the
+        Called as each step starts (``message`` "start", or "skipped" for the choose-k step
+        with ``k`` and no ``ks``, the map without ``embed``, the confirmatory fit without a
+        typology and the list experiment without ``listexp``) and ends ("done"); in between, the
         validate step reports the items it segments on (a line starting "Segmenting on") and
         the choose-k step each fit (short messages such as "k=3 fitted").
+    n_jobs : int or None, default=-1
+        Processes for the comparison of k (``select_n_components``'s ``n_jobs``: -1 every
+        core, 1 this process); the analysis is the same whatever the number.
 
     Raises
     ------
@@ -414,12 +418,12 @@ def run_analysis(
         progress("validate", inputs.describe())
     X, w = inputs.X, inputs.weights
 
-    step("choose k")
     if ks is None:
         ks = range(2, 9) if k is None else ()
+    step("choose k", skipped=k is not None and not ks)  # the analyst's k, nothing to compare
     template = measurement_estimator(cb, inputs.items, measurement)
     selection, k, k_reason = _choose_k(
-        X, w, k, ks, n_init, n_boot_select, random_state, progress, template
+        X, w, k, ks, n_init, n_boot_select, random_state, progress, template, n_jobs
     )
 
     step("fit")
@@ -552,6 +556,7 @@ def _choose_k(
     random_state: int,
     progress: Callable[[str, str], None] | None,
     template: LatentClassModel | None = None,
+    n_jobs: int | None = -1,
 ) -> tuple[Selection | None, int, str]:
     """The choose-k step: the selection table over ``ks`` (and ``k``) and the number of
     segments used."""
@@ -568,6 +573,7 @@ def _choose_k(
             random_state=random_state,
             progress=(lambda msg: progress("choose k", msg)) if progress else None,
             estimator=template,
+            n_jobs=n_jobs,
         )
     if k is not None:
         k_reason = f"k = {k} was set by the analyst."

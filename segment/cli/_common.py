@@ -41,6 +41,7 @@ MAX_STARTS = 1000
 MAX_REPLICATES = 100_000
 MAX_CONTROL_ITEMS = 50
 MAX_SYNTHETIC_RESPONDENTS = 1_000_000
+MAX_JOBS = 1024
 #: Random seeds: what numpy's legacy seeding and scikit-learn's ``random_state`` accept.
 SEED = click.IntRange(0, 2**32 - 1)
 
@@ -260,6 +261,21 @@ MEASUREMENT = click.option(
     help="Item model: nominal (free answer probabilities), or the codebook's ordinal items as "
     "adjacent-category (ordinal) or cumulative logits (far fewer parameters).",
 )
+
+JOBS = click.option(
+    "--jobs",
+    "jobs",
+    type=click.IntRange(min=1, max=MAX_JOBS),
+    default=None,
+    help="Processes for the comparison of k (each k's fit and bootstrap refits); default: one "
+    "per core; 1: one fit after another in this process. The table is the same either way.",
+)
+
+
+def jobs_value(jobs: int | None) -> int:
+    """``n_jobs`` of :func:`segment.models.selection.select_n_components` for ``--jobs``:
+    every core (-1) when not given."""
+    return -1 if jobs is None else jobs
 
 
 def progress_bar(total: int, quiet: bool, label: str):

@@ -379,18 +379,32 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         Schwarz, G. (1978). Estimating the dimension of a model. *Annals of Statistics* 6(2).
         Scale survey weights to sum to the sample size so that ``n`` is the sample size.
         """
-        ll, n = self._total_loglik(X, sample_weight, covariates)
-        return -2 * ll + self.n_parameters() * np.log(n)
+        return self.information_criteria(X, sample_weight, covariates)["bic"]
 
     def aic(self, X, sample_weight=None, covariates=None):
         """Akaike information criterion, ``-2 LL + 2 p``."""
-        ll, _ = self._total_loglik(X, sample_weight, covariates)
-        return -2 * ll + 2 * self.n_parameters()
+        return self.information_criteria(X, sample_weight, covariates)["aic"]
 
     def sabic(self, X, sample_weight=None, covariates=None):
         """Sample-size adjusted BIC, ``-2 LL + p log((n + 2) / 24)`` (Sclove 1987)."""
+        return self.information_criteria(X, sample_weight, covariates)["sabic"]
+
+    def information_criteria(self, X, sample_weight=None, covariates=None) -> dict[str, float]:
+        """BIC, AIC and sample-size adjusted BIC (:meth:`bic`, :meth:`aic`, :meth:`sabic`)
+        from one pass over ``X``.
+
+        Returns
+        -------
+        dict
+            ``{"bic": ..., "aic": ..., "sabic": ...}``, each the number its method returns.
+        """
         ll, n = self._total_loglik(X, sample_weight, covariates)
-        return -2 * ll + self.n_parameters() * np.log((n + 2) / 24)
+        p = self.n_parameters()
+        return {
+            "bic": -2 * ll + p * np.log(n),
+            "aic": -2 * ll + 2 * p,
+            "sabic": -2 * ll + p * np.log((n + 2) / 24),
+        }
 
     def relative_entropy(self, X, sample_weight=None, covariates=None):
         """Relative entropy of the classification, 1 = perfectly separated classes.
