@@ -605,12 +605,13 @@ class LatentClassModel(MixtureBase):
         if prior is not None:
             counts = counts + prior
         totals = counts.sum(axis=1, keepdims=True)
+        empty = totals == 0
+        if not empty.any():
+            return counts / totals
+        # a class with no weight keeps its previous item probabilities
         with np.errstate(invalid="ignore", divide="ignore"):
             theta = counts / totals
-        empty = np.broadcast_to(totals == 0, theta.shape)
-        if empty.any():  # a class with no weight keeps its previous item probabilities
-            theta = np.where(empty, params, theta)
-        return theta
+        return np.where(np.broadcast_to(empty, theta.shape), params, theta)
 
     def _class_log_lik(self, data, params):
         out = np.empty((data.shape[0], self.n_components))

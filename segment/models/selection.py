@@ -123,9 +123,13 @@ def select_n_components(
         Bootstrap resamples per k (0 = no stability).
     boot_n_init : int
         Random starts of each bootstrap refit (plus the k-means start). Each refit starts
-        afresh, never from the full-data solution: a refit started there would tend to stay
-        at that maximum, and stability would no longer show a solution that the data only
-        reach from some starts.
+        afresh, never from the full-data solution (a "warm start"): a refit started there
+        tends to stay at that maximum, and stability would no longer show a solution that
+        the data reach only from some starts. Measured on the GSS abortion items (45,599
+        respondents, 7 yes/no items; 5 resamples per k): mean ARI 0.80, 0.86 and 0.91 at
+        k = 8, 7 and 6 with fresh starts, 0.99, 0.98 and 0.99 when refits start from the
+        full-data solution, which would call every k stable. A warm start would save about
+        0.9 s of the 1.2 s a refit takes there; the fits run in parallel processes instead.
     random_state : int, RandomState or None
         Seed of every fit: the seeds of each k's fit and resamples are drawn from it in the
         order of ``ks``, all of them before any fit runs, so the same data, ``ks``, ``n_init``,
