@@ -304,6 +304,7 @@ def run_analysis(
     title: str | None = None,
     encoding: str = "utf-8",
     progress: Callable[[str, str], None] | None = None,
+    n_jobs: int | None = None,
 ) -> Analysis:
     """Run the main job on a survey file.
 
@@ -347,11 +348,16 @@ def run_analysis(
     encoding : str
         Text encoding of CSV input (the survey and the list-experiment file).
     progress : callable(step, message), optional
-        Called as each step starts (``message`` "start", or "skipped" for the map without
-        ``embed``, the confirmatory fit without a typology and the list experiment without
-    ``listexp``) and ends ("done"); in between, the
+        Called as each step starts (``message`` "start", or "skipped" for the choose-k step
+        with ``k`` and no ``ks``, the map without ``embed``, the confirmatory fit without a
+        typology and the list experiment without ``listexp``) and ends ("done"); in between, the
         validate step reports the items it segments on (a line starting "Segmenting on") and
         the choose-k step each fit (short messages such as "k=3 fitted").
+    n_jobs : int or None, default=None
+        Processes for the comparison of k and the confirmatory bootstrap (1: this process;
+        -1: every usable core; None: ``SEGMENT_JOBS``, else every usable core; see
+        :func:`segment.models.parallel.resolve_jobs`); the analysis is the same whatever the
+        number.
 
     Raises
     ------
@@ -370,12 +376,12 @@ def run_analysis(
         progress("validate", inputs.describe())
     X, w = inputs.X, inputs.weights
 
-    step("choose k")
     if ks is None:
         ks = range(2, 9) if k is None else ()
+    step("choose k", skipped=k is not None and not ks)  # the analyst's k, nothing to compare
     template = measurement_estimator(cb, inputs.items, measurement)
     selection, k, k_reason = _choose_k(
-        X, w, k, ks, n_init, n_boot_select, random_state, progress, template
+        X, w, k, ks, n_init, n_boot_select, random_state, progress, template, n_jobs
     )
 
     step("fit")
@@ -409,6 +415,7 @@ def run_analysis(
             n_boot=n_boot_confirm,
             random_state=random_state,
             min_cell=min_cell,
+            n_jobs=n_jobs,
         )
 
     step("map respondents", skipped=not embed)
@@ -508,6 +515,7 @@ def _choose_k(
     random_state: int,
     progress: Callable[[str, str], None] | None,
     template: LatentClassModel | None = None,
+    n_jobs: int | None = None,
 ) -> tuple[Selection | None, int, str]:
     """The choose-k step: the selection table over ``ks`` (and ``k``) and the number of
     segments used."""
@@ -524,6 +532,7 @@ def _choose_k(
             random_state=random_state,
             progress=(lambda msg: progress("choose k", msg)) if progress else None,
             estimator=template,
+            n_jobs=n_jobs,
         )
     if k is not None:
         k_reason = f"k = {k} was set by the analyst."

@@ -41,6 +41,7 @@ MAX_STARTS = 1000
 MAX_REPLICATES = 100_000
 MAX_CONTROL_ITEMS = 50
 MAX_SYNTHETIC_RESPONDENTS = 1_000_000
+MAX_JOBS = 1024
 #: Random seeds: what numpy's legacy seeding and scikit-learn's ``random_state`` accept.
 SEED = click.IntRange(0, 2**32 - 1)
 
@@ -259,6 +260,16 @@ MEASUREMENT = click.option(
     show_default=True,
     help="Item model: nominal (free answer probabilities), or the codebook's ordinal items as "
     "adjacent-category (ordinal) or cumulative logits (far fewer parameters).",
+)
+
+JOBS = click.option(
+    "--jobs",
+    "jobs",
+    type=click.IntRange(min=1, max=MAX_JOBS),
+    default=None,
+    help="Processes for independent fits (each k's fit, bootstrap refits); default: "
+    "SEGMENT_JOBS, else one per core; 1: one fit after another in this process. The results "
+    "are the same either way.",
 )
 
 

@@ -18,6 +18,7 @@ from ._common import (
     CODEBOOK,
     ENCODING,
     FORCE,
+    JOBS,
     MAX_CONTROL_ITEMS,
     MAX_SEGMENTS,
     MEASUREMENT,
@@ -113,6 +114,7 @@ REPORT_BYTES = 8 * 2**20
 @click.option("--no-map", is_flag=True, help="Skip the UMAP map (faster).")
 @ENCODING
 @FORCE
+@JOBS
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
 def run(
     data,
@@ -133,6 +135,7 @@ def run(
     no_map,
     encoding,
     force,
+    jobs,
     quiet,
 ):
     """Run the main job: segments, names, profiles, list experiment and an HTML report.
@@ -181,6 +184,7 @@ def run(
             min_cell=min_cell,
             encoding=encoding,
             progress=progress,
+            n_jobs=jobs,
         )
     except ValueError as exc:
         if isinstance(exc, InputError):
@@ -243,7 +247,8 @@ def _progress(quiet: bool) -> Callable[[str, str], None]:
             return
         if message == "skipped":
             skipped.add(step)
-            err.print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step}: skipped", markup=False)
+            why = " (--k given: no comparison of k)" if step == "choose k" else ""
+            err.print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step}: skipped{why}", markup=False)
         elif step in skipped:
             return
         elif message == "start":
@@ -343,7 +348,14 @@ def _print_run(a, folder: Path, seconds: float) -> None:
         )
     if a.listexp is not None:
         _print_listexp_notes(a.listexp)
-    out.print(f"Number of segments: {a.k_reason}", markup=False)
+    if a.selection is None:
+        out.print(
+            f"Number of segments: {a.k_reason} No other number was compared (the comparison "
+            "of k was skipped; --ks 2-8 runs it).",
+            markup=False,
+        )
+    else:
+        out.print(f"Number of segments: {a.k_reason}", markup=False)
     if a.confirm is not None:
         _print_confirm(a.confirm)
     withheld = model_withheld(a)

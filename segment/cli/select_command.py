@@ -12,6 +12,7 @@ from segment.disclosure import MIN_CELL_SIZE
 from ._common import (
     CODEBOOK,
     ENCODING,
+    JOBS,
     MAX_REPLICATES,
     MAX_STARTS,
     MEASUREMENT,
@@ -73,6 +74,7 @@ from ._common import (
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @ENCODING
+@JOBS
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def select(
     data,
@@ -87,11 +89,13 @@ def select(
     seed,
     fmt,
     encoding,
+    jobs,
     quiet,
 ):
     """Compare numbers of segments: fit statistics, stability, a recommended k.
 
-    With the same data, seed and defaults it gives the table `segment run` computes.
+    With the same data, seed and defaults it gives the table `segment run` computes, with any
+    --jobs.
     """
     from segment.models.selection import select_n_components
     from segment.segments.fit import measurement_estimator
@@ -117,6 +121,7 @@ def select(
             progress=tick,
             blrt=n_blrt,
             estimator=measurement_estimator(cb, inputs.items, measurement),
+            n_jobs=jobs,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

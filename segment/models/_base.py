@@ -68,6 +68,11 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
     def _starts(self, data, weights, rng) -> list:
         """Starting measurement parameters: ``n_init`` random ones and deterministic ones."""
 
+    def _distinct_rows(self, data, weights) -> tuple[Any, np.ndarray] | None:
+        """The distinct rows of ``data`` and the summed weight of each, for EM to run on
+        instead of every row (the same likelihood), or None to run EM on every row."""
+        return None
+
     @abstractmethod
     def _e_step(self, data, weights, params, log_prior) -> tuple[float, Any, np.ndarray | None]:
         """One pass: (weighted log-likelihood, sufficient statistics, responsibilities or None).
@@ -199,8 +204,9 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
             design = None if design is None else design[keep]
         self._check_parameters(int(np.sum(weights > 0)))
         rng = check_random_state(self.random_state)
-        starts = self._starts(data, weights, rng)
-        best, best_path = self._multi_start(data, weights, design, starts, rng)
+        starts = self._starts(data, weights, rng)  # from the rows (k-means on a sample of them)
+        patterns = None if design is not None else self._distinct_rows(data, weights)
+        best, best_path = self._multi_start(data, weights, design, starts, rng, patterns)
         del self._last_path
         loglik, params, shares, coef, n_iter, converged = best
         if not converged:
@@ -255,8 +261,12 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         relative = 1.0 if k == 1 else 1 - entropy / (w_total * np.log(k))
         return labels, totals / w_total, float(relative), loglik
 
-    def _multi_start(self, data, weights, design, starts, rng):
+    def _multi_start(self, data, weights, design, starts, rng, patterns=None):
         """Run every start; returns the winning run and its log-likelihood path.
+
+        ``patterns`` (from :meth:`_distinct_rows`: the distinct rows and their summed weights)
+        replace the rows wherever EM runs on all of them: the same likelihood, summed in
+        another order (its last digits may differ).
 
         Up to ``screen_rows`` respondents, every start runs to convergence on all of them, the
         earliest start winning ties. Beyond, every start runs to convergence on one random
@@ -276,7 +286,9 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
             rows = np.sort(rng.choice(n_rows, self.screen_rows, replace=False))
             s_data, s_weights = self._take_rows(data, rows), weights[rows]
             s_design = None if design is None else design[rows]
-        else:
+        if patterns is not None:
+            data, weights = patterns
+        if not screened:
             s_data, s_weights, s_design = data, weights, design
         runs, paths = [], []
         best = None
@@ -427,18 +439,32 @@ class MixtureBase(ClusterMixin, DensityMixin, BaseEstimator, metaclass=ABCMeta):
         Schwarz, G. (1978). Estimating the dimension of a model. *Annals of Statistics* 6(2).
         Scale survey weights to sum to the sample size so that ``n`` is the sample size.
         """
-        ll, n = self._total_loglik(X, sample_weight, covariates)
-        return -2 * ll + self.n_parameters() * np.log(n)
+        return self.information_criteria(X, sample_weight, covariates)["bic"]
 
     def aic(self, X, sample_weight=None, covariates=None):
         """Akaike information criterion, ``-2 LL + 2 p``."""
-        ll, _ = self._total_loglik(X, sample_weight, covariates)
-        return -2 * ll + 2 * self.n_parameters()
+        return self.information_criteria(X, sample_weight, covariates)["aic"]
 
     def sabic(self, X, sample_weight=None, covariates=None):
         """Sample-size adjusted BIC, ``-2 LL + p log((n + 2) / 24)`` (Sclove 1987)."""
+        return self.information_criteria(X, sample_weight, covariates)["sabic"]
+
+    def information_criteria(self, X, sample_weight=None, covariates=None) -> dict[str, float]:
+        """BIC, AIC and sample-size adjusted BIC (:meth:`bic`, :meth:`aic`, :meth:`sabic`)
+        from one pass over ``X``.
+
+        Returns
+        -------
+        dict
+            ``{"bic": ..., "aic": ..., "sabic": ...}``, each the number its method returns.
+        """
         ll, n = self._total_loglik(X, sample_weight, covariates)
-        return -2 * ll + self.n_parameters() * np.log((n + 2) / 24)
+        p = self.n_parameters()
+        return {
+            "bic": -2 * ll + p * np.log(n),
+            "aic": -2 * ll + 2 * p,
+            "sabic": -2 * ll + p * np.log((n + 2) / 24),
+        }
 
     def relative_entropy(self, X, sample_weight=None, covariates=None):
         """Relative entropy of the classification, 1 = perfectly separated classes.

@@ -14,7 +14,12 @@ Survey weights multiply each respondent's log-likelihood (pseudo-maximum likelih
 Estimation is EM (Dempster, Laird & Rubin 1977) in log space from ``n_init`` random starts
 (Dirichlet(1) item probabilities) plus one deterministic k-means start on the one-hot answers of
 a subsample; the highest likelihood wins. Data are kept as small integer codes and each iteration
-is one compiled pass (see ``_kernels.py``).
+is one compiled pass (see ``_kernels.py``). When at most half the respondents give distinct
+answer patterns (few items with few answers: 7 yes/no items have at most 3^7 = 2,187 patterns
+with missing answers, and 45,599 GSS respondents give 753), EM runs on the distinct patterns,
+each weighted by the summed weight of its respondents: the same likelihood, its sums added in
+another order (about 1e-13 relative), and one pass over 753 rows instead of 45,599 (poLCA and
+Latent GOLD work on the pattern table likewise). The starts are drawn from the rows as before.
 
 Given starting values (``init_item_probs``, ``init_weights``, as scikit-learn's
 ``GaussianMixture(means_init=..., weights_init=...)``) replace the k-means start. A Dirichlet
@@ -56,6 +61,8 @@ KMEANS_SUBSAMPLE = 2000
 #: start alone): 10 runs reach the bundled survey's 6-class maximum 5 times in 5, one run 3 times;
 #: one run costs a third as much (0.25 s against 0.68 s for the 5 fits).
 KMEANS_N_INIT = 10
+#: EM runs on the distinct answer patterns when there are at most this share of the rows.
+DISTINCT_MAX_SHARE = 0.5
 #: Fitted attributes that describe the fit rather than the parameters (kept by restrict_items).
 _FIT_STATISTICS = (
     "loglik_",
@@ -497,6 +504,36 @@ class LatentClassModel(MixtureBase):
     def _take_rows(self, data, mask):
         return np.ascontiguousarray(data[mask])
 
+    def _distinct_rows(self, data, weights):
+        """The distinct answer patterns (sorted) and the summed weight of each, or None when
+        more than :data:`DISTINCT_MAX_SHARE` of the rows are distinct.
+
+        Each row's codes are read as the digits of one integer (base: the number of codes
+        including "missing"); when the next digit would overflow 62 bits, the integers so far
+        are replaced by their ranks, so any number of items works, and the search stops as
+        soon as too many prefixes are distinct.
+        """
+        n, n_items = data.shape
+        limit = DISTINCT_MAX_SHARE * n
+        if n < 2 or n_items == 0:
+            return None
+        base = int(self._missing_code) + 1
+        keys = np.zeros(n, dtype=np.int64)
+        n_keys = 1
+        for j in range(n_items):
+            if n_keys * base >= 2**62:
+                _, keys = np.unique(keys, return_inverse=True)
+                n_keys = int(keys.max()) + 1
+                if n_keys > limit:
+                    return None
+            keys = keys * base + data[:, j]
+            n_keys *= base
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        if len(first) > limit:
+            return None
+        summed = np.bincount(inverse, weights=weights, minlength=len(first))
+        return np.ascontiguousarray(data[first]), summed
+
     # -------------------------------------------------------------- parameters
     def _shape(self):
         return len(self.categories_), max(len(c) for c in self.categories_), self.n_components
@@ -591,12 +628,13 @@ class LatentClassModel(MixtureBase):
         if prior is not None:
             counts = counts + prior
         totals = counts.sum(axis=1, keepdims=True)
+        empty = totals == 0
+        if not empty.any():
+            return counts / totals
+        # a class with no weight keeps its previous item probabilities
         with np.errstate(invalid="ignore", divide="ignore"):
             theta = counts / totals
-        empty = np.broadcast_to(totals == 0, theta.shape)
-        if empty.any():  # a class with no weight keeps its previous item probabilities
-            theta = np.where(empty, params, theta)
-        return theta
+        return np.where(np.broadcast_to(empty, theta.shape), params, theta)
 
     def _class_log_lik(self, data, params):
         out = np.empty((data.shape[0], self.n_components))

@@ -13,10 +13,10 @@ scikit-learn and the compiled kernels from numba's disk cache).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["default_jobs", "map_in_order"]
+__all__ = ["default_jobs", "map_in_order", "map_unordered", "resolve_jobs"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -69,3 +69,27 @@ def map_in_order(func: Callable[[T], R], tasks: Sequence[T], n_jobs: int | None 
 
     run = Parallel(n_jobs=jobs, backend="loky", inner_max_num_threads=1)
     return list(run(delayed(_one_thread)(func, t) for t in tasks))
+
+
+def map_unordered(
+    func: Callable[[T], R], tasks: Sequence[T], n_jobs: int | None = None
+) -> Iterator[R]:
+    """``func(t)`` for every task, yielded as each finishes (in task order in this process).
+
+    For a caller that reports progress; ``func``'s results must say which task they belong to.
+    Tasks are sent to the workers one at a time, in the order given (put the slowest first).
+    """
+    jobs = min(resolve_jobs(n_jobs), len(tasks))
+    if jobs <= 1:
+        yield from (func(t) for t in tasks)
+        return
+    from joblib import Parallel, delayed
+
+    run = Parallel(
+        n_jobs=jobs,
+        backend="loky",
+        inner_max_num_threads=1,
+        batch_size=1,
+        return_as="generator_unordered",
+    )
+    yield from run(delayed(_one_thread)(func, t) for t in tasks)

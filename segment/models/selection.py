@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from segment._util import normalised_weights
 from .align import align_labels
 from .diagnostics import BLRTResult, _blrt
 from .latent_class import LatentClassModel
+from .parallel import map_unordered, resolve_jobs
 
 __all__ = ["BOOT_N_INIT", "N_BOOT", "Selection", "select_n_components"]
 
@@ -106,6 +108,7 @@ def select_n_components(
     progress: Callable[[str], None] | None = None,
     blrt: int = 0,
     estimator: LatentClassModel | None = None,
+    n_jobs: int | None = None,
 ) -> Selection:
     """Fit k = each of ``ks`` classes and compare the solutions.
 
@@ -120,24 +123,45 @@ def select_n_components(
     n_boot : int
         Bootstrap resamples per k (0 = no stability).
     boot_n_init : int
-        Random starts of each bootstrap refit.
+        Random starts of each bootstrap refit (plus the k-means start). Each refit starts
+        afresh, never from the full-data solution (a "warm start"): a refit started there
+        tends to stay at that maximum, and stability would no longer show a solution that
+        the data reach only from some starts. Measured on the GSS abortion items (45,599
+        respondents, 7 yes/no items; 5 resamples per k): mean ARI 0.80, 0.86 and 0.91 at
+        k = 8, 7 and 6 with fresh starts, 0.99, 0.98 and 0.99 when refits start from the
+        full-data solution, which would call every k stable. A warm start would save about
+        0.9 s of the 1.2 s a refit takes there; the fits run in parallel processes instead.
     random_state : int, RandomState or None
         Seed of every fit: the seeds of each k's fit and resamples are drawn from it in the
-        order of ``ks``, so the same data, ``ks``, ``n_init``, ``n_boot``, ``boot_n_init`` and
-        seed give the same table.
+        order of ``ks``, all of them before any fit runs, so the same data, ``ks``, ``n_init``,
+        ``n_boot``, ``boot_n_init`` and seed give the same table, whatever ``n_jobs``.
     progress : callable, optional
-        Called with a short message after each fit (the CLI's progress bar).
+        Called with a short message after each fit (the CLI's progress bar); with several
+        processes, in the order the fits finish.
     blrt : int, default=0
         Parametric bootstrap samples of the bootstrap likelihood ratio test of each k against
         k - 1 classes (0 = no test): adds ``blrt_p`` to the table. Each sample refits two models
         (``boot_n_init`` random starts plus warm starts), so this is slow. A (k - 1)-class model
         not among ``ks`` is fitted for the test. The test runs after, and on a random stream
         separate from, everything else, so the rest of the table does not change with ``blrt``.
-        The recommendation does not use it. It always uses the nominal model.
+        The recommendation does not use it. It always uses the nominal model, and runs in this
+        process.
     estimator : LatentClassModel, optional
         Template of the measurement model, e.g. an
         :class:`~segment.models.OrdinalLatentClassModel` with ordinal items (default: the
         nominal :class:`~segment.models.LatentClassModel`); cloned for every k and resample.
+    n_jobs : int or None, default=None
+        Processes for the fits (the full-data fit of each k and every bootstrap refit, all
+        independent): 1 fits one after another in this process, -1 uses every usable core,
+        None the ``SEGMENT_JOBS`` environment variable, else every usable core
+        (:func:`segment.models.parallel.resolve_jobs`). Several processes run as joblib's
+        ``loky`` workers, each with one thread for numba, BLAS and OpenMP (so that the
+        processes do not share out the cores again); the compiled kernels are read from
+        numba's disk cache, not compiled again in each worker.
+
+    Returns
+    -------
+    Selection
     """
     ks = sorted(set(int(k) for k in ks))
     if not ks or ks[0] < 1:
@@ -147,19 +171,18 @@ def select_n_components(
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     w = normalised_weights(w)
     Xa = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
+    columns = X.columns if isinstance(X, pd.DataFrame) else None
+    fits = _plan(ks, n, n_init, n_boot, boot_n_init, rng)
+    done = _run_fits(fits, estimator, Xa, columns, w, n_jobs, progress)
+    answered = ~np.isnan(Xa).all(axis=1)
     rows, models = [], {}
     for k in ks:
-        seed = int(rng.randint(2**31 - 1))
-        model = _model(estimator, k, n_init, seed).fit(X, sample_weight=w)
+        model = done[(k, None)]
         models[k] = model
-        if progress:
-            progress(f"k={k} fitted")
-        answered = ~np.isnan(Xa).all(axis=1)
         labels = model.labels_
         counts = np.bincount(labels[answered], minlength=k)
-        aris, agreements = _bootstrap_stability(
-            X, Xa, w, k, labels, answered, counts, estimator, n_boot, boot_n_init, rng, progress
-        )
+        refits = [done[(k, b)] for b in range(n_boot)]
+        aris, agreements = _stability(labels, refits, answered, counts, k)
         rows.append(_table_row(model, X, w, k, answered, counts, aris, agreements, n_boot))
     table = pd.DataFrame(rows)
     recommended, reason = _recommend(table, n_boot > 0)
@@ -170,22 +193,105 @@ def select_n_components(
     return Selection(table, recommended, reason, models, tests)
 
 
-def _bootstrap_stability(
-    X, Xa, w, k, labels, answered, counts, estimator, n_boot, boot_n_init, rng, progress
-) -> tuple[list, list]:
+@dataclass(frozen=True)
+class _Fit:
+    """One fit of the comparison: the full data (``boot`` None) or bootstrap resample ``boot``.
+
+    A resample's rows and its fit's seed are the next draws of the random stream from
+    ``state`` on (the stream's state when it was its turn), so a worker draws exactly what the
+    fits one after another would have drawn.
+    """
+
+    k: int
+    boot: int | None
+    n_init: int
+    seed: int = 0
+    state: Any = None
+
+    @property
+    def key(self) -> tuple[int, int | None]:
+        return (self.k, self.boot)
+
+
+def _plan(ks, n: int, n_init: int, n_boot: int, boot_n_init: int, rng) -> list[_Fit]:
+    """Every fit, with its seed or random state, drawn from ``rng`` in the order of ``ks``:
+    each k's seed, then each resample's rows and seed (as the fits one after another draw)."""
+    fits = []
+    for k in ks:
+        fits.append(_Fit(k, None, n_init, seed=int(rng.randint(2**31 - 1))))
+        for b in range(n_boot):
+            state = rng.get_state()
+            rng.randint(0, n, n)  # the resample's rows, drawn again by the fit from ``state``
+            rng.randint(2**31 - 1)  # and its seed
+            fits.append(_Fit(k, b, boot_n_init, state=state))
+    return fits
+
+
+def _run_fits(fits, estimator, Xa, columns, w, n_jobs, progress) -> dict:
+    """Run ``fits`` (in this process, or in ``n_jobs`` loky processes); results by key.
+
+    Warnings of a fit (a full-data fit that did not converge) are raised again here, in the
+    order of ``fits``, whichever process ran it.
+    """
+    results: dict = {}
+    caught: dict = {}
+    by_key = {fit.key: fit for fit in fits}
+    # the slowest fits first (more classes, more starts), so no process waits at the end
+    order = fits if resolve_jobs(n_jobs) == 1 else sorted(fits, key=lambda f: -f.k * (f.n_init + 1))
+    tasks = [(fit, estimator, Xa, columns, w) for fit in order]
+    for key, result, messages in map_unordered(_run_task, tasks, n_jobs):
+        results[key], caught[key] = result, messages
+        if progress:
+            progress(_message(by_key[key]))
+    for fit in fits:
+        for message, category in caught[fit.key]:
+            warnings.warn(message, category, stacklevel=3)
+    return results
+
+
+def _message(fit: _Fit) -> str:
+    return f"k={fit.k} fitted" if fit.boot is None else f"k={fit.k} bootstrap"
+
+
+def _run_task(task):
+    return _run_fit(*task)
+
+
+def _run_fit(fit: _Fit, estimator, Xa: np.ndarray, columns, w: np.ndarray):
+    """One fit: ``(key, result, warnings)``. The result is the fitted model of the full data,
+    or a resample's classification of every respondent (None when the resample lost a
+    category or became too small)."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        if fit.boot is None:
+            model = _model(estimator, fit.k, fit.n_init, fit.seed)
+            result = model.fit(_rows(columns, Xa, slice(None)), sample_weight=w)
+        else:
+            result = _refit(fit, estimator, Xa, columns, w)
+    messages = [(str(m.message), m.category) for m in seen]
+    return fit.key, result, messages
+
+
+def _refit(fit: _Fit, estimator, Xa, columns, w) -> np.ndarray | None:
+    """The bootstrap refit ``fit``: its classification of every respondent, or None."""
+    n = len(Xa)
+    stream = np.random.RandomState()
+    stream.set_state(fit.state)
+    idx = stream.randint(0, n, n)
+    boot = _model(estimator, fit.k, fit.n_init, int(stream.randint(2**31 - 1)))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            boot.fit(_rows(columns, Xa, idx), sample_weight=w[idx])
+        return _predict_seen(boot, Xa, columns)
+    except ValueError:
+        return None  # the resample lost a category or became too small: counts as unstable
+
+
+def _stability(labels, refits, answered, counts, k) -> tuple[list, list]:
     """ARI and smallest per-segment agreement of each bootstrap refit with ``labels``."""
-    n = len(X)
     aris, agreements = [], []
-    for _ in range(n_boot):
-        idx = rng.randint(0, n, n)
-        try:
-            boot = _model(estimator, k, boot_n_init, int(rng.randint(2**31 - 1)))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                boot.fit(_rows(X, Xa, idx), sample_weight=w[idx])
-            other = _predict_seen(boot, Xa, X)
-        except ValueError:
-            other = None  # the resample lost a category or became too small: counts as unstable
+    for other in refits:
         if other is None:
             aris.append(0.0)
             agreements.append(0.0)
@@ -194,20 +300,19 @@ def _bootstrap_stability(
             aligned = align_labels(labels[answered], other[answered], k)
             agree = [np.mean(aligned[labels[answered] == c] == c) for c in range(k) if counts[c]]
             agreements.append(min(agree))
-        if progress:
-            progress(f"k={k} bootstrap")
     return aris, agreements
 
 
 def _table_row(model, X, w, k, answered, counts, aris, agreements, n_boot) -> dict:
     """The row of the selection table of the k-class model."""
+    criteria = model.information_criteria(X, sample_weight=w)
     return {
         "k": k,
         "loglik": model.loglik_,
         "n_parameters": model.n_parameters(),
-        "bic": model.bic(X, sample_weight=w),
-        "aic": model.aic(X, sample_weight=w),
-        "sabic": model.sabic(X, sample_weight=w),
+        "bic": criteria["bic"],
+        "aic": criteria["aic"],
+        "sabic": criteria["sabic"],
         "entropy": model.entropy_,
         "smallest_share": float(model.weights_.min()),
         "smallest_n": float(model.weights_.min() * w[answered].sum()),
@@ -244,20 +349,21 @@ def _model(template: LatentClassModel | None, k: int, n_init: int, seed: int):
     return clone(template).set_params(n_components=k, n_init=n_init, random_state=seed)
 
 
-def _rows(X, Xa: np.ndarray, idx: np.ndarray | slice):
-    """Rows ``idx`` of the answers, as a DataFrame when ``X`` is one (item types by name)."""
-    if isinstance(X, pd.DataFrame):
-        return pd.DataFrame(Xa[idx], columns=X.columns)
+def _rows(columns, Xa: np.ndarray, idx: np.ndarray | slice):
+    """Rows ``idx`` of the answers, as a DataFrame with ``columns`` when there are column names
+    (item types by name)."""
+    if columns is not None:
+        return pd.DataFrame(Xa[idx], columns=columns)
     return Xa[idx]
 
 
-def _predict_seen(model: LatentClassModel, X: np.ndarray, like=None) -> np.ndarray:
-    """Classify rows, treating answers the refit never saw as missing (``like``: the original
-    answers, whose column names the refit may need)."""
+def _predict_seen(model: LatentClassModel, X: np.ndarray, columns=None) -> np.ndarray:
+    """Classify rows, treating answers the refit never saw as missing (``columns``: the
+    answers' column names, which the refit may need)."""
     X = X.copy()
     for j, cats in enumerate(model.categories_):
         X[~np.isin(X[:, j], cats) & ~np.isnan(X[:, j]), j] = np.nan
-    return model.predict(_rows(like, X, slice(None)) if like is not None else X)
+    return model.predict(_rows(columns, X, slice(None)))
 
 
 def _recommend(table: pd.DataFrame, with_stability: bool) -> tuple[int, str]:

@@ -1,4 +1,4 @@
-"""`segment run` options: --k without a comparison of k, --ks, --measurement."""
+"""`segment run` options: --k without a comparison of k, --ks, --measurement, --jobs."""
 
 from __future__ import annotations
 
@@ -106,3 +106,44 @@ def test_steps_not_run_are_printed_as_skipped(small_survey, tmp_path, capsys):
     assert "[7/7] list experiment: skipped" in err
     assert "map respondents ..." not in err and "list experiment: done" not in err
     assert "[3/7] fit: done in" in err
+
+
+def test_run_with_k_says_the_comparison_was_skipped(small_survey, tmp_path, capsys):
+    path, codebook = small_survey
+    code, out, err = run(
+        ["run", path, "--codebook", codebook, "--k", "2", "--no-map", "-o", tmp_path / "r"],
+        capsys,
+    )
+    assert code == 0, err
+    assert "[2/7] choose k: skipped (--k given: no comparison of k)" in err
+    assert "choose k: done" not in err
+    assert "k = 2 was set by the analyst. No other number was compared" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "n_jobs"), [([], None), (["--jobs", "1"], 1), (["--jobs", "3"], 3)]
+)
+def test_jobs_reach_the_comparison_of_k(small_survey, tmp_path, capsys, monkeypatch, args, n_jobs):
+    path, codebook = small_survey
+    seen = []
+
+    def select(X, ks, **kwargs):
+        seen.append(kwargs["n_jobs"])
+        raise Stop
+
+    monkeypatch.setattr("segment.pipeline.select_n_components", select)
+    monkeypatch.setattr("segment.models.selection.select_n_components", select)
+    argv = ["--codebook", codebook, "--k", "2-3", *args]
+    with pytest.raises(Stop):
+        run(["select", path, *argv, "--quiet"], capsys)
+    argv = ["--codebook", codebook, "--ks", "2-3", "--no-map", "-o", tmp_path / "r", *args]
+    with pytest.raises(Stop):
+        run(["run", path, *argv, "--quiet"], capsys)
+    assert seen == [n_jobs, n_jobs]
+
+
+@pytest.mark.parametrize("command", ["select", "run"])
+def test_jobs_must_be_a_positive_number(small_survey, capsys, command):
+    path, codebook = small_survey
+    code, _, err = run([command, path, "--codebook", codebook, "--jobs", "0"], capsys)
+    assert code == 2 and "--jobs" in err
