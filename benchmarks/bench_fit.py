@@ -50,6 +50,50 @@ def make_data(n: int, path: Path, seed: int = 0) -> None:
     np.save(path, codes)
 
 
+#: Forms of the answers a user holds (``build_input``).
+INPUTS = ("codes", "frame-float", "frame-int", "frame-mixed", "frame-Int64")
+MISSING_SHARE = 0.05
+
+
+def build_input(kind: str, codes: np.ndarray):
+    """The answers as ``kind``, built one column at a time."""
+    import pandas as pd
+
+    if kind == "codes":
+        return codes
+    n, n_items = codes.shape
+    rng = np.random.default_rng(1)
+    columns = [f"q{j + 1}" for j in range(n_items)]
+    if kind in ("frame-float", "frame-int"):
+        dtype = np.float64 if kind == "frame-float" else np.int64
+        table = np.empty((n, n_items), dtype=dtype, order="F")  # the frame's own block
+        for j in range(n_items):
+            table[:, j] = codes[:, j]
+            table[:, j] += 1
+            if kind == "frame-float":
+                table[rng.random(n) < MISSING_SHARE, j] = np.nan
+        return pd.DataFrame(table, columns=columns, copy=False)
+    if kind == "frame-mixed":  # two blocks: int64 items without NaN, float64 items with NaN
+        half = n_items // 2
+        blocks = []
+        for dtype, items in ((np.int64, range(half)), (np.float64, range(half, n_items))):
+            table = np.empty((n, len(items)), dtype=dtype, order="F")
+            for i, j in enumerate(items):
+                table[:, i] = codes[:, j]
+                table[:, i] += 1
+                if dtype is np.float64:
+                    table[rng.random(n) < MISSING_SHARE, i] = np.nan
+            blocks.append(pd.DataFrame(table, columns=columns[items[0] : items[-1] + 1]))
+        return pd.concat(blocks, axis=1)
+    if kind == "frame-Int64":
+        data = {}
+        for j in range(n_items):
+            values = codes[:, j].astype(np.int64) + 1
+            data[columns[j]] = pd.arrays.IntegerArray(values, rng.random(n) < MISSING_SHARE)
+        return pd.DataFrame(data, copy=False)
+    raise ValueError(kind)
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process image (VmHWM), Python included.
 

@@ -1,21 +1,28 @@
 """Scoring throughput: posterior segment probabilities for 1,000,000 respondents.
 
-A 6-class latent class model (20 items x 5 categories) is fitted once on a sample; then
-``LatentClassModel.predict_proba`` and StepMix's ``predict_proba`` score the same 1,000,000 rows
-(1-byte answer codes) on one thread, each in its own process. Prints seconds (median of 5),
-rows per second and peak memory.
+A 6-class latent class model (20 items x 5 categories) is fitted once on a sample (the first
+20,000 rows, in the form scored); then ``LatentClassModel.predict_proba`` and StepMix's
+``predict_proba`` score the same 1,000,000 rows on one thread, each (tool, form) in its own
+process. The forms (``build_input`` of ``bench_fit.py``): ``codes``, a uint8 array of answer
+codes 0..4; ``frame-float``, a pandas DataFrame of float64 answers 1..5 with 5% NaN;
+``frame-int``, a DataFrame of int64 answers 1..5; ``frame-mixed``, 10 int64 and 10 float64
+columns (two blocks); ``frame-Int64``, a DataFrame of nullable Int64
+answers with 5% <NA>. Prints seconds (median of 5 calls per process, then the median over
+``--reps`` processes), rows per second and peak memory.
 
 With ``--stream``, also scores CSV files of 200,000 and 1,000,000 respondents with the
 ``segment score`` command (chunks of 100,000 rows) and prints its peak memory for each, which
 must not grow with the file.
 
 Run:  .venv/bin/python benchmarks/bench_score.py [--n 1000000] [--no-stepmix] [--stream]
+          [--inputs codes,frame-float,frame-int,frame-mixed,frame-Int64] [--reps 3]
 Needs StepMix for the comparison:  .venv/bin/pip install -e ".[bench]"
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -27,20 +34,21 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fit import N_CLASSES, ONE_THREAD, make_data, peak_rss_mb
+from bench_fit import INPUTS, N_CLASSES, ONE_THREAD, build_input, make_data, peak_rss_mb
 
 REPEATS = 5
 FIT_ROWS = 20_000
 
 
-def worker(tool: str, path: str) -> dict:
-    codes = np.load(path)
+def worker(tool: str, kind: str, path: str) -> dict:
+    codes = build_input(kind, np.load(path))
     train = codes[:FIT_ROWS]
     if tool == "segment":
         from segment.models import LatentClassModel
 
         model = LatentClassModel(N_CLASSES, n_init=0, random_state=0).fit(train)
         model.predict_proba(codes[:100])  # compile outside the timing
+        model.predict_proba(codes[:40_000])  # and the blocked kernel
     else:
         import warnings
 
@@ -73,37 +81,48 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--no-stepmix", action="store_true")
     parser.add_argument("--stream", action="store_true", help="also measure streaming CSV scoring")
-    parser.add_argument("--worker", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--inputs", default=",".join(INPUTS))
+    parser.add_argument("--reps", type=int, default=3, help="processes per case (median)")
+    parser.add_argument("--worker", nargs=3, metavar=("TOOL", "INPUT", "PATH"), help="internal")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return
     tools = ["segment"] if args.no_stepmix else ["segment", "stepmix"]
-    rows = []
+    if "stepmix" in tools and importlib.util.find_spec("stepmix") is None:
+        print("note: StepMix is not installed; no peer runs (pip install -e '.[bench]')")
+        tools.remove("stepmix")
+    cases = [(tool, kind) for kind in args.inputs.split(",") for tool in tools]
+    runs: dict[tuple[str, str], list[dict]] = {case: [] for case in cases}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "codes.npy"
         make_data(args.n, path)
-        for tool in tools:
-            out = subprocess.run(
-                [sys.executable, __file__, "--worker", tool, str(path)],
-                env={**os.environ, **ONE_THREAD},
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if out.returncode != 0:
-                print(f"{tool} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
-                continue
-            rows.append((tool, json.loads(out.stdout.strip().splitlines()[-1])))
+        for _ in range(args.reps):  # cases in turn, so that a drift of the machine hits all
+            for tool, kind in cases:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--worker", tool, kind, str(path)],
+                    env={**os.environ, **ONE_THREAD},
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if out.returncode != 0:
+                    print(f"{tool} {kind} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+                    continue
+                runs[(tool, kind)].append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(
         f"\nScoring {args.n:,} respondents ({N_CLASSES} classes, 20 items x 5 categories), "
-        f"one thread, median of {REPEATS}"
+        f"one thread; median of {REPEATS} calls in each of {args.reps} processes"
     )
-    header = f"{'tool':<9}{'seconds':>9}{'M rows/s':>10}{'peak MB':>9}"
+    header = f"{'tool':<9}{'input':<13}{'seconds':>9}{'M rows/s':>10}{'peak MB':>9}"
     print(header)
     print("-" * len(header))
-    for tool, r in rows:
-        print(f"{tool:<9}{r['seconds']:>9.3f}{r['rows_per_s'] / 1e6:>10.2f}{r['peak_mb']:>9.0f}")
+    for (tool, kind), rs in runs.items():
+        if not rs:
+            continue
+        sec = float(np.median([r["seconds"] for r in rs]))
+        peak = float(np.median([r["peak_mb"] for r in rs]))
+        print(f"{tool:<9}{kind:<13}{sec:>9.3f}{args.n / sec / 1e6:>10.2f}{peak:>9.0f}")
     if args.stream:
         stream_table()
 

@@ -45,6 +45,14 @@ from threadpoolctl import threadpool_limits
 from segment._util import plain_number
 
 from ._base import MixtureBase
+from ._encoding import (
+    AnswerTable,
+    answer_table,
+    encode_table,
+    informative_rows,
+    lookup,
+    scan_categories,
+)
 from ._kernels import kernels
 from .align import match_classes
 from .posterior import log_answer_table
@@ -193,6 +201,9 @@ class LatentClassModel(MixtureBase):
     def _prepare(self, X, *, fitting: bool):
         if isinstance(X, pd.DataFrame):
             _check_numeric_frame(X)
+        data = self._prepare_columns(X, fitting=fitting)
+        if data is not None:
+            return data
         X = validate_data(
             self,
             X,
@@ -204,18 +215,43 @@ class LatentClassModel(MixtureBase):
         X = np.asarray(X)
         names = getattr(self, "feature_names_in_", None)
         if fitting:
-            if X.shape[0] < 2:
-                raise ValueError(
-                    f"n_samples={X.shape[0]}: a latent class model needs at least 2 respondents"
-                )
-            if X.shape[0] < self.n_components:
-                raise ValueError(
-                    f"n_samples={X.shape[0]} should be >= n_components={self.n_components}: "
-                    "a model cannot have more classes than respondents"
-                )
+            self._check_n_samples(X.shape[0])
             self._encode_fit(X, names)
             self._check_start_and_prior()
         return self._encode(X, names)
+
+    def _prepare_columns(self, X, *, fitting: bool):
+        """The codes of ``X`` read column by column (``_encoding.py``): no float copy of the
+        table. None when ``X`` takes the general path (scikit-learn's ``check_array``, then
+        numpy): a form the compiled loops do not read, or data that path has to report on
+        (infinity, an unseen answer, a wrong number of columns), which it does as before."""
+        table = answer_table(X)
+        if table is None:
+            return None
+        try:
+            validate_data(self, X, reset=fitting, skip_check_array=True)
+        except ValueError:
+            return None
+        names = getattr(self, "feature_names_in_", None)
+        try:
+            if fitting:
+                self._check_n_samples(table.n_rows)
+                self._encode_fit(table, names)
+                self._check_start_and_prior()
+            return self._encode(table, names)
+        except _GeneralPath:
+            return None
+
+    def _check_n_samples(self, n_rows: int) -> None:
+        if n_rows < 2:
+            raise ValueError(
+                f"n_samples={n_rows}: a latent class model needs at least 2 respondents"
+            )
+        if n_rows < self.n_components:
+            raise ValueError(
+                f"n_samples={n_rows} should be >= n_components={self.n_components}: "
+                "a model cannot have more classes than respondents"
+            )
 
     def _check_start_and_prior(self) -> None:
         """Check ``init_item_probs``, ``init_weights``, ``item_prior`` and ``class_order``
@@ -287,6 +323,14 @@ class LatentClassModel(MixtureBase):
         return out
 
     def _encode_fit(self, X, names):
+        """Learn the categories of each item from ``X`` (an :class:`AnswerTable` or a validated
+        array)."""
+        if isinstance(X, AnswerTable):
+            scanned = scan_categories(X)
+            if scanned is None or min(len(c) for c in scanned) < 2:
+                raise _GeneralPath  # which names an empty or constant item as before
+            self._set_categories(scanned, names)
+            return
         cats = []
         for j in range(X.shape[1]):
             col = X[:, j]
@@ -324,16 +368,49 @@ class LatentClassModel(MixtureBase):
         n_max = max(len(c) for c in cats)
         self._code_dtype = np.uint8 if n_max < 255 else np.uint16 if n_max < 65535 else np.uint32
         self._missing_code = n_max
+        self._lookup = lookup(cats)
+
+    def _code_lookup(self):
+        """How each item's answers are looked up among its categories (``_encoding.lookup``)."""
+        look = self.__dict__.get("_lookup")
+        return lookup(self.categories_) if look is None else look
 
     def _encode(self, X, names):
-        sizes = np.array([len(c) for c in self.categories_])
+        """The codes of ``X``: an :class:`AnswerTable` (raises :class:`_GeneralPath` when a
+        value is no category) or an array (the general path; names what it cannot encode)."""
+        if isinstance(X, AnswerTable):
+            same = None if X.array is None else self._as_codes(X.array)
+            if same is not None:
+                return same
+            codes = encode_table(X, self._code_lookup(), self._missing_code, self._code_dtype)
+            if codes is None:
+                raise _GeneralPath
+            return codes
+        same = self._as_codes(X)
+        if same is not None:
+            return same
+        table = answer_table(X)
+        if table is not None:
+            codes = encode_table(table, self._code_lookup(), self._missing_code, self._code_dtype)
+            if codes is not None:
+                return codes
+        return self._encode_general(X, names)
+
+    def _as_codes(self, X):
+        """``X`` itself when it already holds the model's codes 0..C-1 as C-ordered bytes (no
+        copy: fast scoring of 1-byte data), else None."""
         if (
             X.dtype == np.uint8
             and X.flags.c_contiguous
             and all(np.array_equal(c, np.arange(len(c))) for c in self.categories_)
-            and np.all(X.max(axis=0, initial=0) < sizes)
+            and np.all(X.max(axis=0, initial=0) < np.array([len(c) for c in self.categories_]))
         ):
-            return X  # already the model's codes 0..C-1: no copy (fast scoring of 1-byte data)
+            return X
+        return None
+
+    def _encode_general(self, X, names):
+        """The numpy encoder (``searchsorted`` per column): the reference the compiled one
+        matches, and the path that names an answer not seen at fit."""
         dtype = self._code_dtype
         missing = self._missing_code
         codes = np.empty(X.shape, dtype=dtype)
@@ -499,7 +576,7 @@ class LatentClassModel(MixtureBase):
         return data.shape[0]
 
     def _informative_rows(self, data) -> np.ndarray:
-        return (data != self._missing_code).any(axis=1)
+        return informative_rows(data, self._missing_code)
 
     def _take_rows(self, data, mask):
         return np.ascontiguousarray(data[mask])
@@ -561,9 +638,17 @@ class LatentClassModel(MixtureBase):
         """Item probabilities from k-means centres of one-hot answers (a subsample)."""
         n_items, n_cat, k = self._shape()
         missing = self._missing_code
-        rows = np.flatnonzero(weights > 0)
-        if len(rows) > KMEANS_SUBSAMPLE:
-            rows = np.sort(rng.choice(rows, KMEANS_SUBSAMPLE, replace=False))
+        positive = weights > 0
+        n_positive = int(np.count_nonzero(positive))
+        if n_positive > KMEANS_SUBSAMPLE:
+            # the rows of np.sort(rng.choice(np.flatnonzero(positive), KMEANS_SUBSAMPLE,
+            # replace=False)): the same draws, without an index of every row when every row
+            # counts, and the permutation of every row freed at once
+            pick = np.sort(rng.permutation(n_positive)[:KMEANS_SUBSAMPLE])
+            rows = pick if n_positive == len(weights) else np.flatnonzero(positive)[pick]
+        else:
+            rows = np.flatnonzero(positive)
+        del positive
         sub = data[rows]
         offsets = np.concatenate([[0], np.cumsum([len(c) for c in self.categories_])])
         onehot = np.zeros((len(rows), offsets[-1]))
@@ -656,7 +741,8 @@ class LatentClassModel(MixtureBase):
             labels,
             totals,
         )
-        w_total = float(np.sum(weights * informative))
+        # the same sum without a temporary of every row's weight when every row answered
+        w_total = float(np.sum(weights if informative.all() else weights * informative))
         relative = 1.0 if k == 1 else 1 - entropy / (w_total * np.log(k))
         return labels, totals / w_total, float(relative), loglik
 
@@ -758,6 +844,10 @@ def sufficient_statistics(codes, weights, theta, log_prior):
         totals,
     )
     return float(ll), counts[:, :n_cat, :], totals
+
+
+class _GeneralPath(Exception):
+    """The compiled encoder gives way: the general path encodes (or reports on) the data."""
 
 
 def _check_numeric_frame(frame: pd.DataFrame) -> None:
