@@ -367,14 +367,18 @@ def _on_categories(arrays: list[list[np.ndarray]], full: list[np.ndarray], sim: 
     ], mask
 
 
-#: Bootstrap samples drawn ahead of their fits at a time (bounds the memory they take).
-BOOT_CHUNK = 32
-
-
 def _boot_lr(task) -> float | None:
     """LR statistic of one simulated sample: the merged and full models refitted from their
-    own parameters (None when a refit is impossible, e.g. an item left with one answer)."""
-    sim, weights, full, merged, prior_full, prior_merged = task
+    own parameters (None when a refit is impossible, e.g. an item left with one answer).
+
+    The sample is simulated here, from the generator state the parent recorded after drawing
+    its rows (:func:`_skip_simulation`), so that workers simulate in parallel.
+    """
+    rows, state, observed, weights, full, merged, prior_full, prior_merged = task
+    rng = np.random.Generator(np.random.PCG64())
+    rng.bit_generator.state = state
+    sim = _simulate(merged, observed[rows], rng)
+    weights = weights[rows]
     k = full.n_components
     (start_m, start_f, a_m, a_f), keep = _on_categories(
         [merged.item_probs_, full.item_probs_, prior_merged, prior_full],
@@ -394,6 +398,24 @@ def _boot_lr(task) -> float | None:
     return 2 * (fit_f.loglik_ - fit_m.loglik_)
 
 
+def _skip_simulation(rng: np.random.Generator, n: int, n_items: int) -> dict:
+    """The state of ``rng`` (PCG64) now, and ``rng`` moved past the draws :func:`_simulate`
+    makes for ``n`` respondents and ``n_items`` items: ``n`` doubles for the classes and ``n``
+    per item, one 64-bit output each. ``advance`` forgets the buffered 32-bit half that the next
+    ``integers`` call may use; it is put back, so the stream is the one of simulating here."""
+    bit_generator = rng.bit_generator
+    before = bit_generator.state
+    bit_generator.advance(n * (1 + n_items))
+    after = bit_generator.state
+    after["has_uint32"], after["uinteger"] = before["has_uint32"], before["uinteger"]
+    bit_generator.state = after
+    return before
+
+
+#: Bootstrap samples handed to the workers at a time.
+BOOT_CHUNK = 128
+
+
 def _bootstrap_lr(
     Xa: np.ndarray,
     w: np.ndarray,
@@ -408,20 +430,22 @@ def _bootstrap_lr(
 ) -> float:
     """Parametric bootstrap p-value of ``lr`` under the merged model (module docstring).
 
-    The samples are drawn here, in order, from ``rng``; their refits run on ``n_jobs``
-    processes (:func:`segment.models.parallel.map_in_order`): the same p-value either way.
+    Each sample's rows are drawn here, in order, from ``rng``, which then skips the draws of
+    its simulation; the simulations and refits run on ``n_jobs`` processes
+    (:func:`segment.models.parallel.map_in_order`): the same p-value either way, and the same
+    as simulating each sample here.
     """
     answered = ~np.isnan(Xa).all(axis=1) & (w > 0)
     observed = ~np.isnan(Xa[answered])
     weights = w[answered]
-    m = len(weights)
+    m, n_items = observed.shape
     boot: list[float] = []
     for start in range(0, n_boot, BOOT_CHUNK):
         tasks = []
         for _ in range(min(BOOT_CHUNK, n_boot - start)):
             rows = rng.integers(0, m, m)
-            sim = _simulate(merged, observed[rows], rng)
-            tasks.append((sim, weights[rows], full, merged, prior_full, prior_merged))
+            state = _skip_simulation(rng, m, n_items)
+            tasks.append((rows, state, observed, weights, full, merged, prior_full, prior_merged))
         boot += [v for v in map_in_order(_boot_lr, tasks, n_jobs) if v is not None]
     b = np.array(boot)
     return float((1 + np.sum(b >= lr)) / (1 + len(b)))

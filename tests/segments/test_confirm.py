@@ -185,3 +185,27 @@ def test_the_table_does_not_depend_on_the_number_of_processes(bundled, kz2020):
     parallel = confirm(sub, cb, kz2020, n_boot=9, random_state=2, n_jobs=2)
     pd.testing.assert_frame_equal(serial.table, parallel.table)
     assert serial.to_dict() == parallel.to_dict()
+
+
+@pytest.mark.parametrize(("n", "n_items", "m"), [(1, 1, 7), (37, 5, 1_000), (600, 21, 600)])
+def test_skipping_a_simulation_leaves_the_stream_of_simulating_it(n, n_items, m):
+    """The parent skips each sample's simulation and a worker replays it from the recorded
+    state: both the replayed sample and the parent's next draws equal drawing in one place."""
+    model = type("Model", (), {})()
+    model.n_components = 3
+    model.weights_ = np.array([0.5, 0.3, 0.2])
+    model.categories_ = [np.arange(1.0, 5.0)] * n_items
+    model.item_probs_ = [np.full((3, 4), 0.25)] * n_items
+    observed = np.ones((n, n_items), dtype=bool)
+    here, skipping = np.random.default_rng(5), np.random.default_rng(5)
+    for _ in range(3):
+        rows_here = here.integers(0, m, n)
+        sim_here = confirm_module._simulate(model, observed, here)
+        rows = skipping.integers(0, m, n)
+        state = confirm_module._skip_simulation(skipping, n, n_items)
+        replay = np.random.Generator(np.random.PCG64())
+        replay.bit_generator.state = state
+        np.testing.assert_array_equal(rows, rows_here)
+        np.testing.assert_array_equal(confirm_module._simulate(model, observed, replay), sim_here)
+    assert here.integers(0, 2**62) == skipping.integers(0, 2**62)
+    assert here.bit_generator.state == skipping.bit_generator.state
