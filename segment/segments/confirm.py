@@ -404,9 +404,11 @@ def _skip_simulation(rng: np.random.Generator, n: int, n_items: int) -> dict:
     per item, one 64-bit output each. ``advance`` forgets the buffered 32-bit half that the next
     ``integers`` call may use; it is put back, so the stream is the one of simulating here."""
     bit_generator = rng.bit_generator
-    before = bit_generator.state
+    if not isinstance(bit_generator, np.random.PCG64):
+        raise TypeError(f"the bootstrap's generator must be PCG64, got {bit_generator!r}")
+    before = dict(bit_generator.state)
     bit_generator.advance(n * (1 + n_items))
-    after = bit_generator.state
+    after = dict(bit_generator.state)
     after["has_uint32"], after["uinteger"] = before["has_uint32"], before["uinteger"]
     bit_generator.state = after
     return before
