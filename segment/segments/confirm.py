@@ -406,11 +406,11 @@ def _skip_simulation(rng: np.random.Generator, n: int, n_items: int) -> dict:
     bit_generator = rng.bit_generator
     if not isinstance(bit_generator, np.random.PCG64):
         raise TypeError(f"the bootstrap's generator must be PCG64, got {bit_generator!r}")
-    before = dict(bit_generator.state)
+    before: dict[str, Any] = dict(bit_generator.state)
     bit_generator.advance(n * (1 + n_items))
-    after = dict(bit_generator.state)
+    after: dict[str, Any] = dict(bit_generator.state)
     after["has_uint32"], after["uinteger"] = before["has_uint32"], before["uinteger"]
-    bit_generator.state = after
+    bit_generator.state = after  # type: ignore[assignment]
     return before
 
 
