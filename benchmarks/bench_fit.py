@@ -34,6 +34,22 @@ ONE_THREAD = {
 }
 
 
+def run_worker(script: str, args: list[str], label: str) -> dict | None:
+    """Run ``script args`` in a fresh one-thread process; the JSON of its last output line,
+    or None (with its error printed) when it failed."""
+    out = subprocess.run(
+        [sys.executable, script, *args],
+        env={**os.environ, **ONE_THREAD},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        print(f"{label} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def make_data(n: int, path: Path, seed: int = 0) -> None:
     """Answers from a 6-class model with well separated but overlapping classes."""
     rng = np.random.default_rng(seed)

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fit import INPUTS, N_CLASSES, ONE_THREAD, build_input, make_data
+from bench_fit import INPUTS, N_CLASSES, build_input, make_data, run_worker
 
 PEER_MAX_ROWS = 1_000_000
 
@@ -105,17 +104,8 @@ def need_mb(kind: str, n: int) -> float:
 
 
 def run_case(tool, kind, path, iters) -> dict | None:
-    out = subprocess.run(
-        [sys.executable, __file__, "--iters", str(iters), "--worker", tool, kind, str(path)],
-        env={**os.environ, **ONE_THREAD},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        print(f"{tool} {kind} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
-        return None
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    args = ["--iters", str(iters), "--worker", tool, kind, str(path)]
+    return run_worker(__file__, args, f"{tool} {kind}")
 
 
 def main() -> None:

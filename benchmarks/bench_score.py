@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fit import INPUTS, N_CLASSES, ONE_THREAD, build_input, make_data, peak_rss_mb
+from bench_fit import INPUTS, N_CLASSES, ONE_THREAD, build_input, make_data, peak_rss_mb, run_worker
 
 REPEATS = 5
 FIT_ROWS = 20_000
@@ -99,17 +99,9 @@ def main() -> None:
         make_data(args.n, path)
         for _ in range(args.reps):  # cases in turn, so that a drift of the machine hits all
             for tool, kind in cases:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--worker", tool, kind, str(path)],
-                    env={**os.environ, **ONE_THREAD},
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if out.returncode != 0:
-                    print(f"{tool} {kind} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
-                    continue
-                runs[(tool, kind)].append(json.loads(out.stdout.strip().splitlines()[-1]))
+                result = run_worker(__file__, ["--worker", tool, kind, str(path)], f"{tool} {kind}")
+                if result is not None:
+                    runs[(tool, kind)].append(result)
     print(
         f"\nScoring {args.n:,} respondents ({N_CLASSES} classes, 20 items x 5 categories), "
         f"one thread; median of {REPEATS} calls in each of {args.reps} processes"
